@@ -1,0 +1,108 @@
+"""The /voice webhooks: parse, load the call, let the steps decide, save, answer TwiML."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from twilio.twiml.voice_response import VoiceResponse
+from werkzeug.exceptions import HTTPException
+
+from callflows import steps
+from callflows.calls import CallContext, find_or_open_call
+from callflows.twiml import apology, as_http
+from models.db import session
+from telephony.params import VoiceParams, parse_voice
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("voice", __name__, url_prefix="/voice")
+
+Handler = Callable[[CallContext, VoiceParams], VoiceResponse]
+
+
+def answer(handler: Handler, *, stage: str | None = None) -> Response:
+    """Run one step of a call in one transaction and answer with its TwiML.
+
+    With ``stage`` the step only runs while the call is at that stage; any
+    other request (a replay, a late or out-of-order webhook) hears the
+    question the call is actually waiting on.
+    """
+    params = parse_voice(request.form)
+    ctx = context(params)
+    if stage is not None and ctx.call.stage != stage:
+        response = steps.resume(ctx)
+    else:
+        response = handler(ctx, params)
+    ctx.session.commit()
+    return as_http(response)
+
+
+def context(params: VoiceParams) -> CallContext:
+    extensions = current_app.extensions
+    settings = extensions["settings"]
+    db = session()
+    call, _ = find_or_open_call(db, params, settings.default_region)
+    return CallContext(db, call, extensions["flow"], settings, extensions["twilio"])
+
+
+@bp.before_request
+def check_signature() -> None:
+    current_app.extensions["signature_check"](request)
+
+
+@bp.post("/incoming")
+def incoming() -> Response:
+    # Twilio may retry the first request; a call already under way just resumes.
+    return answer(lambda ctx, _: steps.greet(ctx), stage="language")
+
+
+@bp.post("/language")
+def language() -> Response:
+    return answer(lambda ctx, p: steps.choose_language(ctx, p.digits), stage="language")
+
+
+@bp.post("/offer")
+def offer() -> Response:
+    return answer(lambda ctx, p: steps.take_offer(ctx, p.digits), stage="agent_offer")
+
+
+@bp.post("/menu")
+def menu() -> Response:
+    return answer(lambda ctx, p: steps.choose_from_menu(ctx, p.digits), stage="menu")
+
+
+@bp.post("/queue/left")
+def queue_left() -> Response:
+    return answer(steps.leave_queue, stage="queued")
+
+
+@bp.post("/status")
+def status() -> Response:
+    def close(ctx: CallContext, params: VoiceParams) -> VoiceResponse:
+        steps.close(ctx, params)
+        return VoiceResponse()
+
+    return answer(close)
+
+
+def on_error(exc: Exception) -> Response | HTTPException:
+    """Callers never hear Twilio's "application error": whatever fails inside, the
+    caller hears an apology and waits for an agent. Refusals (403) stay refusals."""
+    if isinstance(exc, HTTPException):
+        return exc
+    session().rollback()
+    if isinstance(exc, StaleDataError | IntegrityError):
+        # Two webhooks of one call raced and the other won: carry on from its result.
+        try:
+            return answer(lambda ctx, _: steps.resume(ctx))
+        except Exception:  # noqa: BLE001 - the apology below is the answer then
+            session().rollback()
+    log.exception("webhook %s failed; the caller goes to the general queue", request.path)
+    return as_http(apology(current_app.extensions["flow"].queue_name("general")))
+
+
+bp.register_error_handler(Exception, on_error)

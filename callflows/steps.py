@@ -1,0 +1,141 @@
+"""What the call does next at each stage; routes only load the call and hand it here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from callflows.calls import CallContext
+from callflows.flow import Text
+from callflows.twiml import Voice, hang_up, language_menu
+from telephony.params import VoiceParams
+from telephony.urls import webhook_url
+from verification import service as verification
+from verification.service import Step, Verdict
+
+MENU_MISSES_BEFORE_AGENT = 3
+TERMINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
+
+
+def greet(ctx: CallContext) -> VoiceResponse:
+    ctx.call.stage = "language"
+    return language_menu(ctx.flow, webhook_url("voice.language"))
+
+
+def choose_language(ctx: CallContext, digits: str) -> VoiceResponse:
+    by_key = {spec.key: language for language, spec in ctx.flow.languages.items()}
+    chosen = by_key.get(digits)
+    if chosen is None:
+        # Silence or another key: the caller-ID customer's own language, else the default.
+        customer = (
+            ctx.customer(ctx.call.claimed_customer_id) if ctx.call.claimed_by_caller_id else None
+        )
+        chosen = customer.language if customer else ctx.flow.default_language
+    ctx.call.language = chosen
+    ctx.record("language.chosen", language=chosen, pressed=digits in by_key)
+    return follow(ctx, verification.begin(ctx))
+
+
+def follow(ctx: CallContext, step: Step) -> VoiceResponse:
+    """Play a verification question, or route the call by the verdict."""
+    if isinstance(step, VoiceResponse):
+        return step
+    prompts = ctx.flow.prompts
+    if step is Verdict.VERIFIED:
+        return main_menu(ctx, [prompts.verified])
+    preface = {Verdict.LOCKED: [prompts.locked], Verdict.SMS_FAILED: [prompts.sms_unavailable]}
+    return agent_offer(ctx, preface.get(step, []))
+
+
+def agent_offer(ctx: CallContext, preface: Sequence[Text]) -> VoiceResponse:
+    ctx.call.stage = "agent_offer"
+    voice = Voice(ctx.flow, ctx.language)
+    return voice.ask(
+        [*preface, ctx.flow.prompts.agent_offer],
+        webhook_url("voice.offer"),
+        single_key=True,
+        timeout=5,
+    )
+
+
+def take_offer(ctx: CallContext, digits: str) -> VoiceResponse:
+    if digits == "1":
+        ctx.record("offer.declined")
+        return main_menu(ctx, [])
+    # 0, or silence: the caller was offered an agent and stayed on the line.
+    return to_queue(ctx, "general")
+
+
+def main_menu(ctx: CallContext, preface: Sequence[Text]) -> VoiceResponse:
+    ctx.call.stage = "menu"
+    voice = Voice(ctx.flow, ctx.language)
+    return voice.ask(
+        [*preface, ctx.flow.menus["main"].prompt],
+        webhook_url("voice.menu"),
+        single_key=True,
+        timeout=6,
+    )
+
+
+def choose_from_menu(ctx: CallContext, digits: str) -> VoiceResponse:
+    option = ctx.flow.menus["main"].options.get(digits)
+    if option is not None:
+        ctx.call.menu_misses = 0
+        ctx.record("menu.chosen", menu="main", key=digits)
+        return to_queue(ctx, option.queue)
+    ctx.call.menu_misses += 1
+    ctx.record("menu.missed", menu="main", key=digits or None, misses=ctx.call.menu_misses)
+    if ctx.call.menu_misses >= MENU_MISSES_BEFORE_AGENT:
+        # Never hang up on a caller who cannot find their way: give them a person.
+        return to_queue(ctx, "general")
+    return main_menu(ctx, [ctx.flow.prompts.not_an_option])
+
+
+def to_queue(ctx: CallContext, queue: str) -> VoiceResponse:
+    ctx.call.stage = "queued"
+    ctx.call.queue = queue
+    ctx.record("queue.entered", queue=queue)
+    voice = Voice(ctx.flow, ctx.language)
+    return voice.enqueue([ctx.flow.prompts.hold], queue, webhook_url("voice.queue_left"))
+
+
+def leave_queue(ctx: CallContext, params: VoiceParams) -> VoiceResponse:
+    ctx.record(
+        "queue.left",
+        queue=ctx.call.queue,
+        result=params.queue_result or None,
+        seconds=params.queue_time,
+    )
+    ctx.call.outcome = "agent" if params.queue_result == "bridged" else "left_queue"
+    ctx.call.stage = "ended"
+    return hang_up()
+
+
+def close(ctx: CallContext, params: VoiceParams) -> None:
+    """The status callback: Twilio's final word on the call."""
+    ctx.call.twilio_status = params.call_status or ctx.call.twilio_status
+    if params.call_status in TERMINAL_STATUSES:
+        if ctx.call.ended_at is None:
+            ctx.record("call.ended", status=params.call_status, seconds=params.call_duration)
+        ctx.call.stage = "ended"
+        ctx.call.duration_seconds = params.call_duration
+        ctx.call.ended_at = ctx.call.ended_at or datetime.now(UTC)
+        ctx.call.outcome = ctx.call.outcome or "hung_up"
+
+
+def resume(ctx: CallContext) -> VoiceResponse:
+    """Answer a request that does not fit the call's stage with what the call awaits."""
+    stage = ctx.call.stage
+    if stage == "language":
+        return greet(ctx)
+    if stage in ("number", "secret"):
+        return verification.prompt(ctx)
+    if stage == "agent_offer":
+        return agent_offer(ctx, [])
+    if stage == "menu":
+        return main_menu(ctx, [])
+    if stage == "queued" and ctx.call.queue:
+        return to_queue(ctx, ctx.call.queue)
+    return hang_up()

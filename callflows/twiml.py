@@ -1,0 +1,103 @@
+"""Every TwiML document Hotline returns is built here, from VoiceResponse objects."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask import Response
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from callflows.flow import Flow, Text
+
+# Said when Hotline itself has failed (database down, say), so it cannot rely
+# on the flow file or know the caller's language: both languages, fixed voices.
+APOLOGY = (
+    ("对不起，系统暂时出现问题。正在为您转接人工客服。", "cmn-CN", "Polly.Zhiyu"),
+    (
+        "We are sorry, something went wrong on our side. Connecting you to an agent.",
+        "en-US",
+        "Polly.Joanna",
+    ),
+)
+
+
+class Voice:
+    """Speaks flow prompts in one language, with that language's voice."""
+
+    def __init__(self, flow: Flow, language: str) -> None:
+        self.flow = flow
+        self.language = language
+        self.spec = flow.languages[language]  # type: ignore[index]
+
+    def say(self, parent: VoiceResponse | Gather, text: Text, **values: str) -> None:
+        words = text[self.language]  # type: ignore[index]
+        parent.say(
+            words.format(**values) if values else words,
+            language=self.spec.say_language,
+            voice=self.spec.voice,
+        )
+
+    def ask(
+        self,
+        prompts: Sequence[Text],
+        action: str,
+        *,
+        single_key: bool = False,
+        timeout: int = 10,
+    ) -> VoiceResponse:
+        """A Gather of keypad input posting to ``action``; silence posts there too, empty.
+
+        ``single_key`` takes one key at once (menus); otherwise input ends with ``#``.
+        """
+        response = VoiceResponse()
+        gather = Gather(
+            action=action,
+            method="POST",
+            timeout=timeout,
+            finish_on_key="#",
+            input="dtmf",
+            num_digits=1 if single_key else None,
+        )
+        for text in prompts:
+            self.say(gather, text)
+        response.append(gather)
+        # No input: Twilio goes on past the Gather, so come back with no Digits.
+        response.redirect(action, method="POST")
+        return response
+
+    def enqueue(self, prompts: Sequence[Text], queue: str, action: str) -> VoiceResponse:
+        response = VoiceResponse()
+        for text in prompts:
+            self.say(response, text)
+        response.enqueue(self.flow.queue_name(queue), action=action, method="POST")
+        return response
+
+
+def language_menu(flow: Flow, action: str) -> VoiceResponse:
+    """The greeting: each language offers itself in its own voice."""
+    response = VoiceResponse()
+    gather = Gather(action=action, method="POST", timeout=5, num_digits=1, input="dtmf")
+    for language in flow.languages:
+        Voice(flow, language).say(gather, flow.prompts.language_menu)
+    response.append(gather)
+    response.redirect(action, method="POST")
+    return response
+
+
+def apology(queue_name: str) -> VoiceResponse:
+    response = VoiceResponse()
+    for words, language, voice in APOLOGY:
+        response.say(words, language=language, voice=voice)
+    # No action URL: whatever went wrong must not be called again after the agent call.
+    response.enqueue(queue_name)
+    return response
+
+
+def hang_up() -> VoiceResponse:
+    response = VoiceResponse()
+    response.hangup()
+    return response
+
+
+def as_http(response: VoiceResponse) -> Response:
+    return Response(str(response), mimetype="text/xml")

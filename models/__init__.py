@@ -1,0 +1,20 @@
+"""Typed models by domain; importing this package registers every table on ``Base``."""
+
+from models.agents import Agent
+from models.base import Base
+from models.calls import Call, CallEvent
+from models.customers import Account, Customer, Transaction
+from models.verification import OneTimeCode, VerificationAttempt, VerificationGuard
+
+__all__ = [
+    "Account",
+    "Agent",
+    "Base",
+    "Call",
+    "CallEvent",
+    "Customer",
+    "OneTimeCode",
+    "Transaction",
+    "VerificationAttempt",
+    "VerificationGuard",
+]

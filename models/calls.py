@@ -1,0 +1,68 @@
+"""One record per call (keyed by Twilio's CallSid) and an event for every step."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, UTCDateTime, check_in, utcnow
+
+# Where the call stands; every webhook checks it so that replayed or
+# out-of-order requests resume the call instead of repeating a step.
+CALL_STAGES = ("language", "number", "secret", "agent_offer", "menu", "queued", "ended")
+
+
+class Call(Base):
+    __tablename__ = "calls"
+    __table_args__ = (CheckConstraint(check_in("stage", CALL_STAGES), name="stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    caller: Mapped[str | None] = mapped_column(String(20))  # E.164, None when withheld
+    called: Mapped[str | None] = mapped_column(String(20))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    twilio_status: Mapped[str | None] = mapped_column(String(16))
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+
+    stage: Mapped[str] = mapped_column(String(16), default="language")
+    language: Mapped[str | None] = mapped_column(String(2))
+    # The customer the caller ID or the keyed-in number points at: a claim, not proof.
+    claimed_customer_id: Mapped[str | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL")
+    )
+    claimed_by_caller_id: Mapped[bool] = mapped_column(default=False)
+    # Set only once a PIN or SMS code has matched.
+    customer_id: Mapped[str | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    verified: Mapped[bool] = mapped_column(default=False)
+    verification_failures: Mapped[int] = mapped_column(default=0)
+    menu_misses: Mapped[int] = mapped_column(default=0)
+    queue: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    # Optimistic lock: two webhooks of one call racing cannot both apply.
+    version: Mapped[int] = mapped_column(default=1)
+
+    events: Mapped[list[CallEvent]] = relationship(
+        back_populates="call", cascade="all, delete-orphan", order_by="CallEvent.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CallEvent(Base):
+    """A step of a call; ``data`` never holds PINs or codes."""
+
+    __tablename__ = "call_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(48))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    call: Mapped[Call] = relationship(back_populates="events")

@@ -1,0 +1,80 @@
+"""Customers of the wallet, their accounts and transactions (imported by operators)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, UTCDateTime, check_in, utcnow
+
+LANGUAGES = ("zh", "en")
+CUSTOMER_STATUSES = ("active", "frozen")
+TRANSACTION_KINDS = ("topup", "withdrawal", "payment", "refund")
+TRANSACTION_STATUSES = ("pending", "completed", "failed")
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    __table_args__ = (
+        CheckConstraint(check_in("language", LANGUAGES), name="language"),
+        CheckConstraint(check_in("status", CUSTOMER_STATUSES), name="status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(20), unique=True)  # E.164
+    language: Mapped[str] = mapped_column(String(2))
+    # Keyed hash (verification.secrets); None means the customer gets SMS codes.
+    pin_hash: Mapped[str | None] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16))
+    freeze_reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    account: Mapped[Account] = relationship(
+        back_populates="customer", cascade="all, delete-orphan", uselist=False
+    )
+
+
+class Account(Base):
+    """The customer's wallet."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[str] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), unique=True
+    )
+    balance: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+
+    customer: Mapped[Customer] = relationship(back_populates="account")
+    transactions: Mapped[list[Transaction]] = relationship(
+        back_populates="account",
+        cascade="all, delete-orphan",
+        order_by="Transaction.created_at",
+    )
+
+
+class Transaction(Base):
+    __tablename__ = "transactions"
+    __table_args__ = (
+        CheckConstraint(check_in("kind", TRANSACTION_KINDS), name="kind"),
+        CheckConstraint(check_in("status", TRANSACTION_STATUSES), name="status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    status: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+
+    account: Mapped[Account] = relationship(back_populates="transactions")

@@ -1,0 +1,100 @@
+"""Engine, per-request sessions and schema migration for the Flask app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Any constant will do: it only has to be the same in every Hotline process.
+MIGRATION_LOCK_ID = 7_461_203
+
+
+def normalise_url(url: str) -> str:
+    """Accept the usual ``postgresql://`` URLs and use the psycopg 3 driver we ship."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def make_engine(url: str) -> Engine:
+    url = normalise_url(url)
+    if make_url(url).get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    # SQLite: take the write lock when a transaction begins, so concurrent
+    # requests queue up instead of failing on a read-then-write upgrade.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest revision; a no-op when it is there already."""
+    config = alembic_config()
+    head = ScriptDirectory.from_config(config).get_current_head()
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            # Several servers starting at once must not migrate side by side.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
+        if MigrationContext.configure(connection).get_current_revision() == head:
+            return
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+class Database:
+    """The app's engine and session factory, hung on ``app.extensions['db']``."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def init_app(self, app: Flask) -> None:
+        app.extensions["db"] = self
+        app.teardown_appcontext(_close_session)
+
+
+def database() -> Database:
+    db: Database = current_app.extensions["db"]
+    return db
+
+
+def session() -> Session:
+    """The session of the current request, opened on first use."""
+    if "db_session" not in g:
+        g.db_session = database().sessions()
+    db_session: Session = g.db_session
+    return db_session
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    db_session: Session | None = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.close()  # rolls back whatever was not committed

@@ -1,0 +1,112 @@
+"""Hotline's settings: environment variables (and an optional .env), checked at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import phonenumbers
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_FLOW_FILE = Path(__file__).resolve().parent / "callflows" / "default_flow.yaml"
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    database_url: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_account_sid: Annotated[str | None, Field(pattern=r"^AC[0-9a-fA-F]{32}$")] = None
+    twilio_api_base_url: AnyHttpUrl = AnyHttpUrl("https://api.twilio.com")
+    hotline_number: str | None = None
+    public_base_url: AnyHttpUrl | None = None
+    twilio_validate_signatures: bool = True
+    hotline_secret_key: SecretStr | None = None
+    flow_file: Path = DEFAULT_FLOW_FILE
+    default_region: str = "CN"
+    # SPEC §5: "Both limits are settings."
+    verification_attempts_per_call: Annotated[int, Field(ge=1, le=10)] = 3
+    verification_lockout_failures: Annotated[int, Field(ge=1, le=100)] = 5
+    verification_lockout_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
+
+    @field_validator("default_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        region = value.strip().upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{value!r} is not a region code such as CN, US or GB")
+        return region
+
+    @field_validator("hotline_number")
+    @classmethod
+    def _e164_number(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            number = phonenumbers.parse(value, None)
+        except phonenumbers.NumberParseException as exc:
+            raise ValueError(f"{value!r} is not a phone number in +E.164 form") from exc
+        if not phonenumbers.is_possible_number(number):
+            raise ValueError(f"{value!r} is not a possible phone number")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    @field_validator("flow_file")
+    @classmethod
+    def _flow_file_exists(cls, value: Path) -> Path:
+        if not value.is_file():
+            raise ValueError(f"no flow file at {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _secrets_present(self) -> Settings:
+        if self.twilio_validate_signatures and not self.twilio_auth_token:
+            raise ValueError(
+                "TWILIO_AUTH_TOKEN is required while TWILIO_VALIDATE_SIGNATURES is true"
+            )
+        if self.twilio_validate_signatures and not self.hotline_secret_key:
+            raise ValueError(
+                "HOTLINE_SECRET_KEY is required outside local development"
+                " (TWILIO_VALIDATE_SIGNATURES=false)"
+            )
+        return self
+
+    @property
+    def development(self) -> bool:
+        return not self.twilio_validate_signatures
+
+    def secret_key_bytes(self) -> bytes:
+        if self.hotline_secret_key:
+            return self.hotline_secret_key.get_secret_value().encode()
+        # Development only (the validator above enforces it): a fixed, public key.
+        return b"hotline-development-key-not-secret"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning pydantic's errors into one that names each variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(describe_errors(exc)) from None
+
+
+def describe_errors(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"]).upper()
+        message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"{field}: {message}" if field else message)
+    return "invalid settings:\n  " + "\n  ".join(lines)

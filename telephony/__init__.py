@@ -1,0 +1,1 @@
+"""The Twilio edge: webhook signatures, webhook parameters, URLs and the REST gateway."""

@@ -1,0 +1,144 @@
+"""Fixtures: settings, an app on SQLite and on PostgreSQL, clients, and a phone to call with.
+
+PostgreSQL tests run when ``HOTLINE_TEST_POSTGRES_URL`` names a server that
+answers (``.ci/run`` sets it); otherwise they are skipped, saying why.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from app import create_app
+from models import Base
+from models.db import make_engine, upgrade
+from settings import Settings
+from tests.phone import ACCOUNT_SID, HOTLINE, PhoneCall
+from tests.twilio_mock import twilio_api, twilio_api_server  # noqa: F401
+
+TOKEN = "test-auth-token"
+SECRET_KEY = "test-secret-key"
+POSTGRES_ENV = "HOTLINE_TEST_POSTGRES_URL"
+POSTGRES_SCHEMA = "hotline_test"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite database, copied for each test (migrating is the slow part)."""
+    path = tmp_path_factory.mktemp("db") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (set by .ci/run when a server answers)")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {POSTGRES_SCHEMA} CASCADE"))
+            connection.execute(text(f"CREATE SCHEMA {POSTGRES_SCHEMA}"))
+    except Exception as exc:  # noqa: BLE001 - any failure to connect means skip, said clearly
+        pytest.skip(f"PostgreSQL at {POSTGRES_ENV} does not answer: {exc}")
+    finally:
+        engine.dispose()
+    separator = "&" if "?" in url else "?"
+    schema_url = f"{url}{separator}options=-csearch_path%3D{POSTGRES_SCHEMA}"
+    engine = make_engine(schema_url)
+    upgrade(engine)
+    engine.dispose()
+    return schema_url
+
+
+def _empty_postgres(url: str) -> None:
+    engine = make_engine(url)
+    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "hotline.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_url")
+    _empty_postgres(url)
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str, twilio_api) -> Settings:  # noqa: ANN001, F811
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        twilio_auth_token=TOKEN,  # type: ignore[arg-type]
+        twilio_account_sid=ACCOUNT_SID,
+        twilio_api_base_url=twilio_api.base_url,
+        hotline_number=HOTLINE,
+        public_base_url=None,
+        twilio_validate_signatures=True,
+        hotline_secret_key=SECRET_KEY,  # type: ignore[arg-type]
+        default_region="CN",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    app = create_app(settings)
+    app.config["TESTING"] = True
+    yield app
+    app.extensions["db"].engine.dispose()
+
+
+@pytest.fixture
+def engine(app: Flask) -> Engine:
+    return app.extensions["db"].engine
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Session]:
+    """A session on the app's database, for arranging and checking data."""
+    with app.extensions["db"].sessions() as session:
+        yield session
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def demo(runner: FlaskCliRunner) -> None:
+    """The shipped demo data set, loaded the way an operator loads it."""
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.fixture
+def phone(client: FlaskClient):  # noqa: ANN201
+    """``phone(caller)`` starts a call from that caller ID."""
+
+    def dial(caller: str = "+8613800138000") -> PhoneCall:
+        return PhoneCall(client, TOKEN, caller=caller)
+
+    return dial

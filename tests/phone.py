@@ -1,0 +1,147 @@
+"""A phone call driven the way Twilio drives one: signed webhooks, TwiML followed verb by verb."""
+
+from __future__ import annotations
+
+import itertools
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+from flask.testing import FlaskClient
+from twilio.request_validator import RequestValidator
+
+BASE_URL = "http://localhost"
+ACCOUNT_SID = "AC" + "a1" * 16
+HOTLINE = "+8640012345678"
+_sids = itertools.count(1)
+
+
+def sign(token: str, url: str, params: dict[str, str]) -> str:
+    return RequestValidator(token).compute_signature(url, params)
+
+
+@dataclass
+class Said:
+    text: str
+    language: str | None
+    voice: str | None
+
+
+@dataclass
+class Gathering:
+    action: str
+    attributes: dict[str, str]
+    rest: list[ET.Element]  # what Twilio plays next when the caller stays silent
+
+
+@dataclass
+class PhoneCall:
+    """One caller. ``heard`` holds what was said since the last action."""
+
+    client: FlaskClient
+    token: str
+    caller: str = "+8613800138000"
+    call_sid: str = field(default_factory=lambda: f"CA{next(_sids):032x}")
+    heard: list[Said] = field(default_factory=list)
+    documents: list[str] = field(default_factory=list)  # every TwiML document, raw
+    gather: Gathering | None = None
+    queue: str | None = None
+    queue_action: str | None = None
+    hung_up: bool = False
+    url: str = BASE_URL + "/voice/incoming"
+
+    @property
+    def text(self) -> str:
+        return " ".join(said.text for said in self.heard)
+
+    def dial(self) -> PhoneCall:
+        return self._request(BASE_URL + "/voice/incoming", {})
+
+    def press(self, digits: str) -> PhoneCall:
+        assert self.gather is not None, f"nobody asked for input; heard: {self.text}"
+        extra = {"Digits": digits}
+        if self.gather.attributes.get("finishOnKey", "#") == "#" and "numDigits" not in (
+            self.gather.attributes
+        ):
+            extra["FinishedOnKey"] = "#"
+        return self._request(self.gather.action, extra)
+
+    def silence(self) -> PhoneCall:
+        """The Gather times out: Twilio carries on with the verbs after it."""
+        assert self.gather is not None, "nobody asked for input"
+        rest, self.gather = self.gather.rest, None
+        self.heard = []
+        self._play(rest)
+        return self
+
+    def leave_queue(self, result: str, seconds: int = 30) -> PhoneCall:
+        assert self.queue_action is not None, "the caller is not in a queue"
+        action, self.queue_action = self.queue_action, None
+        return self._request(
+            action, {"QueueResult": result, "QueueTime": str(seconds), "QueueSid": "QU" + "0" * 32}
+        )
+
+    def end(self, status: str = "completed", duration: int = 60) -> None:
+        self.post("/voice/status", {"CallStatus": status, "CallDuration": str(duration)})
+
+    def post(self, path_or_url: str, extra: dict[str, str]) -> str:
+        url = urljoin(BASE_URL + "/", path_or_url)
+        params = self.params() | extra
+        response = self.client.post(
+            url, data=params, headers={"X-Twilio-Signature": sign(self.token, url, params)}
+        )
+        assert response.status_code == 200, (response.status_code, url)
+        assert response.mimetype == "text/xml"
+        body = response.get_data(as_text=True)
+        ET.fromstring(body)  # well-formed, always
+        return body
+
+    def params(self) -> dict[str, str]:
+        return {
+            "CallSid": self.call_sid,
+            "AccountSid": ACCOUNT_SID,
+            "From": self.caller,
+            "Caller": self.caller,
+            "To": HOTLINE,
+            "Called": HOTLINE,
+            "CallStatus": "in-progress",
+            "Direction": "inbound",
+            "ApiVersion": "2010-04-01",
+        }
+
+    def _request(self, url: str, extra: dict[str, str]) -> PhoneCall:
+        self.url = urljoin(self.url, url)
+        self.heard, self.gather = [], None
+        body = self.post(self.url, extra)
+        self.documents.append(body)
+        self._play(list(ET.fromstring(body)))
+        return self
+
+    def _play(self, verbs: list[ET.Element]) -> None:
+        for index, verb in enumerate(verbs):
+            if verb.tag == "Say":
+                self.heard.append(Said(verb.text or "", verb.get("language"), verb.get("voice")))
+            elif verb.tag == "Gather":
+                for said in verb.iter("Say"):
+                    self.heard.append(
+                        Said(said.text or "", said.get("language"), said.get("voice"))
+                    )
+                action = urljoin(self.url, verb.get("action") or self.url)
+                self.gather = Gathering(action, dict(verb.attrib), verbs[index + 1 :])
+                return
+            elif verb.tag == "Redirect":
+                heard = self.heard
+                self._request(verb.text or self.url, {})
+                self.heard = heard + self.heard
+                return
+            elif verb.tag == "Enqueue":
+                self.queue = verb.text
+                action = verb.get("action")
+                self.queue_action = urljoin(self.url, action) if action else None
+                return
+            elif verb.tag == "Hangup":
+                self.hung_up = True
+                return
+            else:
+                raise AssertionError(f"unexpected verb <{verb.tag}>")
+        self.hung_up = True  # Twilio hangs up when a document runs out

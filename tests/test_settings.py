@@ -1,0 +1,110 @@
+"""Start-up refuses bad settings with a message that names the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from app import create_app
+from settings import ConfigError, load_settings
+
+GOOD = {
+    "TWILIO_AUTH_TOKEN": "token",
+    "HOTLINE_SECRET_KEY": "secret",
+}
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # noqa: ANN001
+    for name in (
+        "DATABASE_URL",
+        "TWILIO_AUTH_TOKEN",
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_API_BASE_URL",
+        "HOTLINE_NUMBER",
+        "PUBLIC_BASE_URL",
+        "TWILIO_VALIDATE_SIGNATURES",
+        "HOTLINE_SECRET_KEY",
+        "FLOW_FILE",
+        "DEFAULT_REGION",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no developer's .env
+
+
+def use(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
+    for name, value in (GOOD | values).items():
+        monkeypatch.setenv(name, value)
+
+
+def test_defaults_follow_the_spec(monkeypatch: pytest.MonkeyPatch) -> None:
+    use(monkeypatch)
+    settings = load_settings()
+    assert settings.default_region == "CN"
+    assert settings.twilio_validate_signatures is True
+    assert str(settings.twilio_api_base_url).startswith("https://api.twilio.com")
+    assert settings.flow_file.name == "default_flow.yaml"
+    assert (
+        settings.verification_attempts_per_call,
+        settings.verification_lockout_failures,
+        settings.verification_lockout_minutes,
+    ) == (3, 5, 30)
+
+
+def test_auth_token_is_required_while_signatures_are_checked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    use(monkeypatch)
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN")
+    with pytest.raises(ConfigError, match="TWILIO_AUTH_TOKEN"):
+        load_settings()
+
+
+def test_secret_key_is_required_outside_development(monkeypatch: pytest.MonkeyPatch) -> None:
+    use(monkeypatch)
+    monkeypatch.delenv("HOTLINE_SECRET_KEY")
+    with pytest.raises(ConfigError, match="HOTLINE_SECRET_KEY"):
+        load_settings()
+    monkeypatch.setenv("TWILIO_VALIDATE_SIGNATURES", "false")
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN")
+    assert load_settings().development
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DEFAULT_REGION", "XX"),
+        ("HOTLINE_NUMBER", "not a number"),
+        ("TWILIO_ACCOUNT_SID", "AC123"),
+        ("PUBLIC_BASE_URL", "hotline.example.com"),
+        ("TWILIO_VALIDATE_SIGNATURES", "maybe"),
+        ("FLOW_FILE", "/nowhere/flow.yaml"),
+        ("VERIFICATION_LOCKOUT_FAILURES", "0"),
+    ],
+)
+def test_bad_value_names_its_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    use(monkeypatch, **{variable: value})
+    with pytest.raises(ConfigError, match=variable):
+        load_settings()
+
+
+def test_numbers_and_regions_are_normalised(monkeypatch: pytest.MonkeyPatch) -> None:
+    use(monkeypatch, HOTLINE_NUMBER="+86 400 1234 5678", DEFAULT_REGION="us")
+    settings = load_settings()
+    assert settings.hotline_number == "+8640012345678"
+    assert settings.default_region == "US"
+
+
+def test_start_up_stops_with_the_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    use(monkeypatch, DEFAULT_REGION="XX")
+    with pytest.raises(SystemExit) as stopped:
+        create_app()
+    assert "DEFAULT_REGION" in str(stopped.value)
+
+
+def test_dotenv_file_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # noqa: ANN001
+    (tmp_path / ".env").write_text("TWILIO_AUTH_TOKEN=from-file\nHOTLINE_SECRET_KEY=s\n")
+    settings = load_settings()
+    assert settings.twilio_auth_token is not None
+    assert settings.twilio_auth_token.get_secret_value() == "from-file"

@@ -1,0 +1,134 @@
+"""Five failures in a row, across calls, lock a customer's phone verification (SPEC §5)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import VerificationAttempt, VerificationGuard
+from tests.conftest import TOKEN
+from tests.demo import customer, national
+from tests.phone import PhoneCall
+
+pytestmark = pytest.mark.usefixtures("demo")
+
+ZH = customer(language="zh")
+
+
+def guard(db: Session) -> VerificationGuard | None:
+    db.expire_all()
+    return db.get(VerificationGuard, ZH["id"])
+
+
+def attempts(db: Session, outcome: str) -> int:
+    rows = db.scalars(
+        select(VerificationAttempt).where(
+            VerificationAttempt.customer_id == ZH["id"], VerificationAttempt.outcome == outcome
+        )
+    )
+    return len(rows.all())
+
+
+def at_pin_prompt(phone) -> PhoneCall:  # noqa: ANN001
+    return phone(ZH["phone"]).dial().press("1")
+
+
+def test_five_failures_across_calls_lock_then_the_right_pin_is_refused(phone, db) -> None:
+    first = at_pin_prompt(phone)
+    for wrong in ("0000", "1111", "2222"):
+        first.press(wrong)
+    second = at_pin_prompt(phone)
+    second.press("3333").press("4444")
+    second.press(ZH["pin"])  # right, but too late
+    assert "电话验证已暂时锁定" in second.text
+    assert attempts(db, "failure") == 5 and attempts(db, "success") == 0
+    lock = guard(db)
+    assert lock is not None and lock.locked_until is not None
+    assert lock.locked_until > datetime.now(UTC) + timedelta(minutes=29)
+
+
+def test_a_locked_caller_is_told_at_once_and_offered_an_agent(phone, db) -> None:
+    phone(ZH["phone"]).dial().press("1").press("0").press("1").press("2")
+    at_pin_prompt(phone).press("3").press("4")
+    call = phone(ZH["phone"]).dial().press("1")
+    assert "电话验证已暂时锁定" in call.text and "人工客服" in call.text
+    call.press("0")
+    assert call.queue == "hotline-general"
+
+
+def test_a_locked_customer_keyed_in_elsewhere_learns_nothing(phone, db) -> None:
+    db.add(
+        VerificationGuard(
+            customer_id=ZH["id"],
+            consecutive_failures=5,
+            locked_until=datetime.now(UTC) + timedelta(minutes=10),
+        )
+    )
+    db.commit()
+    call = phone("anonymous").dial().press("1").press(national(ZH["phone"])).press(ZH["pin"])
+    # The same words as any wrong number or PIN: nothing says the number is registered.
+    assert "不符" in call.text and "锁定" not in call.text
+
+
+def test_the_lock_lifts_after_its_time(phone, db: Session) -> None:
+    db.add(
+        VerificationGuard(
+            customer_id=ZH["id"],
+            consecutive_failures=5,
+            locked_until=datetime.now(UTC) - timedelta(seconds=1),
+        )
+    )
+    db.commit()
+    call = at_pin_prompt(phone).press(ZH["pin"])
+    assert "身份验证成功" in call.text
+    lock = guard(db)
+    assert lock is not None and lock.consecutive_failures == 0 and lock.locked_until is None
+
+
+def test_a_success_starts_the_count_again(phone, db: Session) -> None:
+    call = at_pin_prompt(phone)
+    call.press("0000").press("1111")
+    at_pin_prompt(phone).press("2222").press(ZH["pin"])
+    again = at_pin_prompt(phone)
+    again.press("3333").press("4444").press("5555")
+    lock = guard(db)
+    assert lock is not None and lock.consecutive_failures == 3 and lock.locked_until is None
+
+
+def test_concurrent_wrong_pins_never_get_more_than_five_tries(
+    app: Flask, phone, db: Session
+) -> None:
+    calls = [at_pin_prompt(phone) for _ in range(10)]
+    for call in calls:
+        call.client = app.test_client()  # one client (one connection) per caller
+    start = threading.Barrier(len(calls))
+    errors: list[BaseException] = []
+
+    def guess(call: PhoneCall, pin: str) -> None:
+        try:
+            start.wait()
+            call.press(pin)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=guess, args=(call, f"{9000 + i}")) for i, call in enumerate(calls)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    assert attempts(db, "failure") == 5
+    assert attempts(db, "locked") == 5
+    lock = guard(db)
+    assert lock is not None and lock.locked_until is not None
+    # Every caller heard a proper answer: a retry prompt, or the lock.
+    for call in calls:
+        assert "不符" in call.text or "锁定" in call.text
+    assert "锁定" in PhoneCall(app.test_client(), TOKEN, caller=ZH["phone"]).dial().press("1").text

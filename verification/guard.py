@@ -1,0 +1,81 @@
+"""The cross-call lockout: N failures in a row lock a customer's phone verification.
+
+Every change is one conditional UPDATE, so the database settles races: when
+several calls guess at once, each attempt first reserves a slot by counting
+itself as a failure, and no more than the limit can ever be reserved before
+the lock. A success gives the slot back by clearing the count.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from models import VerificationGuard as Guard
+
+
+def _ensure_guard(session: Session, customer_id: str) -> None:
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(
+        insert(Guard)
+        .values(customer_id=customer_id, consecutive_failures=0)
+        .on_conflict_do_nothing(index_elements=[Guard.customer_id])
+    )
+
+
+def is_locked(session: Session, customer_id: str, now: datetime) -> bool:
+    locked_until = session.scalar(
+        select(Guard.locked_until).where(Guard.customer_id == customer_id)
+    )
+    return locked_until is not None and locked_until > now
+
+
+def reserve_attempt(
+    session: Session,
+    customer_id: str,
+    *,
+    limit: int,
+    lock_for: timedelta,
+    now: datetime,
+) -> bool:
+    """Count one attempt in advance; False when the customer is locked.
+
+    The attempt that reaches the limit sets the lock in the same statement, so
+    a process that dies before learning the result still leaves the lock in place.
+    """
+    _ensure_guard(session, customer_id)
+    session.execute(  # a lock that has run out starts a fresh count
+        update(Guard)
+        .where(Guard.customer_id == customer_id, Guard.locked_until <= now)
+        .values(consecutive_failures=0, locked_until=None)
+    )
+    reserved = session.execute(
+        update(Guard)
+        .where(
+            Guard.customer_id == customer_id,
+            Guard.consecutive_failures < limit,
+            or_(Guard.locked_until.is_(None), Guard.locked_until <= now),
+        )
+        .values(
+            consecutive_failures=Guard.consecutive_failures + 1,
+            locked_until=case(
+                (Guard.consecutive_failures + 1 >= limit, now + lock_for),
+                else_=Guard.locked_until,
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return reserved.rowcount == 1
+
+
+def clear(session: Session, customer_id: str) -> None:
+    """A correct PIN or code ends the run of failures."""
+    session.execute(
+        update(Guard)
+        .where(Guard.customer_id == customer_id)
+        .values(consecutive_failures=0, locked_until=None)
+        .execution_options(synchronize_session=False)
+    )
