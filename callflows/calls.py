@@ -64,6 +64,7 @@ def find_or_open_call(session: Session, params: VoiceParams, region: str) -> tup
         verification_failures=0,
         menu_misses=0,
         claimed_by_caller_id=False,
+        turn=0,
     )
     if caller is not None:
         # Only a claim: caller ID can be spoofed, so it never verifies anyone.

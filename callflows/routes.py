@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from twilio.twiml.voice_response import VoiceResponse
@@ -27,18 +28,33 @@ Handler = Callable[[CallContext, VoiceParams], VoiceResponse]
 def answer(handler: Handler, *, stage: str | None = None) -> Response:
     """Run one step of a call in one transaction and answer with its TwiML.
 
-    With ``stage`` the step only runs while the call is at that stage; any
-    other request (a replay, a late or out-of-order webhook) hears the
-    question the call is actually waiting on.
+    With ``stage`` the step runs only while the call is at that stage and the
+    request answers the call's latest prompt (its ``turn``); anything else (a
+    retry, a late or out-of-order webhook) hears the prompt the call is
+    actually waiting on, and changes nothing.
     """
     params = parse_voice(request.form)
     ctx = context(params)
-    if stage is not None and ctx.call.stage != stage:
+    if stage is None:
+        response = handler(ctx, params)
+    elif ctx.call.stage != stage or request.args.get("turn", type=int) not in (
+        None,
+        ctx.call.turn,
+    ):
+        g.turn = ctx.call.turn
         response = steps.resume(ctx)
     else:
+        ctx.call.turn += 1
+        g.turn = ctx.call.turn
         response = handler(ctx, params)
     ctx.session.commit()
     return as_http(response)
+
+
+def stamp_turn(endpoint: str, values: dict[str, Any]) -> None:
+    """Every URL written into a prompt carries the prompt's turn."""
+    if "turn" in g:
+        values.setdefault("turn", g.turn)
 
 
 def context(params: VoiceParams) -> CallContext:
@@ -52,6 +68,9 @@ def context(params: VoiceParams) -> CallContext:
 @bp.before_request
 def check_signature() -> None:
     current_app.extensions["signature_check"](request)
+
+
+bp.url_defaults(stamp_turn)
 
 
 @bp.post("/incoming")

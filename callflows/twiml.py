@@ -47,14 +47,15 @@ class Voice:
     ) -> VoiceResponse:
         """A Gather of keypad input posting to ``action``; silence posts there too, empty.
 
-        ``single_key`` takes one key at once (menus); otherwise input ends with ``#``.
+        ``single_key`` takes one key at once (menus), ``#`` and ``*`` included;
+        otherwise input ends with ``#``.
         """
         response = VoiceResponse()
         gather = Gather(
             action=action,
             method="POST",
             timeout=timeout,
-            finish_on_key="#",
+            finish_on_key="" if single_key else "#",
             input="dtmf",
             num_digits=1 if single_key else None,
         )

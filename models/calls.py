@@ -44,6 +44,9 @@ class Call(Base):
     menu_misses: Mapped[int] = mapped_column(default=0)
     queue: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str | None] = mapped_column(String(32))
+    # Numbers the prompts: an answer to an older prompt (a retry, a late
+    # request) only resumes the call, it is never processed twice.
+    turn: Mapped[int] = mapped_column(default=0)
     # Optimistic lock: two webhooks of one call racing cannot both apply.
     version: Mapped[int] = mapped_column(default=1)
 

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
 from app import create_app
 from models import Base
-from models.db import make_engine, upgrade
+from models.db import make_engine, normalise_url, upgrade
 from settings import Settings
 from tests.phone import ACCOUNT_SID, HOTLINE, PhoneCall
 from tests.twilio_mock import twilio_api, twilio_api_server  # noqa: F401
@@ -111,10 +111,14 @@ def engine(app: Flask) -> Engine:
 
 
 @pytest.fixture
-def db(app: Flask) -> Iterator[Session]:
-    """A session on the app's database, for arranging and checking data."""
-    with app.extensions["db"].sessions() as session:
+def db(database_url: str, app: Flask) -> Iterator[Session]:
+    """A session for arranging and checking data, on an engine of its own that holds
+    no transaction open (the app's SQLite engine takes the write lock at BEGIN).
+    Call ``db.rollback()`` to forget loaded objects before re-reading them."""
+    engine = create_engine(normalise_url(database_url), isolation_level="AUTOCOMMIT")
+    with Session(engine, expire_on_commit=False) as session:
         yield session
+    engine.dispose()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ ZH = customer(language="zh")
 
 
 def record(db: Session, call: PhoneCall) -> Call:
-    db.expire_all()
+    db.rollback()
     return db.scalars(select(Call).where(Call.call_sid == call.call_sid)).one()
 
 

@@ -116,7 +116,7 @@ def test_behind_a_proxy_the_public_url_is_checked(settings: Settings) -> None:
     assert post(client, "/voice/incoming", PARAMS, internal).status_code == 403
     # And TwiML then points Twilio at the public URL.
     body = post(client, "/voice/incoming", PARAMS, good).get_data(as_text=True)
-    assert f'action="{public}/voice/language"' in body
+    assert f'action="{public}/voice/language?turn=' in body
     app.extensions["db"].engine.dispose()
 
 

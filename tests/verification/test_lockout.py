@@ -21,11 +21,12 @@ ZH = customer(language="zh")
 
 
 def guard(db: Session) -> VerificationGuard | None:
-    db.expire_all()
+    db.rollback()
     return db.get(VerificationGuard, ZH["id"])
 
 
 def attempts(db: Session, outcome: str) -> int:
+    db.rollback()
     rows = db.scalars(
         select(VerificationAttempt).where(
             VerificationAttempt.customer_id == ZH["id"], VerificationAttempt.outcome == outcome

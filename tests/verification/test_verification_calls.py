@@ -18,7 +18,7 @@ STRANGER = "+8613012345678"  # not registered
 
 
 def call_record(db: Session, call: PhoneCall) -> Call:
-    db.expire_all()
+    db.rollback()
     return db.scalars(select(Call).where(Call.call_sid == call.call_sid)).one()
 
 
@@ -98,7 +98,7 @@ def test_caller_id_alone_verifies_nobody(phone, db: Session) -> None:
     call = phone(ZH["phone"]).dial().press("1")
     record = call_record(db, call)
     assert not record.verified and record.customer_id is None
-    assert call.gather is not None and call.gather.action.endswith("/voice/verify/secret")
+    assert call.gather is not None and "/voice/verify/secret?" in call.gather.action
 
 
 def test_three_failures_offer_an_agent_and_leave_the_caller_unverified(phone, db: Session) -> None:

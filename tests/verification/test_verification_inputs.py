@@ -36,7 +36,7 @@ def test_any_input_gets_twiml_and_no_secret_means_no_verification(
             call.silence()
         else:
             call.press(entry)
-    db.expire_all()
+    db.rollback()
     record = db.scalars(select(Call).where(Call.call_sid == call.call_sid)).one()
     assert not record.verified
     assert record.customer_id is None

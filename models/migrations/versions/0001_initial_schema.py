@@ -85,6 +85,7 @@ def upgrade() -> None:
         sa.Column("menu_misses", sa.Integer(), nullable=False),
         sa.Column("queue", sa.String(length=64), nullable=True),
         sa.Column("outcome", sa.String(length=32), nullable=True),
+        sa.Column("turn", sa.Integer(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.CheckConstraint(
             "stage IN ('language', 'number', 'secret', 'agent_offer', 'menu', 'queued', 'ended')",
