@@ -1,0 +1,1 @@
+"""Operator tools: importing customers and agents, the demo data set."""

@@ -1,0 +1,49 @@
+"""``flask --app app import-data FILE`` and ``flask --app app seed-demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Blueprint, current_app
+
+from models.db import database
+from ops.importer import ImportFailed, import_data, load_file
+from settings import Settings
+
+bp = Blueprint("ops", __name__, cli_group=None)
+
+DEMO_FILE = Path(__file__).resolve().parent / "demo_data.json"
+
+
+def _import(path: Path) -> None:
+    settings: Settings = current_app.extensions["settings"]
+    try:
+        payload = load_file(path)  # its errors name the file already
+    except ImportFailed as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        with database().sessions() as session, session.begin():
+            summary = import_data(
+                session, payload, key=settings.secret_key_bytes(), region=settings.default_region
+            )
+    except ImportFailed as exc:
+        raise click.ClickException(f"{path}: {exc}") from None
+    click.echo(f"Imported {summary} from {path.name}")
+
+
+@bp.cli.command("import-data")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def import_data_command(file: Path) -> None:
+    """Import customers, their accounts and transactions, and agents from a JSON FILE.
+
+    Importing again updates records by id; a bad record stops the whole import
+    and is named by its position and field.
+    """
+    _import(file)
+
+
+@bp.cli.command("seed-demo")
+def seed_demo_command() -> None:
+    """Load the demo data set, with a customer for every branch of the default flow."""
+    _import(DEMO_FILE)

@@ -1,0 +1,301 @@
+"""``import-data``: customers, their accounts and transactions, and agents from JSON (SPEC §7).
+
+The whole file is checked before anything is written, and a bad record is
+named by its position and field (``customers[2].transactions[0].amount``).
+Importing again updates customers, transactions and agents by id.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+)
+from pydantic_core import ErrorDetails
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Account, Agent, Customer, Transaction
+from verification.numbers import to_e164
+from verification.secrets import AGENT_PIN, CUSTOMER_PIN, keyed_hash
+
+# Enough to fix a file in a few rounds without burying the first problems.
+MAX_PROBLEMS = 20
+
+
+class ImportFailed(Exception):
+    """The data cannot be imported; the message names every bad place, one per line."""
+
+
+def _e164(value: str, info: ValidationInfo) -> str:
+    context: dict[str, str] = info.context or {}
+    phone = to_e164(value, context["region"])
+    if phone is None:
+        raise ValueError(f"{value!r} is not a valid phone number")
+    return phone
+
+
+Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Phone = Annotated[str, AfterValidator(_e164)]
+# [0-9], not \d: a keypad cannot type the other Unicode digits.
+Pin = Annotated[str, StringConstraints(pattern=r"^[0-9]{4,6}$")]
+Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+Language = Literal["zh", "en"]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TransactionIn(Record):
+    id: Id
+    kind: Literal["topup", "withdrawal", "payment", "refund"]
+    amount: Money
+    status: Literal["pending", "completed", "failed"]
+    channel: Annotated[str, StringConstraints(max_length=64)] | None = None
+    created_at: AwareDatetime
+    expected_at: AwareDatetime | None = None
+    failure_reason: str | None = None
+
+
+class CustomerIn(Record):
+    id: Id
+    name: Name
+    phone: Phone
+    language: Language
+    # Required although it may be null: a file that forgets it must not wipe PINs.
+    pin: Pin | None
+    status: Literal["active", "frozen"]
+    freeze_reason: str | None = None
+    balance: Money
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    transactions: list[TransactionIn] = []
+
+
+class AgentIn(Record):
+    id: Id
+    name: Name
+    phone: Phone
+    pin: Pin
+    skills: Annotated[list[Id], Field(min_length=1)]
+    languages: Annotated[list[Language], Field(min_length=1)]
+
+
+class ImportFile(Record):
+    customers: list[CustomerIn] = []
+    agents: list[AgentIn] = []
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+
+    def add(self, *, new: bool) -> None:
+        if new:
+            self.created += 1
+        else:
+            self.updated += 1
+
+
+@dataclass
+class ImportSummary:
+    customers: Counts = field(default_factory=Counts)
+    transactions: Counts = field(default_factory=Counts)
+    agents: Counts = field(default_factory=Counts)
+
+    def __str__(self) -> str:
+        return ", ".join(
+            f"{counts.created + counts.updated} {kind}"
+            f" ({counts.created} new, {counts.updated} updated)"
+            for kind, counts in (
+                ("customers", self.customers),
+                ("transactions", self.transactions),
+                ("agents", self.agents),
+            )
+        )
+
+
+def load_file(path: Path | str) -> dict[str, Any]:
+    """The JSON object in ``path``; every error names the file (and the line of bad JSON)."""
+    path = Path(path)
+    try:
+        # utf-8-sig: editors on Windows like to start the file with a byte-order mark.
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ImportFailed(f"{path}: cannot read the file ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ImportFailed(f"{path}: not UTF-8 text") from None
+    try:
+        # Decimal, not float: a bare 1280.10 in the file must stay exactly that.
+        data = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise ImportFailed(
+            f"{path}: line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})"
+        ) from None
+    if not isinstance(data, dict):
+        raise ImportFailed(f"{path}: expected a JSON object with customers and agents")
+    return data
+
+
+def import_data(
+    session: Session, payload: dict[str, Any], *, key: bytes, region: str
+) -> ImportSummary:
+    """Check the whole payload, then upsert it in the session's transaction and flush.
+
+    The caller commits, or rolls back on an exception. On ``ImportFailed``
+    nothing has been added to the session. Transactions of a customer that a
+    later file leaves out are kept as they are: a file is a batch of records
+    to add or correct, not the whole ledger, and refunds or tickets may refer
+    to older transactions.
+    """
+    data = _validate(payload, region)
+    # Against the database only once the file agrees with itself, to avoid echoes.
+    problems = _duplicates(data) or _taken_elsewhere(session, data)
+    if problems:
+        raise ImportFailed(_listing(problems))
+    summary = ImportSummary()
+    for customer in data.customers:
+        _upsert_customer(session, customer, key, summary)
+    for agent in data.agents:
+        _upsert_agent(session, agent, key, summary)
+    session.flush()
+    return summary
+
+
+def _validate(payload: dict[str, Any], region: str) -> ImportFile:
+    try:
+        return ImportFile.model_validate(payload, context={"region": region})
+    except ValidationError as exc:
+        # ``from None``: a ValidationError's text repeats the inputs, PINs included.
+        raise ImportFailed(_listing([_describe(error) for error in exc.errors()])) from None
+
+
+def _describe(error: ErrorDetails) -> str:
+    place = ""
+    for part in error["loc"]:
+        place += f"[{part}]" if isinstance(part, int) else f".{part}" if place else str(part)
+    return f"{place or 'file'}: {error['msg'].removeprefix('Value error, ')}"
+
+
+def _listing(problems: list[str]) -> str:
+    shown = problems[:MAX_PROBLEMS]
+    if len(problems) > MAX_PROBLEMS:
+        shown.append(f"... and {len(problems) - MAX_PROBLEMS} more problems")
+    return "\n".join(shown)
+
+
+def _duplicates(data: ImportFile) -> list[str]:
+    """Records that repeat an id or phone number of an earlier record of the file."""
+    problems = []
+    for kind, records in (("customers", data.customers), ("agents", data.agents)):
+        for name in ("id", "phone"):
+            first: dict[str, int] = {}
+            for index, record in enumerate(records):
+                value = getattr(record, name)
+                if value in first:
+                    problems.append(
+                        f"{kind}[{index}].{name}: {value} is also in {kind}[{first[value]}]"
+                    )
+                first.setdefault(value, index)
+    seen: dict[str, str] = {}
+    for place, _, transaction in _transactions(data):
+        if transaction.id in seen:
+            problems.append(f"{place}.id: {transaction.id} is also in {seen[transaction.id]}")
+        seen.setdefault(transaction.id, place)
+    return problems
+
+
+def _taken_elsewhere(session: Session, data: ImportFile) -> list[str]:
+    """Phone numbers and transaction ids that the database gives to another record."""
+    problems = []
+    for kind, model, records in (
+        ("customers", Customer, data.customers),
+        ("agents", Agent, data.agents),
+    ):
+        phones = [record.phone for record in records]
+        phone_owners = dict(
+            session.execute(select(model.phone, model.id).where(model.phone.in_(phones))).all()
+        )
+        for index, record in enumerate(records):
+            owner = phone_owners.get(record.phone, record.id)
+            if owner != record.id:
+                problems.append(f"{kind}[{index}].phone: {record.phone} belongs to {owner}")
+    transactions = _transactions(data)
+    transaction_owners = dict(
+        session.execute(
+            select(Transaction.id, Account.customer_id)
+            .join(Transaction.account)
+            .where(Transaction.id.in_([t.id for _, _, t in transactions]))
+        ).all()
+    )
+    for place, customer_id, transaction in transactions:
+        owner = transaction_owners.get(transaction.id, customer_id)
+        if owner != customer_id:
+            problems.append(f"{place}.id: {transaction.id} is a transaction of {owner}")
+    return problems
+
+
+def _transactions(data: ImportFile) -> list[tuple[str, str, TransactionIn]]:
+    """Every transaction of the file with its place and its customer's id."""
+    return [
+        (f"customers[{index}].transactions[{position}]", customer.id, transaction)
+        for index, customer in enumerate(data.customers)
+        for position, transaction in enumerate(customer.transactions)
+    ]
+
+
+def _upsert_customer(
+    session: Session, record: CustomerIn, key: bytes, summary: ImportSummary
+) -> None:
+    customer = session.get(Customer, record.id)
+    summary.customers.add(new=customer is None)
+    if customer is None:
+        customer = Customer(id=record.id)
+        session.add(customer)
+    customer.name = record.name
+    customer.phone = record.phone
+    customer.language = record.language
+    customer.pin_hash = (
+        None if record.pin is None else keyed_hash(key, CUSTOMER_PIN, record.id, record.pin)
+    )
+    customer.status = record.status
+    customer.freeze_reason = record.freeze_reason
+    if customer.account is None:  # new, or made by something other than this importer
+        customer.account = Account()
+    customer.account.balance = record.balance
+    customer.account.currency = record.currency
+    for item in record.transactions:
+        transaction = session.get(Transaction, item.id)
+        summary.transactions.add(new=transaction is None)
+        if transaction is None:
+            transaction = Transaction(id=item.id)
+            customer.account.transactions.append(transaction)
+        for name, value in item.model_dump(exclude={"id"}).items():
+            setattr(transaction, name, value)
+
+
+def _upsert_agent(session: Session, record: AgentIn, key: bytes, summary: ImportSummary) -> None:
+    agent = session.get(Agent, record.id)
+    summary.agents.add(new=agent is None)
+    if agent is None:
+        agent = Agent(id=record.id)  # status: offline until the agent calls in
+        session.add(agent)
+    agent.name = record.name
+    agent.phone = record.phone
+    agent.pin_hash = keyed_hash(key, AGENT_PIN, record.id, record.pin)
+    agent.skills = list(dict.fromkeys(record.skills))
+    agent.languages = list(dict.fromkeys(record.languages))
