@@ -68,10 +68,9 @@ def _build(settings: Settings) -> Flask:
         ),
     )
 
-    from ops.commands import bp as ops
-
     from callflows.routes import bp as voice
     from models.commands import bp as db_commands
+    from ops.commands import bp as ops
     from telephony.commands import bp as telephony
     from verification.routes import bp as verification
 
