@@ -66,6 +66,7 @@ class TwilioApiMock:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> TwilioApiMock:
+        _spec()  # a missing description fails here, before a socket is opened
         self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
         self.base_url = f"http://127.0.0.1:{self._server.server_port}"
         _openapi(self.base_url)  # build the validator before the first request
