@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,10 @@ from alembic.script import ScriptDirectory
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+# Alembic narrates every start; Hotline says once when it actually migrates.
+logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Any constant will do: it only has to be the same in every Hotline process.
@@ -63,8 +68,10 @@ def upgrade(engine: Engine) -> None:
         if engine.dialect.name == "postgresql":
             # Several servers starting at once must not migrate side by side.
             connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
-        if MigrationContext.configure(connection).get_current_revision() == head:
+        current = MigrationContext.configure(connection).get_current_revision()
+        if current == head:
             return
+        log.info("migrating the database schema from %s to %s", current or "nothing", head)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
