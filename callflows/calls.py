@@ -42,7 +42,7 @@ class CallContext:
         return self.session.get(Customer, customer_id) if customer_id else None
 
 
-def find_or_open_call(session: Session, params: VoiceParams, region: str) -> tuple[Call, bool]:
+def find_or_open_call(session: Session, params: VoiceParams, region: str) -> Call:
     """The call's record, opened (and the caller ID looked up) if this is its first webhook.
 
     Any webhook may be the first one this database sees of a call (out of order,
@@ -52,7 +52,7 @@ def find_or_open_call(session: Session, params: VoiceParams, region: str) -> tup
         raise NoCallSid
     call = session.scalars(select(Call).where(Call.call_sid == params.call_sid)).one_or_none()
     if call is not None:
-        return call, False
+        return call
     caller = to_e164(params.from_, region)
     # Column defaults apply only at INSERT: set what the steps read before then.
     call = Call(
@@ -75,4 +75,4 @@ def find_or_open_call(session: Session, params: VoiceParams, region: str) -> tup
     session.add(call)
     session.add(CallEvent(call=call, kind="call.started", data={"caller_id": identified}))
     session.flush()
-    return call, True
+    return call

@@ -35,18 +35,13 @@ def answer(handler: Handler, *, stage: str | None = None) -> Response:
     """
     params = parse_voice(request.form)
     ctx = context(params)
-    if stage is None:
-        response = handler(ctx, params)
-    elif ctx.call.stage != stage or request.args.get("turn", type=int) not in (
-        None,
-        ctx.call.turn,
-    ):
-        g.turn = ctx.call.turn
-        response = steps.resume(ctx)
-    else:
+    current = stage is None or (
+        ctx.call.stage == stage and request.args.get("turn", type=int) in (None, ctx.call.turn)
+    )
+    if current and stage is not None:
         ctx.call.turn += 1
-        g.turn = ctx.call.turn
-        response = handler(ctx, params)
+    g.turn = ctx.call.turn
+    response = handler(ctx, params) if current else steps.resume(ctx)
     ctx.session.commit()
     return as_http(response)
 
@@ -61,7 +56,7 @@ def context(params: VoiceParams) -> CallContext:
     extensions = current_app.extensions
     settings = extensions["settings"]
     db = session()
-    call, _ = find_or_open_call(db, params, settings.default_region)
+    call = find_or_open_call(db, params, settings.default_region)
     return CallContext(db, call, extensions["flow"], settings, extensions["twilio"])
 
 
