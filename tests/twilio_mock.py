@@ -84,6 +84,12 @@ class TwilioApiMock:
             self.errors.clear()
             self._failures.clear()
 
+    def take_errors(self) -> list[str]:
+        """The validation failures so far, which the test thereby expected."""
+        with self._lock:
+            errors, self.errors = self.errors, []
+        return errors
+
     def fail_next(self, status: int = 500, code: int = 20500, times: int = 1) -> None:
         """Answer the next ``times`` valid requests with a Twilio error."""
         with self._lock:
@@ -199,6 +205,8 @@ def twilio_api_server() -> Iterator[TwilioApiMock]:
 
 
 @pytest.fixture
-def twilio_api(twilio_api_server: TwilioApiMock) -> TwilioApiMock:
+def twilio_api(twilio_api_server: TwilioApiMock) -> Iterator[TwilioApiMock]:
+    """The mock, emptied; a test fails if Hotline sent it anything Twilio would refuse."""
     twilio_api_server.reset()
-    return twilio_api_server
+    yield twilio_api_server
+    assert twilio_api_server.take_errors() == [], "requests that Twilio's API would refuse"

@@ -1,0 +1,105 @@
+"""The REST gateway speaks Twilio's real API (as its OpenAPI description has it), to
+whatever ``TWILIO_API_BASE_URL`` names, and turns every failure into one clear error."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from twilio.rest import Client
+
+from telephony.rest import BaseUrlHttpClient, TwilioGateway, TwilioUnavailable
+from tests.phone import ACCOUNT_SID, HOTLINE
+from tests.twilio_mock import TwilioApiMock
+
+TOKEN = "rest-token"
+
+
+def gateway(mock: TwilioApiMock) -> TwilioGateway:
+    return TwilioGateway(ACCOUNT_SID, TOKEN, HOTLINE, mock.base_url)
+
+
+def test_sms_goes_to_the_configured_base_url_with_twilios_parameters(
+    twilio_api: TwilioApiMock,
+) -> None:
+    sid = gateway(twilio_api).send_sms("+8613800138000", "你好 123456")
+    assert sid.startswith("SM") and len(sid) == 34
+    [request] = twilio_api.requests
+    assert request.path == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+    assert request.username == ACCOUNT_SID
+    assert request.form == {"To": "+8613800138000", "From": HOTLINE, "Body": "你好 123456"}
+    assert twilio_api.errors == []
+
+
+def test_twilio_refusing_the_sms_is_one_clear_error(twilio_api: TwilioApiMock) -> None:
+    twilio_api.fail_next(status=400, code=21211)
+    with pytest.raises(TwilioUnavailable, match="refused"):
+        gateway(twilio_api).send_sms("+8613800138000", "hello")
+
+
+def test_an_unreachable_api_is_one_clear_error() -> None:
+    unreachable = TwilioGateway(ACCOUNT_SID, TOKEN, HOTLINE, "http://127.0.0.1:9")
+    with pytest.raises(TwilioUnavailable, match="could not be reached"):
+        unreachable.send_sms("+8613800138000", "hello")
+
+
+def test_without_credentials_nothing_is_sent(twilio_api: TwilioApiMock) -> None:
+    for missing in (
+        TwilioGateway(None, TOKEN, HOTLINE, twilio_api.base_url),
+        TwilioGateway(ACCOUNT_SID, TOKEN, None, twilio_api.base_url),
+    ):
+        assert not missing.configured
+        with pytest.raises(TwilioUnavailable, match="TWILIO_ACCOUNT_SID"):
+            missing.send_sms("+8613800138000", "hello")
+    assert twilio_api.requests == []
+
+
+# The mock is only worth trusting if it refuses what Twilio would refuse.
+
+
+def test_mock_refuses_a_message_without_to(twilio_api: TwilioApiMock) -> None:
+    response = requests.post(
+        f"{twilio_api.base_url}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json",
+        data={"From": HOTLINE, "Body": "x"},
+        auth=(ACCOUNT_SID, TOKEN),
+        timeout=5,
+    )
+    assert response.status_code == 400
+    assert "To" in twilio_api.take_errors()[0]
+
+
+def test_mock_refuses_a_call_with_a_non_integer_timeout(twilio_api: TwilioApiMock) -> None:
+    response = requests.post(
+        f"{twilio_api.base_url}/2010-04-01/Accounts/{ACCOUNT_SID}/Calls.json",
+        data={
+            "To": "+8613800138000",
+            "From": HOTLINE,
+            "Url": "https://example.com/x",
+            "Timeout": "soon",
+        },
+        auth=(ACCOUNT_SID, TOKEN),
+        timeout=5,
+    )
+    assert response.status_code == 400
+    assert "integer" in twilio_api.take_errors()[0]
+
+
+def test_mock_refuses_requests_without_the_accounts_basic_auth(twilio_api: TwilioApiMock) -> None:
+    url = f"{twilio_api.base_url}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+    form = {"To": "+8613800138000", "From": HOTLINE, "Body": "x"}
+    assert requests.post(url, data=form, timeout=5).status_code == 400
+    other = "AC" + "b2" * 16
+    assert requests.post(url, data=form, auth=(other, TOKEN), timeout=5).status_code == 400
+    assert len(twilio_api.take_errors()) == 2
+
+
+def test_twilios_own_client_passes_the_mock(twilio_api: TwilioApiMock) -> None:
+    client = Client(ACCOUNT_SID, TOKEN, http_client=BaseUrlHttpClient(twilio_api.base_url))
+    call = client.calls.create(
+        to="+8613800138000",
+        from_=HOTLINE,
+        url="https://hotline.example.com/agents/whisper",
+        timeout=20,
+    )
+    assert call.sid.startswith("CA")
+    assert twilio_api.calls()[0]["Timeout"] == "20"
+    assert twilio_api.errors == []
