@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -11,6 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 Language = Literal["zh", "en"]
 Key = Annotated[str, Field(pattern=r"^[0-9*#]$")]
 Text = dict[Language, Annotated[str, Field(min_length=1)]]
+AnswerName = Literal[
+    "freeze_reason", "latest_funds", "latest_transaction", "refund_request", "protective_freeze"
+]
 
 
 class FlowError(Exception):
@@ -46,22 +50,111 @@ class Prompts(Strict):
     sms_code: Text
 
 
-class QueueOption(Strict):
+class Spoken(Strict):
+    """Words a caller may say instead of pressing the key, per language."""
+
+    zh: list[str] = []
+    en: list[str] = []
+
+    def words(self, language: str) -> list[str]:
+        return list(getattr(self, language))
+
+
+class GoTo(Strict):
+    do: Literal["menu"]
+    menu: str
+    keywords: Spoken = Spoken()
+
+
+class Inform(Strict):
+    """Fixed information (a how-to, a warning), then the menu again."""
+
+    do: Literal["say"]
+    text: Text
+    keywords: Spoken = Spoken()
+
+
+class Answer(Strict):
+    """An answer from the caller's own account: verified callers only."""
+
+    do: Literal["answer"]
+    answer: AnswerName
+    # What follows the answer: this menu again, an offer of an agent, or a queue.
+    then: Literal["menu", "offer", "queue"] = "menu"
+    queue: str | None = None
+    keywords: Spoken = Spoken()
+
+
+class ToQueue(Strict):
+    do: Literal["queue"]
     queue: str
+    keywords: Spoken = Spoken()
+
+
+Option = Annotated[GoTo | Inform | Answer | ToQueue, Field(discriminator="do")]
 
 
 class Menu(Strict):
     prompt: Text
-    options: dict[Key, QueueOption]
+    # The queue key 0 leads to from this menu; menus without one use their parent's.
+    queue: str | None = None
+    options: dict[Key, Option]
+
+
+class GlobalKeys(Strict):
+    """Keys that work in every menu (SPEC §4): an agent, back, repeat."""
+
+    agent: Key = "0"
+    back: Key = "*"
+    repeat: Key = "9"
+    agent_words: Spoken = Spoken()
+    back_words: Spoken = Spoken()
+    repeat_words: Spoken = Spoken()
+
+
+class AnswerTexts(Strict):
+    """The words of the self-service answers; ``{names}`` are filled from the account."""
+
+    needs_verification: Text
+    account_active: Text
+    account_frozen: Text  # {reason}
+    no_funds_movement: Text
+    funds_movement: Text  # {when} {kind} {amount} {status}
+    expected_arrival: Text  # {when}
+    no_transaction: Text
+    transaction: Text  # {when} {kind} {amount} {status}
+    failure_reason: Text  # {reason}
+    refund_recorded: Text  # {reference} {amount}
+    refund_not_possible: Text
+    freeze_done: Text
+    freeze_note: Text  # kept as the freeze reason on the account
+    after_answer: Text
+    offer_agent: Text
+
+
+class Words(Strict):
+    """How transaction kinds and statuses are spoken."""
+
+    topup: Text
+    withdrawal: Text
+    payment: Text
+    refund: Text
+    pending: Text
+    completed: Text
+    failed: Text
 
 
 class Flow(Strict):
     brand: str
     default_language: Language
+    timezone: str  # dates are spoken in this zone
     languages: dict[Language, LanguageSpec]
     queues: dict[str, Annotated[str, Field(min_length=1, max_length=64)]]
+    keys: GlobalKeys = GlobalKeys()
     prompts: Prompts
     menus: dict[str, Menu]
+    answers: AnswerTexts
+    words: Words
 
     @model_validator(mode="after")
     def _consistent(self) -> Flow:
@@ -82,18 +175,69 @@ class Flow(Strict):
         for language, text in self.prompts.sms_code.items():
             if "{code}" not in text:
                 problems.append(f"prompts.sms_code.{language}: must contain {{code}}")
-        for name, menu in self.menus.items():
-            for key, option in menu.options.items():
-                if option.queue not in self.queues:
-                    problems.append(f"menus.{name}.options.{key}: unknown queue {option.queue!r}")
+        problems += self._references()
         if problems:
             raise ValueError("; ".join(problems))
         return self
 
+    def _references(self) -> list[str]:
+        """Menus, queues and keys that options point at must exist and not clash."""
+        problems = []
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(f"timezone: {self.timezone!r} is not a time zone like Asia/Shanghai")
+        reserved = {self.keys.agent, self.keys.back, self.keys.repeat}
+        if len(reserved) != 3:
+            problems.append("keys: agent, back and repeat need three different keys")
+        for name, menu in self.menus.items():
+            place = f"menus.{name}"
+            if menu.queue is not None and menu.queue not in self.queues:
+                problems.append(f"{place}.queue: unknown queue {menu.queue!r}")
+            for key, option in menu.options.items():
+                where = f"{place}.options.{key}"
+                if key in reserved:
+                    problems.append(f"{where}: key {key} is reserved for agent, back or repeat")
+                if isinstance(option, GoTo) and option.menu not in self.menus:
+                    problems.append(f"{where}.menu: no menu named {option.menu!r}")
+                queue = getattr(option, "queue", None)
+                if queue is not None and queue not in self.queues:
+                    problems.append(f"{where}.queue: unknown queue {queue!r}")
+                if isinstance(option, Answer) and option.then == "queue" and queue is None:
+                    problems.append(f"{where}: 'then: queue' needs a queue")
+        return problems
+
     def _texts(self) -> list[tuple[str, Text]]:
         texts = [(f"prompts.{name}", text) for name, text in self.prompts]
-        texts += [(f"menus.{name}.prompt", menu.prompt) for name, menu in self.menus.items()]
+        texts += [(f"answers.{name}", text) for name, text in self.answers]
+        texts += [(f"words.{name}", text) for name, text in self.words]
+        for name, menu in self.menus.items():
+            texts.append((f"menus.{name}.prompt", menu.prompt))
+            texts += [
+                (f"menus.{name}.options.{key}.text", option.text)
+                for key, option in menu.options.items()
+                if isinstance(option, Inform)
+            ]
         return texts
+
+    def parent(self, menu: str) -> str | None:
+        """The menu whose option leads to ``menu`` (where ``*`` goes back to)."""
+        for name, candidate in self.menus.items():
+            for option in candidate.options.values():
+                if isinstance(option, GoTo) and option.menu == menu:
+                    return name
+        return None
+
+    def menu_queue(self, menu: str) -> str:
+        """The queue key 0 leads to: the menu's own, its nearest ancestor's, or general."""
+        seen: set[str] = set()
+        current: str | None = menu
+        while current is not None and current not in seen:
+            seen.add(current)
+            if self.menus[current].queue is not None:
+                return self.menus[current].queue  # type: ignore[return-value]
+            current = self.parent(current)
+        return "general"
 
     def queue_name(self, queue: str) -> str:
         return self.queues[queue]

@@ -86,7 +86,7 @@ def offer() -> Response:
 
 @bp.post("/menu")
 def menu() -> Response:
-    return answer(lambda ctx, p: steps.choose_from_menu(ctx, p.digits), stage="menu")
+    return answer(steps.choose_from_menu, stage="menu")
 
 
 @bp.post("/queue/left")

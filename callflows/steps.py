@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 
 from twilio.twiml.voice_response import VoiceResponse
 
+from callflows import answers, engine
 from callflows.calls import CallContext
 from callflows.flow import Text
-from callflows.twiml import Voice, hang_up, language_menu
+from callflows.twiml import Line, Voice, hang_up, language_menu
 from telephony.params import VoiceParams
 from telephony.urls import webhook_url
 from verification import service as verification
@@ -44,7 +45,7 @@ def follow(ctx: CallContext, step: Step) -> VoiceResponse:
         return step
     prompts = ctx.flow.prompts
     if step is Verdict.VERIFIED:
-        return main_menu(ctx, [prompts.verified])
+        return show_menu(ctx, "main", [prompts.verified])
     preface = {Verdict.LOCKED: [prompts.locked], Verdict.SMS_FAILED: [prompts.sms_unavailable]}
     return agent_offer(ctx, preface.get(step, []))
 
@@ -63,42 +64,73 @@ def agent_offer(ctx: CallContext, preface: Sequence[Text]) -> VoiceResponse:
 def take_offer(ctx: CallContext, digits: str) -> VoiceResponse:
     if digits == "1":
         ctx.record("offer.declined")
-        return main_menu(ctx, [])
+        return show_menu(ctx, "main", [])
     # 0, or silence: the caller was offered an agent and stayed on the line.
     return to_queue(ctx, "general")
 
 
-def main_menu(ctx: CallContext, preface: Sequence[Text]) -> VoiceResponse:
+def show_menu(ctx: CallContext, menu: str, preface: Sequence[Line]) -> VoiceResponse:
     ctx.call.stage = "menu"
+    ctx.call.menu = menu
     voice = Voice(ctx.flow, ctx.language)
     return voice.ask(
-        [*preface, ctx.flow.menus["main"].prompt],
+        [*preface, ctx.flow.menus[menu].prompt],
         webhook_url("voice.menu"),
         single_key=True,
         timeout=6,
+        speech_hints=engine.hints(ctx.flow, menu, ctx.language),
     )
 
 
-def choose_from_menu(ctx: CallContext, digits: str) -> VoiceResponse:
-    option = ctx.flow.menus["main"].options.get(digits)
-    if option is not None:
-        ctx.call.menu_misses = 0
-        ctx.record("menu.chosen", menu="main", key=digits)
-        return to_queue(ctx, option.queue)
+def choose_from_menu(ctx: CallContext, params: VoiceParams) -> VoiceResponse:
+    menu = ctx.call.menu or "main"
+    key, outcome = engine.choose(ctx.flow, menu, params.digits, params.speech_result, ctx.language)
+    if isinstance(outcome, engine.Missed):
+        return _missed(ctx, menu, params)
+    ctx.call.menu_misses = 0
+    heard = {"speech": params.speech_result} if params.speech_result and not params.digits else {}
+    ctx.record("menu.chosen", menu=menu, key=key, **heard)
+    prompts = ctx.flow.answers
+    if isinstance(outcome, engine.ShowMenu):
+        return show_menu(ctx, outcome.menu, [])
+    if isinstance(outcome, engine.SayText):
+        ctx.record("info.given", menu=menu, key=key)
+        return show_menu(ctx, menu, [outcome.text, prompts.after_answer])
+    if isinstance(outcome, engine.ToAgent):
+        return to_queue(ctx, outcome.queue)
+    option = outcome.option
+    if not ctx.call.verified:
+        ctx.record("answer.refused", menu=menu, answer=option.answer, reason="unverified")
+        return show_menu(ctx, menu, [prompts.needs_verification])
+    lines = answers.give(ctx, option.answer)
+    ctx.record("answer.given", menu=menu, answer=option.answer)
+    if option.then == "queue" and option.queue is not None:
+        return to_queue(ctx, option.queue, lines)
+    closing = prompts.offer_agent if option.then == "offer" else prompts.after_answer
+    return show_menu(ctx, menu, [*lines, closing])
+
+
+def _missed(ctx: CallContext, menu: str, params: VoiceParams) -> VoiceResponse:
     ctx.call.menu_misses += 1
-    ctx.record("menu.missed", menu="main", key=digits or None, misses=ctx.call.menu_misses)
+    ctx.record(
+        "menu.missed",
+        menu=menu,
+        key=params.digits or None,
+        speech=params.speech_result or None,
+        misses=ctx.call.menu_misses,
+    )
     if ctx.call.menu_misses >= MENU_MISSES_BEFORE_AGENT:
         # Never hang up on a caller who cannot find their way: give them a person.
-        return to_queue(ctx, "general")
-    return main_menu(ctx, [ctx.flow.prompts.not_an_option])
+        return to_queue(ctx, ctx.flow.menu_queue(menu))
+    return show_menu(ctx, menu, [ctx.flow.prompts.not_an_option])
 
 
-def to_queue(ctx: CallContext, queue: str) -> VoiceResponse:
+def to_queue(ctx: CallContext, queue: str, preface: Sequence[Line] = ()) -> VoiceResponse:
     ctx.call.stage = "queued"
     ctx.call.queue = queue
-    ctx.record("queue.entered", queue=queue)
+    ctx.record("queue.entered", queue=queue, menu=ctx.call.menu)
     voice = Voice(ctx.flow, ctx.language)
-    return voice.enqueue([ctx.flow.prompts.hold], queue, webhook_url("voice.queue_left"))
+    return voice.enqueue([*preface, ctx.flow.prompts.hold], queue, webhook_url("voice.queue_left"))
 
 
 def leave_queue(ctx: CallContext, params: VoiceParams) -> VoiceResponse:
@@ -135,7 +167,7 @@ def resume(ctx: CallContext) -> VoiceResponse:
     if stage == "agent_offer":
         return agent_offer(ctx, [])
     if stage == "menu":
-        return main_menu(ctx, [])
+        return show_menu(ctx, ctx.call.menu or "main", [])
     if stage == "queued" and ctx.call.queue:
         return to_queue(ctx, ctx.call.queue)
     return hang_up()

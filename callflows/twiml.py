@@ -9,6 +9,9 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from callflows.flow import Flow, Text
 
+# A flow text, or one with the values for its {names}.
+Line = Text | tuple[Text, dict[str, str]]
+
 # Said when Hotline itself has failed (database down, say), so it cannot rely
 # on the flow file or know the caller's language: both languages, fixed voices.
 APOLOGY = (
@@ -29,7 +32,9 @@ class Voice:
         self.language = language
         self.spec = flow.languages[language]  # type: ignore[index]
 
-    def say(self, parent: VoiceResponse | Gather, text: Text, **values: str) -> None:
+    def say(self, parent: VoiceResponse | Gather, line: Line) -> None:
+        """Speak a flow text, or a (text, values) pair whose ``{names}`` are filled in."""
+        text, values = line if isinstance(line, tuple) else (line, {})
         words = text[self.language]  # type: ignore[index]
         parent.say(
             words.format(**values) if values else words,
@@ -39,16 +44,18 @@ class Voice:
 
     def ask(
         self,
-        prompts: Sequence[Text],
+        prompts: Sequence[Line],
         action: str,
         *,
         single_key: bool = False,
         timeout: int = 10,
+        speech_hints: str | None = None,
     ) -> VoiceResponse:
-        """A Gather of keypad input posting to ``action``; silence posts there too, empty.
+        """A Gather posting to ``action``; silence posts there too, with no input.
 
         ``single_key`` takes one key at once (menus), ``#`` and ``*`` included;
-        otherwise input ends with ``#``.
+        otherwise input ends with ``#``. ``speech_hints`` also listens for speech
+        in the caller's language, steered towards those words.
         """
         response = VoiceResponse()
         gather = Gather(
@@ -56,17 +63,20 @@ class Voice:
             method="POST",
             timeout=timeout,
             finish_on_key="" if single_key else "#",
-            input="dtmf",
             num_digits=1 if single_key else None,
+            input="dtmf speech" if speech_hints is not None else "dtmf",
+            language=self.spec.speech_language if speech_hints is not None else None,
+            hints=speech_hints or None,
+            speech_timeout="auto" if speech_hints is not None else None,
         )
-        for text in prompts:
-            self.say(gather, text)
+        for line in prompts:
+            self.say(gather, line)
         response.append(gather)
         # No input: Twilio goes on past the Gather, so come back with no Digits.
         response.redirect(action, method="POST")
         return response
 
-    def enqueue(self, prompts: Sequence[Text], queue: str, action: str) -> VoiceResponse:
+    def enqueue(self, prompts: Sequence[Line], queue: str, action: str) -> VoiceResponse:
         response = VoiceResponse()
         for text in prompts:
             self.say(response, text)

@@ -4,6 +4,7 @@ from models.agents import Agent
 from models.base import Base
 from models.calls import Call, CallEvent
 from models.customers import Account, Customer, Transaction
+from models.tickets import RefundTicket
 from models.verification import OneTimeCode, VerificationAttempt, VerificationGuard
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "CallEvent",
     "Customer",
     "OneTimeCode",
+    "RefundTicket",
     "Transaction",
     "VerificationAttempt",
     "VerificationGuard",

@@ -41,6 +41,7 @@ class Call(Base):
     )
     verified: Mapped[bool] = mapped_column(default=False)
     verification_failures: Mapped[int] = mapped_column(default=0)
+    menu: Mapped[str | None] = mapped_column(String(64))  # the flow menu the caller is in
     menu_misses: Mapped[int] = mapped_column(default=0)
     queue: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str | None] = mapped_column(String(32))

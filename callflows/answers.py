@@ -1,0 +1,139 @@
+"""Self-service answers from the verified caller's own account (SPEC §4).
+
+Each answer returns the lines to speak, as flow texts with the values to fill
+in; answers that act (a refund ticket, a protective freeze) record what they did.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from callflows.calls import CallContext
+from callflows.spoken import digits, money, when
+from callflows.twiml import Line
+from models import Account, Customer, RefundTicket, Transaction
+
+
+def give(ctx: CallContext, name: str) -> list[Line]:
+    customer = ctx.customer(ctx.call.customer_id)
+    assert customer is not None, "answers are for verified callers only"
+    return ANSWERS[name](ctx, customer)
+
+
+def freeze_reason(ctx: CallContext, customer: Customer) -> list[Line]:
+    texts = ctx.flow.answers
+    if customer.status != "frozen":
+        return [(texts.account_active, {})]
+    return [(texts.account_frozen, {"reason": customer.freeze_reason or "-"})]
+
+
+def latest_funds(ctx: CallContext, customer: Customer) -> list[Line]:
+    texts = ctx.flow.answers
+    latest = _latest(ctx, customer, kinds=("topup", "withdrawal"))
+    if latest is None:
+        return [(texts.no_funds_movement, {})]
+    lines = [(texts.funds_movement, _described(ctx, latest, customer))]
+    if latest.status == "pending" and latest.expected_at is not None:
+        lines.append((texts.expected_arrival, {"when": _when(ctx, latest)}))
+    if latest.status == "failed" and latest.failure_reason:
+        lines.append((texts.failure_reason, {"reason": latest.failure_reason}))
+    return lines
+
+
+def latest_transaction(ctx: CallContext, customer: Customer) -> list[Line]:
+    texts = ctx.flow.answers
+    latest = _latest(ctx, customer)
+    if latest is None:
+        return [(texts.no_transaction, {})]
+    lines = [(texts.transaction, _described(ctx, latest, customer))]
+    if latest.status == "failed" and latest.failure_reason:
+        lines.append((texts.failure_reason, {"reason": latest.failure_reason}))
+    return lines
+
+
+def refund_request(ctx: CallContext, customer: Customer) -> list[Line]:
+    """A ticket for the latest transaction, if it is a completed payment; once per transaction."""
+    texts = ctx.flow.answers
+    latest = _latest(ctx, customer)
+    if latest is None or latest.kind != "payment" or latest.status != "completed":
+        ctx.record("refund.refused", transaction=latest.id if latest else None)
+        return [(texts.refund_not_possible, {})]
+    ticket = ctx.session.scalars(
+        select(RefundTicket).where(RefundTicket.transaction_id == latest.id)
+    ).one_or_none()
+    if ticket is None:
+        ticket = RefundTicket(
+            reference=_new_reference(ctx),
+            customer_id=customer.id,
+            transaction_id=latest.id,
+            call_id=ctx.call.id,
+            amount=latest.amount,
+            status="open",
+        )
+        ctx.session.add(ticket)
+        ctx.session.flush()
+    ctx.record("refund.requested", reference=ticket.reference, transaction=latest.id)
+    amount = money(ticket.amount, customer.account.currency, ctx.language)
+    return [(texts.refund_recorded, {"reference": digits(ticket.reference), "amount": amount})]
+
+
+def protective_freeze(ctx: CallContext, customer: Customer) -> list[Line]:
+    """Freeze at once, on the verified customer's word; an agent follows up urgently."""
+    texts = ctx.flow.answers
+    customer.status = "frozen"
+    customer.freeze_reason = texts.freeze_note[customer.language]  # type: ignore[index]
+    ctx.record("account.frozen", by="caller")
+    return [(texts.freeze_done, {})]
+
+
+ANSWERS: dict[str, Callable[[CallContext, Customer], list[Line]]] = {
+    "freeze_reason": freeze_reason,
+    "latest_funds": latest_funds,
+    "latest_transaction": latest_transaction,
+    "refund_request": refund_request,
+    "protective_freeze": protective_freeze,
+}
+
+
+def _latest(
+    ctx: CallContext, customer: Customer, kinds: tuple[str, ...] | None = None
+) -> Transaction | None:
+    query = (
+        select(Transaction)
+        .join(Account)
+        .where(Account.customer_id == customer.id)
+        .order_by(Transaction.created_at.desc(), Transaction.id.desc())
+        .limit(1)
+    )
+    if kinds is not None:
+        query = query.where(Transaction.kind.in_(kinds))
+    return ctx.session.scalars(query).first()
+
+
+def _described(ctx: CallContext, item: Transaction, customer: Customer) -> dict[str, str]:
+    words = ctx.flow.words
+    return {
+        "kind": getattr(words, item.kind)[ctx.language],
+        "status": getattr(words, item.status)[ctx.language],
+        "amount": money(item.amount, customer.account.currency, ctx.language),
+        "when": when(item.created_at, ctx.language, ctx.flow.timezone),
+    }
+
+
+def _when(ctx: CallContext, item: Transaction) -> str:
+    assert item.expected_at is not None
+    return when(item.expected_at, ctx.language, ctx.flow.timezone)
+
+
+def _new_reference(ctx: CallContext) -> str:
+    """Eight digits, easy to read out and key in; unique, checked against the tickets."""
+    while True:
+        reference = f"{secrets.randbelow(10**8):08d}"
+        taken = ctx.session.scalar(
+            select(RefundTicket.id).where(RefundTicket.reference == reference)
+        )
+        if taken is None:
+            return reference

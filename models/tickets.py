@@ -1,0 +1,34 @@
+"""Requests a caller leaves for the back office, such as a refund of a transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, UTCDateTime, check_in, utcnow
+
+TICKET_STATUSES = ("open", "done", "rejected")
+
+
+class RefundTicket(Base):
+    """A refund request; its reference is read out to the caller and agents look it up."""
+
+    __tablename__ = "refund_tickets"
+    __table_args__ = (CheckConstraint(check_in("status", TICKET_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    customer_id: Mapped[str] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    # One ticket per transaction: asking twice reads out the same reference.
+    transaction_id: Mapped[str] = mapped_column(
+        ForeignKey("transactions.id", ondelete="CASCADE"), unique=True
+    )
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"))
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
