@@ -66,6 +66,14 @@ class PhoneCall:
             extra["FinishedOnKey"] = "#"
         return self._request(self.gather.action, extra)
 
+    def say(self, words: str, confidence: float = 0.9) -> PhoneCall:
+        """Speak instead of pressing keys (the Gather must listen for speech)."""
+        assert self.gather is not None, "nobody asked for input"
+        assert "speech" in self.gather.attributes.get("input", ""), "this prompt takes keys only"
+        return self._request(
+            self.gather.action, {"SpeechResult": words, "Confidence": str(confidence)}
+        )
+
     def silence(self) -> PhoneCall:
         """The Gather times out: Twilio carries on with the verbs after it."""
         assert self.gather is not None, "nobody asked for input"

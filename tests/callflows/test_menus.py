@@ -1,0 +1,247 @@
+"""Every leaf of the default menu tree (SPEC §4), in both languages, by key and by voice."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Call, Customer, RefundTicket
+from tests.demo import customer
+from tests.phone import PhoneCall
+
+pytestmark = pytest.mark.usefixtures("demo")
+
+WANG = customer(language="zh")  # C1001: pending withdrawal, latest a completed payment
+FROZEN = customer(status="frozen")  # C1002
+EMILY = customer(language="en")  # C1003: pending top-up, latest a failed payment
+LANGUAGES = {"zh": "1", "en": "2"}
+
+
+def at_main_menu(phone, who: dict, language: str) -> PhoneCall:  # noqa: ANN001
+    call = phone(who["phone"]).dial().press(LANGUAGES[language]).press(who["pin"])
+    assert ("主菜单" if language == "zh" else "Main menu") in call.text
+    return call
+
+
+def record(db: Session, call: PhoneCall) -> Call:
+    db.rollback()
+    return db.scalars(select(Call).where(Call.call_sid == call.call_sid)).one()
+
+
+INFO_LEAVES = [
+    (("1", "1"), "登录页点击“忘记密码”", "tap Forgot password"),
+    (("2", "1"), "银联银行卡或支付宝", "UnionPay bank card or with Alipay"),
+    (("2", "2"), "2到3个工作日", "2 to 3 working days"),
+    (("4", "1"), "添加银行卡", "tap Add card"),
+    (("4", "2"), "6位数字密码", "choose six digits"),
+    (("4", "3"), "打开“两步验证”", "switch on Two-step verification"),
+    (("4", "4"), "绝不会索要您的支付密码或短信验证码", "never ask for your payment password"),
+]
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+@pytest.mark.parametrize(("keys", "zh", "en"), INFO_LEAVES)
+def test_information_leaves(phone, language: str, keys: tuple[str, str], zh: str, en: str) -> None:
+    call = at_main_menu(phone, WANG, language).press(keys[0]).press(keys[1])
+    assert (zh if language == "zh" else en) in call.text
+    # and the caller stays in that menu, told how to go on
+    assert ("重听菜单请按9" if language == "zh" else "To hear the menu again, press 9") in call.text
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("zh", ["账户状态正常"]), ("en", ["Your account is active and not frozen"])],
+)
+def test_freeze_reason_of_an_active_account(phone, language: str, expected: list[str]) -> None:
+    call = at_main_menu(phone, WANG, language).press("1").press("2")
+    assert all(words in call.text for words in expected)
+
+
+def test_freeze_reason_on_file_then_an_agent_offer(phone) -> None:
+    call = at_main_menu(phone, FROZEN, "zh").press("1").press("2")
+    assert FROZEN["freeze_reason"] in call.text
+    assert "如需人工客服为您处理，请按0" in call.text
+    call.press("0")
+    assert call.queue == "hotline-account"
+
+
+@pytest.mark.parametrize(
+    ("language", "done", "urgent"),
+    [
+        ("zh", "您的账户已冻结", "正在为您转接人工客服"),
+        ("en", "Your account is now frozen", "Please hold"),
+    ],
+)
+def test_stolen_account_is_frozen_at_once_then_the_urgent_queue(
+    phone, db: Session, language: str, done: str, urgent: str
+) -> None:
+    call = at_main_menu(phone, WANG, language).press("1").press("3")
+    assert ("请按1立即冻结账户" if language == "zh" else "press 1 to freeze") in call.text
+    call.press("1")
+    assert done in call.text and urgent in call.text
+    assert call.queue == "hotline-urgent"
+    db.rollback()
+    frozen = db.get(Customer, WANG["id"])
+    assert frozen is not None and frozen.status == "frozen" and frozen.freeze_reason
+    assert "account.frozen" in [event.kind for event in record(db, call).events]
+
+
+@pytest.mark.parametrize(
+    ("who", "language", "expected"),
+    [
+        (WANG, "zh", ["提现", "500元", "处理中", "预计到账时间：11月23日18点"]),
+        (
+            WANG,
+            "en",
+            ["withdrawal", "500 yuan", "pending", "expected to arrive by November 23 at 6 PM"],
+        ),
+        (EMILY, "en", ["top-up", "300 yuan", "pending", "November 24 at 4:05 PM"]),
+    ],
+)
+def test_money_not_arrived_tells_the_latest_top_up_or_withdrawal(
+    phone, who: dict, language: str, expected: list[str]
+) -> None:
+    call = at_main_menu(phone, who, language).press("2").press("3")
+    for words in expected:
+        assert words in call.text
+
+
+@pytest.mark.parametrize(
+    ("who", "language", "expected"),
+    [
+        (WANG, "zh", ["支付", "35元", "已完成", "11月22日19点40分"]),
+        (
+            EMILY,
+            "en",
+            ["payment", "59 yuan and 90 fen", "failed", "Card declined by the issuing bank"],
+        ),
+        (EMILY, "zh", ["支付", "59元9角", "失败", "失败原因：Card declined"]),
+    ],
+)
+def test_latest_transaction_with_its_failure_reason(
+    phone, who: dict, language: str, expected: list[str]
+) -> None:
+    call = at_main_menu(phone, who, language).press("3").press("1")
+    for words in expected:
+        assert words in call.text
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_refund_request_records_a_ticket_and_reads_its_reference(
+    phone, db: Session, language: str
+) -> None:
+    call = at_main_menu(phone, WANG, language).press("3").press("2")
+    db.rollback()
+    ticket = db.scalars(select(RefundTicket)).one()
+    assert ticket.customer_id == WANG["id"] and ticket.transaction_id == "T9004"
+    assert ticket.status == "open" and str(ticket.amount) == "35.00"
+    assert " ".join(ticket.reference) in call.text  # digit by digit
+    assert ("35元" if language == "zh" else "35 yuan") in call.text
+    again = at_main_menu(phone, WANG, language).press("3").press("2")
+    assert " ".join(ticket.reference) in again.text  # the same ticket, not a second one
+    assert len(db.scalars(select(RefundTicket)).all()) == 1
+
+
+def test_refund_of_a_failed_payment_is_not_possible_by_phone(phone, db: Session) -> None:
+    call = at_main_menu(phone, EMILY, "en").press("3").press("2")
+    assert "cannot be refunded by phone" in call.text
+    assert db.scalars(select(RefundTicket)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("path", "queue"),
+    [
+        ((), "hotline-general"),
+        (("1",), "hotline-account"),
+        (("1", "3"), "hotline-urgent"),
+        (("2",), "hotline-funds"),
+        (("3",), "hotline-transactions"),
+        (("4",), "hotline-guides"),
+    ],
+)
+def test_zero_from_any_menu_reaches_that_branchs_queue(phone, path: tuple, queue: str) -> None:
+    call = at_main_menu(phone, WANG, "en")
+    for key in path:
+        call.press(key)
+    call.press("0")
+    assert call.queue == queue
+
+
+def test_star_goes_back_and_nine_repeats(phone) -> None:
+    call = at_main_menu(phone, WANG, "en").press("1").press("3")
+    assert "press 1 to freeze" in call.text
+    call.press("*")
+    assert call.text.startswith("Account and security")
+    call.press("9")
+    assert call.text.startswith("Account and security")
+    call.press("*")
+    assert call.text.startswith("Main menu")
+    call.press("*")  # main has nowhere further back: the menu again
+    assert call.text.startswith("Main menu")
+
+
+def test_three_misses_in_a_row_reach_the_branchs_agents(phone, db: Session) -> None:
+    call = at_main_menu(phone, WANG, "zh").press("2")
+    call.press("8")
+    assert "没有这个选项" in call.text and "充值与提现" in call.text
+    call.silence()
+    assert "没有这个选项" in call.text
+    call.press("7")
+    assert call.queue == "hotline-funds"
+    assert [e.data["misses"] for e in record(db, call).events if e.kind == "menu.missed"] == [
+        1,
+        2,
+        3,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("language", "said", "expected"),
+    [
+        ("zh", "我想查一下充值", "充值与提现"),
+        ("en", "I have a question about a refund", "Transactions and refunds"),
+        ("en", "my account was stolen", "Account and security"),
+    ],
+)
+def test_menus_understand_spoken_keywords(phone, language: str, said: str, expected: str) -> None:
+    call = at_main_menu(phone, WANG, language)
+    gather = call.gather
+    assert gather is not None and gather.attributes["input"] == "dtmf speech"
+    assert gather.attributes["language"] == ("cmn-Hans-CN" if language == "zh" else "en-US")
+    assert gather.attributes["hints"]
+    call.say(said)
+    assert call.text.startswith(expected)
+
+
+def test_speech_answers_and_asks_for_an_agent(phone, db: Session) -> None:
+    call = at_main_menu(phone, WANG, "zh").say("我要退款")
+    assert call.text.startswith("交易与退款")
+    call.say("我要申请退款")
+    assert "退款单号" in call.text
+    call.say("转人工")
+    assert call.queue == "hotline-transactions"
+    chosen = [e.data for e in record(db, call).events if e.kind == "menu.chosen"]
+    assert chosen[0] == {"menu": "main", "key": "3", "speech": "我要退款"}
+
+
+def test_unverified_callers_get_no_account_data_but_an_agent_offer(phone, db: Session) -> None:
+    call = phone(WANG["phone"]).dial().press("2")
+    for wrong in ("0000", "1111", "2222"):
+        call.press(wrong)
+    call.press("1")  # continue to the menu, unverified
+    call.press("2").press("3")
+    assert "only give account details after verifying your identity" in call.text
+    assert "500 yuan" not in call.text
+    call.press("0")
+    assert call.queue == "hotline-funds"
+    assert "answer.refused" in [e.kind for e in record(db, call).events]
+
+
+def test_self_served_call_leaves_a_path_without_an_agent(phone, db: Session) -> None:
+    call = at_main_menu(phone, WANG, "en").press("2").press("3")
+    call.end(duration=70)
+    row = record(db, call)
+    kinds = [e.kind for e in row.events]
+    assert "answer.given" in kinds and "queue.entered" not in kinds
+    assert row.outcome == "hung_up" and row.verified
