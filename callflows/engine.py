@@ -63,7 +63,8 @@ def choose(flow: Flow, menu: str, digits: str, speech: str, language: str) -> tu
 
 
 def heard_key(flow: Flow, menu: str, speech: str, language: str) -> str:
-    """The key whose words the caller said; asking for an agent wins over everything."""
+    """The key whose words the caller said, in the call's language first, then any other
+    (callers mix languages); asking for an agent wins over everything."""
     said = speech.casefold()
     if not said:
         return ""
@@ -71,9 +72,11 @@ def heard_key(flow: Flow, menu: str, speech: str, language: str) -> str:
     candidates: list[tuple[str, Spoken]] = [(keys.agent, keys.agent_words)]
     candidates += [(key, option.keywords) for key, option in flow.menus[menu].options.items()]
     candidates += [(keys.back, keys.back_words), (keys.repeat, keys.repeat_words)]
-    for key, words in candidates:
-        if any(word.casefold() in said for word in words.words(language)):
-            return key
+    others = [other for other in flow.languages if other != language]
+    for words_of in (language, *others):
+        for key, words in candidates:
+            if any(word.casefold() in said for word in words.words(words_of)):
+                return key
     return ""
 
 

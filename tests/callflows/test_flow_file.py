@@ -1,0 +1,83 @@
+"""A broken flow file stops start-up with a message that names the place (SPEC §7)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from app import create_app
+from callflows.flow import FlowError
+from settings import DEFAULT_FLOW_FILE, Settings
+
+
+def broken(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> Path:
+    flow = yaml.safe_load(DEFAULT_FLOW_FILE.read_text(encoding="utf-8"))
+    change(flow)
+    path = tmp_path / "flow.yaml"
+    path.write_text(yaml.safe_dump(flow, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+MISTAKES = {
+    "bad key": (
+        lambda f: f["menus"]["main"]["options"].update({"12": {"do": "menu", "menu": "funds"}}),
+        "menus.main.options.12",
+    ),
+    "missing translation": (
+        lambda f: f["menus"]["funds"]["prompt"].pop("en"),
+        "menus.funds.prompt: no en text",
+    ),
+    "dangling branch": (
+        lambda f: f["menus"]["main"]["options"]["4"].update({"menu": "help"}),
+        "menus.main.options.4.menu: no menu named 'help'",
+    ),
+    "unknown queue": (
+        lambda f: f["menus"]["funds"].update({"queue": "money"}),
+        "menus.funds.queue: unknown queue 'money'",
+    ),
+    "reserved key": (
+        lambda f: f["menus"]["guides"]["options"].update(
+            {"9": {"do": "queue", "queue": "general"}}
+        ),
+        "menus.guides.options.9",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", MISTAKES)
+def test_start_up_refuses_a_broken_flow_naming_the_place(
+    tmp_path: Path, settings: Settings, mistake: str
+) -> None:
+    change, place = MISTAKES[mistake]
+    path = broken(tmp_path, change)
+    with pytest.raises(FlowError) as refused:
+        create_app(settings.model_copy(update={"flow_file": path}))
+    assert str(path) in str(refused.value) and place in str(refused.value)
+
+
+def test_from_the_environment_it_stops_with_the_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = broken(tmp_path, MISTAKES["unknown queue"][0])
+    monkeypatch.chdir(tmp_path)
+    for name, value in {
+        "FLOW_FILE": str(path),
+        "TWILIO_AUTH_TOKEN": "t",
+        "HOTLINE_SECRET_KEY": "k",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as stopped:
+        create_app()
+    assert "unknown queue 'money'" in str(stopped.value)
+
+
+def test_the_shipped_flow_loads(settings: Settings) -> None:
+    app = create_app(settings)
+    flow = app.extensions["flow"]
+    assert {"main", "account", "stolen", "funds", "transactions", "guides"} <= set(flow.menus)
+    app.extensions["db"].engine.dispose()
