@@ -12,6 +12,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from callflows.calls import CallContext
+from callflows.flow import Text
 from callflows.spoken import digits, money, when
 from callflows.twiml import Line
 from models import Account, Customer, RefundTicket, Transaction
@@ -32,26 +33,14 @@ def freeze_reason(ctx: CallContext, customer: Customer) -> list[Line]:
 
 def latest_funds(ctx: CallContext, customer: Customer) -> list[Line]:
     texts = ctx.flow.answers
-    latest = _latest(ctx, customer, kinds=("topup", "withdrawal"))
-    if latest is None:
-        return [(texts.no_funds_movement, {})]
-    lines = [(texts.funds_movement, _described(ctx, latest, customer))]
-    if latest.status == "pending" and latest.expected_at is not None:
-        lines.append((texts.expected_arrival, {"when": _when(ctx, latest)}))
-    if latest.status == "failed" and latest.failure_reason:
-        lines.append((texts.failure_reason, {"reason": latest.failure_reason}))
-    return lines
+    return _latest_report(
+        ctx, customer, texts.no_funds_movement, texts.funds_movement, kinds=("topup", "withdrawal")
+    )
 
 
 def latest_transaction(ctx: CallContext, customer: Customer) -> list[Line]:
     texts = ctx.flow.answers
-    latest = _latest(ctx, customer)
-    if latest is None:
-        return [(texts.no_transaction, {})]
-    lines = [(texts.transaction, _described(ctx, latest, customer))]
-    if latest.status == "failed" and latest.failure_reason:
-        lines.append((texts.failure_reason, {"reason": latest.failure_reason}))
-    return lines
+    return _latest_report(ctx, customer, texts.no_transaction, texts.transaction)
 
 
 def refund_request(ctx: CallContext, customer: Customer) -> list[Line]:
@@ -98,6 +87,28 @@ ANSWERS: dict[str, Callable[[CallContext, Customer], list[Line]]] = {
 }
 
 
+def _latest_report(
+    ctx: CallContext,
+    customer: Customer,
+    nothing: Text,
+    found: Text,
+    kinds: tuple[str, ...] | None = None,
+) -> list[Line]:
+    """The latest transaction (of ``kinds``): what, when, how much, its status, and when
+    it should arrive if pending, or why it failed."""
+    texts = ctx.flow.answers
+    latest = _latest(ctx, customer, kinds)
+    if latest is None:
+        return [(nothing, {})]
+    lines: list[Line] = [(found, _described(ctx, latest, customer))]
+    if latest.status == "pending" and latest.expected_at is not None:
+        arrival = when(latest.expected_at, ctx.language, ctx.flow.timezone)
+        lines.append((texts.expected_arrival, {"when": arrival}))
+    if latest.status == "failed" and latest.failure_reason:
+        lines.append((texts.failure_reason, {"reason": latest.failure_reason}))
+    return lines
+
+
 def _latest(
     ctx: CallContext, customer: Customer, kinds: tuple[str, ...] | None = None
 ) -> Transaction | None:
@@ -121,11 +132,6 @@ def _described(ctx: CallContext, item: Transaction, customer: Customer) -> dict[
         "amount": money(item.amount, customer.account.currency, ctx.language),
         "when": when(item.created_at, ctx.language, ctx.flow.timezone),
     }
-
-
-def _when(ctx: CallContext, item: Transaction) -> str:
-    assert item.expected_at is not None
-    return when(item.expected_at, ctx.language, ctx.flow.timezone)
 
 
 def _new_reference(ctx: CallContext) -> str:
