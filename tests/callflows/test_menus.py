@@ -58,10 +58,13 @@ def test_freeze_reason_of_an_active_account(phone, language: str, expected: list
     assert all(words in call.text for words in expected)
 
 
-def test_freeze_reason_on_file_then_an_agent_offer(phone) -> None:
-    call = at_main_menu(phone, FROZEN, "zh").press("1").press("2")
-    assert FROZEN["freeze_reason"] in call.text
-    assert "如需人工客服为您处理，请按0" in call.text
+@pytest.mark.parametrize(
+    ("language", "offer"),
+    [("zh", "如需人工客服为您处理，请按0"), ("en", "To have an agent help you with this, press 0")],
+)
+def test_freeze_reason_on_file_then_an_agent_offer(phone, language: str, offer: str) -> None:
+    call = at_main_menu(phone, FROZEN, language).press("1").press("2")
+    assert FROZEN["freeze_reason"] in call.text and offer in call.text
     call.press("0")
     assert call.queue == "hotline-account"
 
@@ -143,9 +146,14 @@ def test_refund_request_records_a_ticket_and_reads_its_reference(
     assert len(db.scalars(select(RefundTicket)).all()) == 1
 
 
-def test_refund_of_a_failed_payment_is_not_possible_by_phone(phone, db: Session) -> None:
-    call = at_main_menu(phone, EMILY, "en").press("3").press("2")
-    assert "cannot be refunded by phone" in call.text
+@pytest.mark.parametrize(
+    ("language", "refused"), [("zh", "无法在电话中申请退款"), ("en", "cannot be refunded by phone")]
+)
+def test_refund_of_a_failed_payment_is_not_possible_by_phone(
+    phone, db: Session, language: str, refused: str
+) -> None:
+    call = at_main_menu(phone, EMILY, language).press("3").press("2")
+    assert refused in call.text
     assert db.scalars(select(RefundTicket)).all() == []
 
 
