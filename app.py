@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask
@@ -62,6 +63,7 @@ def _build(settings: Settings) -> Flask:
         settings=settings,
         flow=flow,
         twilio=gateway,
+        clock=lambda: datetime.now(UTC),
         signature_check=SignatureCheck(
             token if settings.twilio_validate_signatures else None,
             str(settings.public_base_url) if settings.public_base_url else None,
@@ -71,10 +73,11 @@ def _build(settings: Settings) -> Flask:
     from callflows.routes import bp as voice
     from models.commands import bp as db_commands
     from ops.commands import bp as ops
+    from queueing.routes import bp as queueing
     from telephony.commands import bp as telephony
     from verification.routes import bp as verification
 
-    for blueprint in (voice, verification, ops, telephony, db_commands):
+    for blueprint in (voice, verification, queueing, ops, telephony, db_commands):
         app.register_blueprint(blueprint)
     return app
 

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     verification_attempts_per_call: Annotated[int, Field(ge=1, le=10)] = 3
     verification_lockout_failures: Annotated[int, Field(ge=1, le=100)] = 5
     verification_lockout_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
+    # SPEC §6: after this long in a queue, a caller may leave a voicemail or ask for a callback.
+    queue_max_wait_seconds: Annotated[int, Field(ge=30, le=4 * 3600)] = 600
 
     @field_validator("default_region")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -29,6 +30,7 @@ class CallContext:
     flow: Flow
     settings: Settings
     twilio: TwilioGateway
+    now: datetime  # the app's clock at this request (tests set it)
 
     @property
     def language(self) -> str:

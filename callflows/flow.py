@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 Language = Literal["zh", "en"]
 Key = Annotated[str, Field(pattern=r"^[0-9*#]$")]
@@ -144,6 +145,46 @@ class Words(Strict):
     failed: Text
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Period = Annotated[
+    str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$")
+]
+
+
+class Hours(Strict):
+    """When agents answer, in the flow's time zone; a day left out is closed."""
+
+    weekly: dict[Weekday, list[Period]]
+    holidays: list[date] = []
+
+
+class WaitingTexts(Strict):
+    """What callers hear around the agent queues."""
+
+    position: Text  # {position}
+    estimate: Text  # {minutes}
+    callback_offer: Text
+    callback_recorded: Text  # {number}
+    long_wait: Text
+    closed: Text
+    voicemail_or_callback: Text
+    voicemail: Text
+    voicemail_saved: Text
+    no_message: Text
+    unavailable: Text
+    rate_call: Text
+    thanks: Text
+
+
+class Waiting(Strict):
+    hold_music: AnyHttpUrl = AnyHttpUrl(
+        "http://com.twilio.sounds.music.s3.amazonaws.com/MARKOVICHAMP-Borghestral.mp3"
+    )
+    # From this long in the queue on, each hold cycle offers a callback.
+    callback_offer_after_seconds: Annotated[int, Field(ge=0)] = 60
+    texts: WaitingTexts
+
+
 class Flow(Strict):
     brand: str
     default_language: Language
@@ -155,6 +196,8 @@ class Flow(Strict):
     menus: dict[str, Menu]
     answers: AnswerTexts
     words: Words
+    hours: Hours
+    waiting: Waiting
 
     @model_validator(mode="after")
     def _consistent(self) -> Flow:
@@ -211,6 +254,7 @@ class Flow(Strict):
         texts = [(f"prompts.{name}", text) for name, text in self.prompts]
         texts += [(f"answers.{name}", text) for name, text in self.answers]
         texts += [(f"words.{name}", text) for name, text in self.words]
+        texts += [(f"waiting.texts.{name}", text) for name, text in self.waiting.texts]
         for name, menu in self.menus.items():
             texts.append((f"menus.{name}.prompt", menu.prompt))
             texts += [

@@ -57,7 +57,9 @@ def context(params: VoiceParams) -> CallContext:
     settings = extensions["settings"]
     db = session()
     call = find_or_open_call(db, params, settings.default_region)
-    return CallContext(db, call, extensions["flow"], settings, extensions["twilio"])
+    return CallContext(
+        db, call, extensions["flow"], settings, extensions["twilio"], extensions["clock"]()
+    )
 
 
 @bp.before_request
@@ -87,11 +89,6 @@ def offer() -> Response:
 @bp.post("/menu")
 def menu() -> Response:
     return answer(steps.choose_from_menu, stage="menu")
-
-
-@bp.post("/queue/left")
-def queue_left() -> Response:
-    return answer(steps.leave_queue, stage="queued")
 
 
 @bp.post("/status")

@@ -11,6 +11,7 @@ from callflows import answers, engine
 from callflows.calls import CallContext
 from callflows.flow import Text
 from callflows.twiml import Line, Voice, hang_up, language_menu
+from queueing import waiting
 from telephony.params import VoiceParams
 from telephony.urls import webhook_url
 from verification import service as verification
@@ -126,23 +127,7 @@ def _missed(ctx: CallContext, menu: str, params: VoiceParams) -> VoiceResponse:
 
 
 def to_queue(ctx: CallContext, queue: str, preface: Sequence[Line] = ()) -> VoiceResponse:
-    ctx.call.stage = "queued"
-    ctx.call.queue = queue
-    ctx.record("queue.entered", queue=queue, menu=ctx.call.menu)
-    voice = Voice(ctx.flow, ctx.language)
-    return voice.enqueue([*preface, ctx.flow.prompts.hold], queue, webhook_url("voice.queue_left"))
-
-
-def leave_queue(ctx: CallContext, params: VoiceParams) -> VoiceResponse:
-    ctx.record(
-        "queue.left",
-        queue=ctx.call.queue,
-        result=params.queue_result or None,
-        seconds=params.queue_time,
-    )
-    ctx.call.outcome = "agent" if params.queue_result == "bridged" else "left_queue"
-    ctx.call.stage = "ended"
-    return hang_up()
+    return waiting.enqueue(ctx, queue, preface)
 
 
 def close(ctx: CallContext, params: VoiceParams) -> None:
@@ -170,4 +155,6 @@ def resume(ctx: CallContext) -> VoiceResponse:
         return show_menu(ctx, ctx.call.menu or "main", [])
     if stage == "queued" and ctx.call.queue:
         return to_queue(ctx, ctx.call.queue)
+    if stage in ("after_queue", "voicemail", "rating"):
+        return waiting.resume(ctx)
     return hang_up()

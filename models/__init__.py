@@ -4,6 +4,7 @@ from models.agents import Agent
 from models.base import Base
 from models.calls import Call, CallEvent
 from models.customers import Account, Customer, Transaction
+from models.queueing import CallbackRequest, Voicemail
 from models.tickets import RefundTicket
 from models.verification import OneTimeCode, VerificationAttempt, VerificationGuard
 
@@ -12,6 +13,7 @@ __all__ = [
     "Agent",
     "Base",
     "Call",
+    "CallbackRequest",
     "CallEvent",
     "Customer",
     "OneTimeCode",
@@ -19,4 +21,5 @@ __all__ = [
     "Transaction",
     "VerificationAttempt",
     "VerificationGuard",
+    "Voicemail",
 ]

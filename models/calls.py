@@ -12,7 +12,18 @@ from models.base import Base, UTCDateTime, check_in, utcnow
 
 # Where the call stands; every webhook checks it so that replayed or
 # out-of-order requests resume the call instead of repeating a step.
-CALL_STAGES = ("language", "number", "secret", "agent_offer", "menu", "queued", "ended")
+CALL_STAGES = (
+    "language",
+    "number",
+    "secret",
+    "agent_offer",
+    "menu",
+    "queued",
+    "after_queue",
+    "voicemail",
+    "rating",
+    "ended",
+)
 
 
 class Call(Base):
@@ -44,6 +55,9 @@ class Call(Base):
     menu: Mapped[str | None] = mapped_column(String(64))  # the flow menu the caller is in
     menu_misses: Mapped[int] = mapped_column(default=0)
     queue: Mapped[str | None] = mapped_column(String(64))
+    # Why the caller is leaving the queue ("callback", "max_wait"), set before <Leave/>.
+    leave_reason: Mapped[str | None] = mapped_column(String(16))
+    rating: Mapped[int | None] = mapped_column(Integer)  # 1-5, asked after an agent call
     outcome: Mapped[str | None] = mapped_column(String(32))
     # Numbers the prompts: an answer to an older prompt (a retry, a late
     # request) only resumes the call, it is never processed twice.

@@ -41,6 +41,11 @@ class VoiceParams(BaseModel):
     call_duration: LenientInt = Field(None, alias="CallDuration")
     queue_result: str = Field("", alias="QueueResult")
     queue_time: LenientInt = Field(None, alias="QueueTime")
+    queue_position: LenientInt = Field(None, alias="QueuePosition")
+    average_queue_time: LenientInt = Field(None, alias="AvgQueueTime")
+    recording_url: str = Field("", alias="RecordingUrl")
+    recording_sid: str = Field("", alias="RecordingSid")
+    recording_duration: LenientInt = Field(None, alias="RecordingDuration")
 
 
 _ADAPTER = TypeAdapter(VoiceParams)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -97,10 +98,15 @@ def settings(database_url: str, twilio_api) -> Settings:  # noqa: ANN001, F811
     )
 
 
+# A Tuesday morning in Shanghai: agents answer (tests of other hours set the clock).
+OPEN_HOURS = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+
+
 @pytest.fixture
 def app(settings: Settings) -> Iterator[Flask]:
     app = create_app(settings)
     app.config["TESTING"] = True
+    app.extensions["clock"] = lambda: OPEN_HOURS
     yield app
     app.extensions["db"].engine.dispose()
 

@@ -47,6 +47,10 @@ class PhoneCall:
     gather: Gathering | None = None
     queue: str | None = None
     queue_action: str | None = None
+    wait_url: str | None = None
+    waited: int = 0  # seconds in the queue so far, as Twilio would report them
+    played: list[str] = field(default_factory=list)  # audio URLs
+    record_action: str | None = None
     hung_up: bool = False
     url: str = BASE_URL + "/voice/incoming"
 
@@ -81,6 +85,35 @@ class PhoneCall:
         self.heard = []
         self._play(rest)
         return self
+
+    def hold(self, position: int = 1, seconds: int = 30, average: int = 0) -> PhoneCall:
+        """Twilio asking for the wait document of the queued caller."""
+        assert self.wait_url is not None, "the caller is not waiting in a queue"
+        self.waited = seconds
+        return self._request(
+            self.wait_url,
+            {
+                "QueuePosition": str(position),
+                "QueueTime": str(seconds),
+                "AvgQueueTime": str(average),
+                "CurrentQueueSize": str(max(position, 1)),
+                "QueueSid": "QU" + "0" * 32,
+            },
+        )
+
+    def leave_message(self, duration: int = 12) -> PhoneCall:
+        """Speak after the beep and press #: Twilio posts the recording to the action."""
+        assert self.record_action is not None, "nobody is recording"
+        action, self.record_action = self.record_action, None
+        return self._request(
+            action,
+            {
+                "RecordingUrl": "https://api.twilio.com/2010-04-01/Accounts/AC/Recordings/RE1",
+                "RecordingSid": "RE" + "1" * 32,
+                "RecordingDuration": str(duration),
+                "Digits": "#",
+            },
+        )
 
     def leave_queue(self, result: str, seconds: int = 30) -> PhoneCall:
         assert self.queue_action is not None, "the caller is not in a queue"
@@ -144,12 +177,26 @@ class PhoneCall:
                 return
             elif verb.tag == "Enqueue":
                 self.queue = verb.text
-                action = verb.get("action")
+                action, wait_url = verb.get("action"), verb.get("waitUrl")
                 self.queue_action = urljoin(self.url, action) if action else None
+                self.wait_url = urljoin(self.url, wait_url) if wait_url else None
+                return
+            elif verb.tag == "Play":
+                self.played.append(verb.text or "")
+            elif verb.tag == "Leave":
+                heard = self.heard
+                self.leave_queue("leave", seconds=self.waited)
+                self.heard = heard + self.heard
+                return
+            elif verb.tag == "Record":
+                self.record_action = urljoin(self.url, verb.get("action") or self.url)
+                self.gather = Gathering(self.record_action, dict(verb.attrib), verbs[index + 1 :])
                 return
             elif verb.tag == "Hangup":
                 self.hung_up = True
                 return
             else:
                 raise AssertionError(f"unexpected verb <{verb.tag}>")
-        self.hung_up = True  # Twilio hangs up when a document runs out
+        # When a document runs out Twilio hangs up, except on a caller waiting in a
+        # queue: then it asks for the wait document again.
+        self.hung_up = self.queue_action is None

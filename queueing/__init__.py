@@ -1,0 +1,1 @@
+"""Agent queues: waiting, business hours, callbacks, voicemail and the rating after a call."""

@@ -1,0 +1,47 @@
+"""The /voice/queue webhooks: the wait document, leaving the queue, voicemail, rating."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+
+from callflows.routes import answer, check_signature, on_error, stamp_turn
+from queueing import waiting
+
+bp = Blueprint("queueing", __name__, url_prefix="/voice/queue")
+bp.before_request(check_signature)
+bp.register_error_handler(Exception, on_error)
+bp.url_defaults(stamp_turn)
+
+
+# The wait document and its callback key take no turn: Twilio asks for the
+# document again and again, and the Enqueue action that follows must stay valid.
+@bp.post("/wait")
+def wait() -> Response:
+    return answer(waiting.wait_document)
+
+
+@bp.post("/callback")
+def callback() -> Response:
+    return answer(lambda ctx, p: waiting.take_callback_key(ctx, p.digits))
+
+
+@bp.post("/left")
+def left() -> Response:
+    return answer(waiting.left_queue, stage="queued")
+
+
+@bp.post("/after")
+def after() -> Response:
+    return answer(
+        lambda ctx, p: waiting.choose_voicemail_or_callback(ctx, p.digits), stage="after_queue"
+    )
+
+
+@bp.post("/voicemail")
+def voicemail() -> Response:
+    return answer(waiting.save_voicemail, stage="voicemail")
+
+
+@bp.post("/rating")
+def rating() -> Response:
+    return answer(lambda ctx, p: waiting.save_rating(ctx, p.digits), stage="rating")
