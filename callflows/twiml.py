@@ -76,13 +76,6 @@ class Voice:
         response.redirect(action, method="POST")
         return response
 
-    def enqueue(self, prompts: Sequence[Line], queue: str, action: str) -> VoiceResponse:
-        response = VoiceResponse()
-        for text in prompts:
-            self.say(response, text)
-        response.enqueue(self.flow.queue_name(queue), action=action, method="POST")
-        return response
-
 
 def language_menu(flow: Flow, action: str) -> VoiceResponse:
     """The greeting: each language offers itself in its own voice."""
