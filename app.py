@@ -70,6 +70,7 @@ def _build(settings: Settings) -> Flask:
         ),
     )
 
+    from callflows.commands import bp as flow_commands
     from callflows.routes import bp as voice
     from models.commands import bp as db_commands
     from ops.commands import bp as ops
@@ -77,7 +78,7 @@ def _build(settings: Settings) -> Flask:
     from telephony.commands import bp as telephony
     from verification.routes import bp as verification
 
-    for blueprint in (voice, verification, queueing, ops, telephony, db_commands):
+    for blueprint in (voice, verification, queueing, ops, telephony, db_commands, flow_commands):
         app.register_blueprint(blueprint)
     return app
 

@@ -295,10 +295,16 @@ def load_flow(path: Path) -> Flow:
     except yaml.YAMLError as exc:
         raise FlowError(f"{path}: not valid YAML: {exc}") from None
     try:
-        return Flow.model_validate(raw)
+        flow = Flow.model_validate(raw)
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
             place = ".".join(str(part) for part in error["loc"]) or "(top level)"
             lines.append(f"{place}: {error['msg'].removeprefix('Value error, ')}")
         raise FlowError(f"{path}:\n  " + "\n  ".join(lines)) from None
+    from callflows.lint import graph_problems  # lint reads this module's models
+
+    problems = graph_problems(flow)
+    if problems:
+        raise FlowError(f"{path}:\n  " + "\n  ".join(problems))
+    return flow
