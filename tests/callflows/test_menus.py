@@ -6,7 +6,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from callflows.flow import GoTo, load_flow
 from models import Call, Customer, RefundTicket
+from settings import DEFAULT_FLOW_FILE
 from tests.demo import customer
 from tests.phone import PhoneCall
 
@@ -253,3 +255,36 @@ def test_self_served_call_leaves_a_path_without_an_agent(phone, db: Session) -> 
     kinds = [e.kind for e in row.events]
     assert "answer.given" in kinds and "queue.entered" not in kinds
     assert row.outcome == "hung_up" and row.verified
+
+
+def leaf_paths() -> list[tuple[str, ...]]:
+    """The keys from the main menu to every option of every menu."""
+    flow = load_flow(DEFAULT_FLOW_FILE)
+    paths: list[tuple[str, ...]] = []
+
+    def visit(menu: str, path: tuple[str, ...]) -> None:
+        for key, option in flow.menus[menu].options.items():
+            paths.append((*path, key))
+            if isinstance(option, GoTo):
+                visit(option.menu, (*path, key))
+
+    visit("main", ())
+    return paths
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+@pytest.mark.parametrize("path", leaf_paths(), ids="-".join)
+def test_every_option_is_reached_alike_by_keys_and_by_voice(
+    phone, language: str, path: tuple[str, ...]
+) -> None:
+    flow = load_flow(DEFAULT_FLOW_FILE)
+    by_keys = at_main_menu(phone, WANG, language)
+    by_voice = at_main_menu(phone, WANG, language)
+    menu = "main"
+    for key in path:
+        option = flow.menus[menu].options[key]
+        by_keys.press(key)
+        by_voice.say(option.keywords.words(language)[0])
+        assert by_voice.text == by_keys.text
+        assert by_voice.queue == by_keys.queue
+        menu = option.menu if isinstance(option, GoTo) else menu
