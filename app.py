@@ -74,11 +74,21 @@ def _build(settings: Settings) -> Flask:
     from callflows.routes import bp as voice
     from models.commands import bp as db_commands
     from ops.commands import bp as ops
+    from queueing.agent_routes import bp as agents
     from queueing.routes import bp as queueing
     from telephony.commands import bp as telephony
     from verification.routes import bp as verification
 
-    for blueprint in (voice, verification, queueing, ops, telephony, db_commands, flow_commands):
+    for blueprint in (
+        voice,
+        verification,
+        queueing,
+        agents,
+        ops,
+        telephony,
+        db_commands,
+        flow_commands,
+    ):
         app.register_blueprint(blueprint)
     return app
 

@@ -185,6 +185,34 @@ class Waiting(Strict):
     texts: WaitingTexts
 
 
+class AgentTexts(Strict):
+    """What agents hear on the agent line and before they take a caller."""
+
+    ask_pin: Text
+    not_recognised: Text
+    menu: Text
+    no_callers: Text
+    whisper: Text  # {verified} {who} {language} {topic}
+    verified: Text
+    unverified: Text
+    tried: Text  # {steps}
+    ticket: Text  # {reference}
+    accept: Text
+    gone: Text
+    connecting: Text
+    available: Text
+    offline: Text
+    wrap_up: Text
+
+
+class Agents(Strict):
+    texts: AgentTexts
+    # How the whisper names languages, queues and answers, in the agent's language.
+    language_names: dict[str, Text]
+    queue_names: dict[str, Text]
+    answer_names: dict[AnswerName, Text]
+
+
 class Flow(Strict):
     brand: str
     default_language: Language
@@ -198,6 +226,7 @@ class Flow(Strict):
     words: Words
     hours: Hours
     waiting: Waiting
+    agents: Agents
 
     @model_validator(mode="after")
     def _consistent(self) -> Flow:
@@ -230,6 +259,9 @@ class Flow(Strict):
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             problems.append(f"timezone: {self.timezone!r} is not a time zone like Asia/Shanghai")
+        for queue in self.queues:
+            if queue not in self.agents.queue_names:
+                problems.append(f"agents.queue_names: no name for queue {queue!r}")
         reserved = {self.keys.agent, self.keys.back, self.keys.repeat}
         if len(reserved) != 3:
             problems.append("keys: agent, back and repeat need three different keys")
@@ -255,6 +287,12 @@ class Flow(Strict):
         texts += [(f"answers.{name}", text) for name, text in self.answers]
         texts += [(f"words.{name}", text) for name, text in self.words]
         texts += [(f"waiting.texts.{name}", text) for name, text in self.waiting.texts]
+        texts += [(f"agents.texts.{name}", text) for name, text in self.agents.texts]
+        for group in ("language_names", "queue_names", "answer_names"):
+            texts += [
+                (f"agents.{group}.{name}", text)
+                for name, text in getattr(self.agents, group).items()
+            ]
         for name, menu in self.menus.items():
             texts.append((f"menus.{name}.prompt", menu.prompt))
             texts += [

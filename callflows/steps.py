@@ -155,6 +155,8 @@ def resume(ctx: CallContext) -> VoiceResponse:
         return show_menu(ctx, ctx.call.menu or "main", [])
     if stage == "queued" and ctx.call.queue:
         return to_queue(ctx, ctx.call.queue)
+    if stage == "connected":
+        return waiting.connect_document(ctx)
     if stage in ("after_queue", "voicemail", "rating"):
         return waiting.resume(ctx)
     return hang_up()

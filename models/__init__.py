@@ -1,6 +1,6 @@
 """Typed models by domain; importing this package registers every table on ``Base``."""
 
-from models.agents import Agent
+from models.agents import Agent, AgentCall
 from models.base import Base
 from models.calls import Call, CallEvent
 from models.customers import Account, Customer, Transaction
@@ -11,6 +11,7 @@ from models.verification import OneTimeCode, VerificationAttempt, VerificationGu
 __all__ = [
     "Account",
     "Agent",
+    "AgentCall",
     "Base",
     "Call",
     "CallbackRequest",

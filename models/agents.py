@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, check_in, utcnow
@@ -24,3 +24,28 @@ class Agent(Base):
     languages: Mapped[list[str]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="offline")
     status_since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+AGENT_CALL_STAGES = ("pin", "menu", "whisper", "connected", "wrap_up", "ended")
+
+
+class AgentCall(Base):
+    """One call of an agent on the agent line, keyed by its CallSid like a caller's."""
+
+    __tablename__ = "agent_calls"
+    __table_args__ = (CheckConstraint(check_in("stage", AGENT_CALL_STAGES), name="stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    # Who the caller ID claims; confirmed only once the agent PIN matched.
+    agent_id: Mapped[str | None] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    confirmed: Mapped[bool] = mapped_column(default=False)
+    stage: Mapped[str] = mapped_column(String(16), default="pin")
+    pin_failures: Mapped[int] = mapped_column(default=0)
+    # The queued caller this agent is hearing about, or talking to.
+    caller_call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"))
+    turn: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}

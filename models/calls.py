@@ -55,6 +55,13 @@ class Call(Base):
     menu: Mapped[str | None] = mapped_column(String(64))  # the flow menu the caller is in
     menu_misses: Mapped[int] = mapped_column(default=0)
     queue: Mapped[str | None] = mapped_column(String(64))
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    queue_sid: Mapped[str | None] = mapped_column(String(34))  # from the wait document
+    # The agent hearing about this caller now (reserved), then the one talking to them.
+    offered_agent_id: Mapped[str | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL")
+    )
+    agent_id: Mapped[str | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
     # Why the caller is leaving the queue ("callback", "max_wait"), set before <Leave/>.
     leave_reason: Mapped[str | None] = mapped_column(String(16))
     rating: Mapped[int | None] = mapped_column(Integer)  # 1-5, asked after an agent call

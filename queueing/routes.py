@@ -25,6 +25,17 @@ def callback() -> Response:
     return answer(lambda ctx, p: waiting.take_callback_key(ctx, p.digits))
 
 
+@bp.post("/connect")
+def connect() -> Response:
+    # Requested by Twilio when an agent's REST dequeue moves the caller here.
+    return answer(lambda ctx, _: waiting.connect_document(ctx), stage="connected")
+
+
+@bp.post("/after-agent")
+def after_agent() -> Response:
+    return answer(waiting.after_agent, stage="connected")
+
+
 @bp.post("/left")
 def left() -> Response:
     return answer(waiting.left_queue, stage="queued")

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from twilio.twiml.voice_response import Gather, VoiceResponse
+from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from callflows.calls import CallContext
 from callflows.twiml import Line, Voice
 from models import CallbackRequest, CallEvent, Voicemail
+from queueing.agent_line import conference
 from queueing.estimate import expected_minutes, typical_wait
 from queueing.hours import is_open
 from telephony.params import VoiceParams
@@ -32,7 +33,9 @@ def enqueue(ctx: CallContext, queue: str, preface: Sequence[Line] = ()) -> Voice
         ctx.record("queue.closed", queue=queue)
         return offer_voicemail_or_callback(ctx, [*preface, texts.closed])
     ctx.call.stage = "queued"
+    ctx.call.queued_at = ctx.now
     ctx.call.leave_reason = None
+    ctx.call.offered_agent_id = ctx.call.agent_id = None
     ctx.record("queue.entered", queue=queue, menu=ctx.call.menu)
     voice = Voice(ctx.flow, ctx.language)
     response = VoiceResponse()
@@ -52,6 +55,8 @@ def wait_document(ctx: CallContext, params: VoiceParams) -> VoiceResponse:
     """Played while the caller waits, and asked for again each time it ends: position,
     expected wait, after a while an offer of a callback, and a turn of hold music."""
     response = VoiceResponse()
+    if params.queue_sid:
+        ctx.call.queue_sid = params.queue_sid  # an agent needs it to take this caller
     waited = params.queue_time or 0
     if ctx.call.stage == "queued" and waited >= ctx.settings.queue_max_wait_seconds:
         ctx.call.leave_reason = "max_wait"
@@ -110,6 +115,21 @@ def left_queue(ctx: CallContext, params: VoiceParams) -> VoiceResponse:
         return offer_voicemail_or_callback(ctx, [texts.long_wait])
     ctx.call.outcome = "abandoned" if result == "hangup" else "left_queue"
     return _goodbye(ctx, [])
+
+
+def connect_document(ctx: CallContext) -> VoiceResponse:
+    """Where an accepting agent's REST dequeue sends the caller: into the agent's room."""
+    response = VoiceResponse()
+    dial = Dial(action=webhook_url("queueing.after_agent"), method="POST")
+    dial.append(conference(ctx.call.call_sid))
+    response.append(dial)
+    return response
+
+
+def after_agent(ctx: CallContext, params: VoiceParams) -> VoiceResponse:
+    ctx.record("agent.call_ended", seconds=params.dial_call_duration)
+    ctx.call.outcome = "agent"
+    return ask_rating(ctx)
 
 
 def offer_voicemail_or_callback(ctx: CallContext, preface: Sequence[Line]) -> VoiceResponse:

@@ -68,6 +68,16 @@ class TwilioGateway:
             )
         return self._client
 
+    def dequeue(self, queue_sid: str, call_sid: str, url: str) -> None:
+        """Take one particular caller out of a Twilio queue; their call goes on at ``url``."""
+        client = self._require_client()
+        try:
+            client.queues(queue_sid).members(call_sid).update(url=url, method="POST")
+        except TwilioException as exc:
+            raise TwilioUnavailable(f"Twilio refused to dequeue the caller: {exc}") from exc
+        except OSError as exc:
+            raise TwilioUnavailable(f"Twilio's API could not be reached: {exc}") from exc
+
     def send_sms(self, to: str, body: str) -> str:
         """Send a text message; returns its SID. The body is never logged."""
         client = self._require_client()

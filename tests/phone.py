@@ -42,6 +42,8 @@ class PhoneCall:
     token: str
     caller: str = "+8613800138000"
     call_sid: str = field(default_factory=lambda: f"CA{next(_sids):032x}")
+    conference: str | None = None  # the room a <Dial><Conference> put the call in
+    dial_action: str | None = None
     heard: list[Said] = field(default_factory=list)
     documents: list[str] = field(default_factory=list)  # every TwiML document, raw
     gather: Gathering | None = None
@@ -58,8 +60,8 @@ class PhoneCall:
     def text(self) -> str:
         return " ".join(said.text for said in self.heard)
 
-    def dial(self) -> PhoneCall:
-        return self._request(BASE_URL + "/voice/incoming", {})
+    def dial(self, line: str = "/voice/incoming") -> PhoneCall:
+        return self._request(BASE_URL + line, {})
 
     def press(self, digits: str) -> PhoneCall:
         assert self.gather is not None, f"nobody asked for input; heard: {self.text}"
@@ -122,6 +124,19 @@ class PhoneCall:
             action, {"QueueResult": result, "QueueTime": str(seconds), "QueueSid": "QU" + "0" * 32}
         )
 
+    def redirect(self, url: str) -> PhoneCall:
+        """Twilio moving the call to another URL (a REST update or dequeue)."""
+        self.queue_action = self.wait_url = None
+        return self._request(url, {})
+
+    def conference_ends(self, seconds: int = 120) -> PhoneCall:
+        """The other side hung up: Twilio requests the Dial action."""
+        assert self.dial_action is not None, "the call is not in a conference"
+        action, self.dial_action = self.dial_action, None
+        return self._request(
+            action, {"DialCallStatus": "completed", "DialCallDuration": str(seconds)}
+        )
+
     def end(self, status: str = "completed", duration: int = 60) -> None:
         self.post("/voice/status", {"CallStatus": status, "CallDuration": str(duration)})
 
@@ -180,6 +195,12 @@ class PhoneCall:
                 action, wait_url = verb.get("action"), verb.get("waitUrl")
                 self.queue_action = urljoin(self.url, action) if action else None
                 self.wait_url = urljoin(self.url, wait_url) if wait_url else None
+                return
+            elif verb.tag == "Dial":
+                room = verb.find("Conference")
+                self.conference = room.text if room is not None else None
+                action = verb.get("action")
+                self.dial_action = urljoin(self.url, action) if action else None
                 return
             elif verb.tag == "Play":
                 self.played.append(verb.text or "")

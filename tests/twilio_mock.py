@@ -101,6 +101,10 @@ class TwilioApiMock:
     def calls(self) -> list[dict[str, str]]:
         return self._forms("POST", "Calls.json")
 
+    def dequeues(self) -> list[RecordedRequest]:
+        with self._lock:
+            return [r for r in self.requests if "/Members/" in r.path and r.method == "POST"]
+
     def _forms(self, method: str, suffix: str) -> list[dict[str, str]]:
         with self._lock:
             return [
@@ -178,6 +182,19 @@ class TwilioApiMock:
         if request.method == "POST" and rest.startswith("Calls/"):
             call_sid = rest.removeprefix("Calls/").removesuffix(".json")
             return _json(200, common | {"sid": call_sid, "status": "in-progress"})
+        member = re.fullmatch(r"Queues/(QU[0-9a-fA-F]{32})/Members/(CA[0-9a-fA-F]{32})\.json", rest)
+        if request.method == "POST" and member:
+            return _json(
+                200,
+                {
+                    "call_sid": member[2],
+                    "queue_sid": member[1],
+                    "position": 1,
+                    "wait_time": 30,
+                    "date_enqueued": common["date_created"],
+                    "uri": request.path,
+                },
+            )
         return _error(404, 20404, f"The requested resource {request.path} was not found")
 
 

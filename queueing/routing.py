@@ -1,0 +1,58 @@
+"""Which waiting caller an agent gets, settled by the database so that an agent gets
+one caller and a caller one agent, however many servers answer webhooks.
+
+Urgent callers first, then the longest waiting; only queues the agent has the
+skill for (everyone takes the general and urgent queues) and callers who speak
+one of the agent's languages. ``FOR UPDATE SKIP LOCKED`` lets two agents asking
+at once each get a different caller on PostgreSQL; SQLite runs one writer at a time.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from models import Agent, Call
+
+EVERYONES_QUEUES = ("urgent", "general")
+
+
+def offer_next_caller(session: Session, agent: Agent) -> Call | None:
+    """Reserve the next caller for ``agent`` to hear about (and accept or pass)."""
+    query = (
+        select(Call)
+        .where(
+            Call.stage == "queued",
+            Call.offered_agent_id.is_(None),
+            Call.queue.in_([*EVERYONES_QUEUES, *agent.skills]),
+            or_(Call.language.in_(agent.languages), Call.language.is_(None)),
+        )
+        .order_by((Call.queue == "urgent").desc(), Call.queued_at, Call.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    caller = session.scalars(query).first()
+    if caller is not None:
+        caller.offered_agent_id = agent.id
+    return caller
+
+
+def release(session: Session, caller_id: int, agent_id: str) -> None:
+    """The agent passed: the caller may be offered to someone else."""
+    session.execute(
+        update(Call)
+        .where(Call.id == caller_id, Call.offered_agent_id == agent_id, Call.stage == "queued")
+        .values(offered_agent_id=None, version=Call.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def claim(session: Session, caller_id: int, agent_id: str) -> bool:
+    """The agent accepted: theirs only if the caller is still waiting and still theirs."""
+    claimed = session.execute(
+        update(Call)
+        .where(Call.id == caller_id, Call.offered_agent_id == agent_id, Call.stage == "queued")
+        .values(stage="connected", agent_id=agent_id, version=Call.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return claimed.rowcount == 1

@@ -1,0 +1,154 @@
+"""The agent line (SPEC §6): PIN, statuses, taking the next caller after a whisper, and
+the two legs meeting in one conference, driven as Twilio drives both calls."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Agent, Call
+from tests.demo import DEMO, customer
+from tests.phone import BASE_URL, PhoneCall
+
+pytestmark = pytest.mark.usefixtures("demo")
+
+AGENTS = {agent["id"]: agent for agent in DEMO["agents"]}
+LINA, GANG, SARAH, FANG = (AGENTS[i] for i in ("A01", "A02", "A03", "A04"))
+WANG = customer(language="zh")
+EMILY = customer(language="en")
+
+
+def agent_status(db: Session, agent: dict) -> str:
+    db.rollback()
+    row = db.get(Agent, agent["id"])
+    assert row is not None
+    return row.status
+
+
+def signed_in(phone, agent: dict) -> PhoneCall:  # noqa: ANN001
+    call = phone(agent["phone"]).dial("/agents/incoming").press(agent["pin"])
+    assert call.gather is not None and "/agents/menu" in call.gather.action
+    return call
+
+
+def waiting(phone, who: dict, path: tuple[str, ...], language: str = "1") -> PhoneCall:  # noqa: ANN001
+    call = phone(who["phone"]).dial().press(language).press(who["pin"])
+    for key in path:
+        call.press(key)
+    call.press("0")
+    call.hold(position=1, seconds=20)  # Twilio fetches the wait document: QueueSid known
+    assert call.queue_action is not None
+    return call
+
+
+def test_an_agent_goes_available_or_offline(phone, db: Session) -> None:
+    call = signed_in(phone, LINA)
+    assert "接听下一位来电请按1" in call.text
+    call.press("2")
+    assert "您已设为空闲" in call.text and call.hung_up
+    assert agent_status(db, LINA) == "available"
+    signed_in(phone, LINA).press("3")
+    assert agent_status(db, LINA) == "offline"
+
+
+def test_only_agents_phones_with_the_right_pin_get_in(phone, db: Session) -> None:
+    stranger = phone("+8613012345678").dial("/agents/incoming")
+    assert "无法确认您的坐席身份" in stranger.text and stranger.hung_up
+    call = phone(SARAH["phone"]).dial("/agents/incoming")
+    assert "Please enter your agent PIN" in call.text
+    for wrong in ("0000", "1111", "2222"):
+        call.press(wrong)
+    assert "could not confirm that you are an agent" in call.text and call.hung_up
+    menu = PhoneCall(call.client, call.token, caller=SARAH["phone"])
+    assert "Please enter your agent PIN" in menu.post("/agents/menu", {"Digits": "2"})
+    assert agent_status(db, SARAH) == "offline"  # nothing changed without the PIN
+
+
+def test_no_caller_waiting(phone) -> None:
+    call = signed_in(phone, SARAH).press("1")
+    assert "No caller for you is waiting right now" in call.text
+
+
+def test_the_agent_hears_the_callers_context_then_both_meet(phone, twilio_api, db) -> None:
+    caller = phone(WANG["phone"]).dial().press("1").press(WANG["pin"])
+    caller.press("2").press("3")  # hears the latest withdrawal, then asks for an agent
+    caller.press("0").hold(position=1, seconds=15)
+    agent = signed_in(phone, GANG).press("1")
+    assert "已验证客户, 王小明，语言：普通话，业务：充值与提现。" in agent.text
+    assert "客户已自助查询：最近充值或提现。" in agent.text
+    agent.press("1")
+    assert "正在接通" in agent.text
+    room = f"hotline-{caller.call_sid}"
+    assert agent.conference == room
+    [dequeue] = twilio_api.dequeues()
+    assert dequeue.path.endswith(f"/Queues/QU{'0' * 32}/Members/{caller.call_sid}.json")
+    assert dequeue.form == {"Url": f"{BASE_URL}/voice/queue/connect", "Method": "POST"}
+    enqueue_action = caller.queue_action
+    caller.redirect(dequeue.form["Url"])  # Twilio moves the caller there
+    assert caller.conference == room
+    assert agent_status(db, GANG) == "busy"
+    # The Enqueue action that Twilio also requests changes nothing.
+    assert f">{room}<" in caller.post(enqueue_action, {"QueueResult": "redirected"})
+    caller.conference_ends(seconds=95)
+    assert "Please rate" in caller.text or "请为本次服务评分" in caller.text
+    agent.conference_ends(seconds=95)
+    assert "通话已结束" in agent.text and agent_status(db, GANG) == "wrap_up"
+    agent.silence()
+    assert agent_status(db, GANG) == "available" and agent.hung_up
+    db.rollback()
+    row = db.scalars(select(Call).where(Call.call_sid == caller.call_sid)).one()
+    assert row.agent_id == GANG["id"] and row.outcome == "agent"
+
+
+def test_urgent_callers_come_first(phone) -> None:
+    waiting(phone, WANG, ("1",))  # account questions, waiting first
+    stolen = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("1").press("3")
+    stolen.press("1").hold(position=1, seconds=5)  # froze the account: urgent queue
+    agent = signed_in(phone, LINA).press("1")
+    assert "紧急：账户被盗" in agent.text and "Emily Chen" in agent.text
+
+
+@pytest.mark.parametrize(
+    ("agent", "gets_her"),
+    [
+        (GANG, False),  # funds, but Mandarin only
+        (SARAH, False),  # English, but no funds skill
+        (FANG, True),  # funds and English
+    ],
+)
+def test_skills_and_languages_decide(phone, agent: dict, gets_her: bool) -> None:
+    waiting(phone, EMILY, ("2",), language="2")
+    call = signed_in(phone, agent).press("1")
+    assert ("Emily Chen" in call.text) is gets_her
+
+
+def test_a_passed_caller_goes_to_the_next_agent(phone, db: Session) -> None:
+    waiting(phone, WANG, ("2",))
+    first = signed_in(phone, LINA).press("1")
+    assert "王小明" in first.text
+    second = signed_in(phone, FANG).press("1")
+    assert "没有适合您的等待来电" in second.text  # reserved for the first agent
+    first.press("2")
+    assert "接听下一位来电请按1" in first.text
+    assert "王小明" in second.press("1").text
+
+
+def test_a_caller_who_hung_up_cannot_be_accepted(phone) -> None:
+    caller = waiting(phone, WANG, ("2",))
+    agent = signed_in(phone, LINA).press("1")
+    caller.leave_queue("hangup", seconds=40)
+    agent.press("1")
+    assert "该客户已被其他坐席接听或已挂断" in agent.text
+
+
+def test_when_twilio_cannot_move_the_caller_they_keep_their_place(
+    phone, twilio_api, db: Session
+) -> None:
+    caller = waiting(phone, WANG, ("2",))
+    twilio_api.fail_next(status=404, code=20404)
+    signed_in(phone, LINA).press("1").press("1")
+    db.rollback()
+    row = db.scalars(select(Call).where(Call.call_sid == caller.call_sid)).one()
+    assert row.stage == "queued" and row.agent_id is None and row.offered_agent_id is None
+    assert "王小明" in signed_in(phone, FANG).press("1").text
