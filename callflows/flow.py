@@ -193,6 +193,7 @@ class AgentTexts(Strict):
     menu: Text
     no_callers: Text
     whisper: Text  # {verified} {who} {language} {topic}
+    named: Text  # {name}: what {who} is for a verified caller
     verified: Text
     unverified: Text
     tried: Text  # {steps}

@@ -40,6 +40,7 @@ class AgentCall(Base):
     # Who the caller ID claims; confirmed only once the agent PIN matched.
     agent_id: Mapped[str | None] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
     confirmed: Mapped[bool] = mapped_column(default=False)
+    rung: Mapped[bool] = mapped_column(default=False)  # Hotline called the agent, not they us
     stage: Mapped[str] = mapped_column(String(16), default="pin")
     pin_failures: Mapped[int] = mapped_column(default=0)
     # The queued caller this agent is hearing about, or talking to.

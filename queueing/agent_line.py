@@ -16,7 +16,7 @@ from callflows.flow import Flow
 from callflows.spoken import digits as one_by_one
 from callflows.twiml import Line, Voice
 from models import Agent, AgentCall, Call, CallEvent, Customer, RefundTicket
-from queueing import routing
+from queueing import ringing, routing
 from settings import Settings
 from telephony.params import VoiceParams
 from telephony.rest import TwilioGateway, TwilioUnavailable
@@ -55,7 +55,9 @@ class AgentContext:
 def find_or_open_leg(session: Session, params: VoiceParams, region: str) -> AgentCall:
     leg = session.scalars(select(AgentCall).where(AgentCall.call_sid == params.call_sid)).first()
     if leg is None:
-        phone = to_e164(params.from_, region)
+        # The agent is the caller on the agent line, and the called party when rung.
+        rung = params.direction.startswith("outbound")
+        phone = to_e164(params.to if rung else params.from_, region)
         agent_id = session.scalar(select(Agent.id).where(Agent.phone == phone)) if phone else None
         leg = AgentCall(
             call_sid=params.call_sid,
@@ -114,11 +116,48 @@ def choose(ctx: AgentContext, key: str) -> VoiceResponse:
     return menu(ctx)
 
 
+def ring_answered(ctx: AgentContext, caller_id: int | None) -> VoiceResponse:
+    """A rung agent picked up: whisper the caller they were rung for, if still waiting."""
+    agent = ctx.agent
+    if agent is None:
+        return _goodbye(ctx, [ctx.flow.agents.texts.not_recognised])
+    # Hotline dialled the agent's own registered phone: no PIN to ask.
+    ctx.leg.rung = ctx.leg.confirmed = True
+    caller = ctx.session.get(Call, caller_id) if caller_id is not None else None
+    if caller is None or caller.stage != "queued" or caller.offered_agent_id != agent.id:
+        _set_status(ctx, "available")
+        return _goodbye(ctx, [ctx.flow.agents.texts.gone])
+    return _offer(ctx, caller)
+
+
+def ring_ended(ctx: AgentContext, caller_id: int | None, status: str) -> VoiceResponse:
+    """The status callback of a ring: one that was never answered frees the caller for
+    the next agent, and the agent who missed it goes offline until they call in."""
+    agent = ctx.agent
+    caller = ctx.session.get(Call, caller_id) if caller_id is not None else None
+    missed = status in ("no-answer", "busy", "failed", "canceled")
+    if agent is None or caller is None or not missed or caller.offered_agent_id != agent.id:
+        return VoiceResponse()
+    caller.offered_agent_id = None
+    _set_status(ctx, "offline")
+    ctx.session.add(
+        CallEvent(
+            call_id=caller.id, kind="agent.missed", data={"agent": agent.id, "status": status}
+        )
+    )
+    ringing.ring_for(ctx.session, caller, ctx.twilio, ctx.now, exclude=agent.id)
+    return VoiceResponse()
+
+
 def take_next(ctx: AgentContext) -> VoiceResponse:
     assert ctx.agent is not None
     caller = routing.offer_next_caller(ctx.session, ctx.agent)
     if caller is None:
         return menu(ctx, [ctx.flow.agents.texts.no_callers])
+    return _offer(ctx, caller)
+
+
+def _offer(ctx: AgentContext, caller: Call) -> VoiceResponse:
     ctx.leg.stage = "whisper"
     ctx.leg.caller_call_id = caller.id
     ctx.record("agent.offered")
@@ -138,8 +177,18 @@ def answer_offer(ctx: AgentContext, key: str) -> VoiceResponse:
     if key != "1":  # 2, or silence: pass the caller on
         routing.release(ctx.session, caller_id, agent.id)
         ctx.record("agent.passed")
-        return menu(ctx)
+        if not ctx.leg.rung:
+            return menu(ctx)
+        _set_status(ctx, "available")
+        caller = ctx.session.get(Call, caller_id)
+        if caller is not None:
+            ctx.session.refresh(caller)
+            ringing.ring_for(ctx.session, caller, ctx.twilio, ctx.now, exclude=agent.id)
+        return _goodbye(ctx, [])
     if not routing.claim(ctx.session, caller_id, agent.id):
+        if ctx.leg.rung:
+            _set_status(ctx, "available")
+            return _goodbye(ctx, [texts.gone])
         return menu(ctx, [texts.gone])
     caller = ctx.session.get(Call, caller_id)
     assert caller is not None
@@ -191,7 +240,7 @@ def whisper(ctx: AgentContext, caller: Call) -> list[Line]:
             texts.whisper,
             {
                 "verified": (texts.verified if caller.verified else texts.unverified)[language],  # type: ignore[index]
-                "who": f", {customer.name}" if customer else "",
+                "who": texts.named[language].format(name=customer.name) if customer else "",  # type: ignore[index]
                 "language": group.language_names.get(
                     caller.language or ctx.flow.default_language, {}
                 ).get(language, ""),  # type: ignore[call-overload]

@@ -89,6 +89,19 @@ def incoming() -> Response:
     return answer(lambda ctx, _: agent_line.greet(ctx), stage="pin")
 
 
+@bp.post("/ring")
+def ring() -> Response:
+    # A rung agent answered: their call fetches this (see queueing.ringing).
+    caller = request.args.get("caller", type=int)
+    return answer(lambda ctx, _: agent_line.ring_answered(ctx, caller), stage="pin")
+
+
+@bp.post("/ring/status")
+def ring_status() -> Response:
+    caller = request.args.get("caller", type=int)
+    return answer(lambda ctx, p: agent_line.ring_ended(ctx, caller, p.call_status))
+
+
 @bp.post("/pin")
 def pin() -> Response:
     return answer(lambda ctx, p: agent_line.check_pin(ctx, p.digits.rstrip("#")), stage="pin")

@@ -14,6 +14,7 @@ from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 from callflows.calls import CallContext
 from callflows.twiml import Line, Voice
 from models import CallbackRequest, CallEvent, Voicemail
+from queueing import ringing
 from queueing.agent_line import conference
 from queueing.estimate import expected_minutes, typical_wait
 from queueing.hours import is_open
@@ -37,6 +38,7 @@ def enqueue(ctx: CallContext, queue: str, preface: Sequence[Line] = ()) -> Voice
     ctx.call.leave_reason = None
     ctx.call.offered_agent_id = ctx.call.agent_id = None
     ctx.record("queue.entered", queue=queue, menu=ctx.call.menu)
+    ringing.ring_for(ctx.session, ctx.call, ctx.twilio, ctx.now)
     voice = Voice(ctx.flow, ctx.language)
     response = VoiceResponse()
     for line in [*preface, ctx.flow.prompts.hold]:
@@ -57,6 +59,8 @@ def wait_document(ctx: CallContext, params: VoiceParams) -> VoiceResponse:
     response = VoiceResponse()
     if params.queue_sid:
         ctx.call.queue_sid = params.queue_sid  # an agent needs it to take this caller
+    if ctx.call.stage == "queued":
+        ringing.ring_for(ctx.session, ctx.call, ctx.twilio, ctx.now)  # agents may be free now
     waited = params.queue_time or 0
     if ctx.call.stage == "queued" and waited >= ctx.settings.queue_max_wait_seconds:
         ctx.call.leave_reason = "max_wait"

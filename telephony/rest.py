@@ -78,6 +78,25 @@ class TwilioGateway:
         except OSError as exc:
             raise TwilioUnavailable(f"Twilio's API could not be reached: {exc}") from exc
 
+    def ring(self, to: str, url: str, status_callback: str, timeout: int) -> str:
+        """Call ``to``; when answered the call runs the TwiML at ``url``. Returns its SID."""
+        client = self._require_client()
+        try:
+            call = client.calls.create(
+                to=to,
+                from_=self.from_number,
+                url=url,
+                method="POST",
+                status_callback=status_callback,
+                status_callback_method="POST",
+                timeout=timeout,
+            )
+        except TwilioException as exc:
+            raise TwilioUnavailable(f"Twilio refused the call: {exc}") from exc
+        except OSError as exc:
+            raise TwilioUnavailable(f"Twilio's API could not be reached: {exc}") from exc
+        return str(call.sid)
+
     def send_sms(self, to: str, body: str) -> str:
         """Send a text message; returns its SID. The body is never logged."""
         client = self._require_client()

@@ -41,6 +41,8 @@ class PhoneCall:
     client: FlaskClient
     token: str
     caller: str = "+8613800138000"
+    to: str = HOTLINE
+    direction: str = "inbound"
     call_sid: str = field(default_factory=lambda: f"CA{next(_sids):032x}")
     conference: str | None = None  # the room a <Dial><Conference> put the call in
     dial_action: str | None = None
@@ -158,10 +160,10 @@ class PhoneCall:
             "AccountSid": ACCOUNT_SID,
             "From": self.caller,
             "Caller": self.caller,
-            "To": HOTLINE,
-            "Called": HOTLINE,
+            "To": self.to,
+            "Called": self.to,
             "CallStatus": "in-progress",
-            "Direction": "inbound",
+            "Direction": self.direction,
             "ApiVersion": "2010-04-01",
         }
 

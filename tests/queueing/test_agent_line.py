@@ -75,7 +75,7 @@ def test_the_agent_hears_the_callers_context_then_both_meet(phone, twilio_api, d
     caller.press("2").press("3")  # hears the latest withdrawal, then asks for an agent
     caller.press("0").hold(position=1, seconds=15)
     agent = signed_in(phone, GANG).press("1")
-    assert "已验证客户, 王小明，语言：普通话，业务：充值与提现。" in agent.text
+    assert "已验证客户，王小明，语言：普通话，业务：充值与提现。" in agent.text
     assert "客户已自助查询：最近充值或提现。" in agent.text
     agent.press("1")
     assert "正在接通" in agent.text
@@ -152,3 +152,14 @@ def test_when_twilio_cannot_move_the_caller_they_keep_their_place(
     row = db.scalars(select(Call).where(Call.call_sid == caller.call_sid)).one()
     assert row.stage == "queued" and row.agent_id is None and row.offered_agent_id is None
     assert "王小明" in signed_in(phone, FANG).press("1").text
+
+
+def test_an_english_speaking_agent_hears_an_english_whisper(phone) -> None:
+    caller = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"])
+    caller.press("3").press("1")  # hears her failed payment
+    caller.press("0").hold(position=1, seconds=10)
+    agent = signed_in(phone, SARAH).press("1")
+    assert "A verified caller, Emily Chen, speaking English, about transactions and refunds." in (
+        agent.text
+    )
+    assert "They already heard: their latest transaction." in agent.text

@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("call_sid", sa.String(length=64), nullable=False),
         sa.Column("agent_id", sa.String(length=64), nullable=True),
         sa.Column("confirmed", sa.Boolean(), nullable=False),
+        sa.Column("rung", sa.Boolean(), nullable=False),
         sa.Column("stage", sa.String(length=16), nullable=False),
         sa.Column("pin_failures", sa.Integer(), nullable=False),
         sa.Column("caller_call_id", sa.Integer(), nullable=True),

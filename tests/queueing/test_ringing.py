@@ -1,0 +1,128 @@
+"""Ringing agents (SPEC §6): the longest idle matching agent's phone rings through
+Twilio's REST API; a miss or a pass rings the next, and the caller keeps their place."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from models import Agent, Call
+from tests.conftest import TOKEN
+from tests.demo import DEMO, customer
+from tests.phone import BASE_URL, HOTLINE, PhoneCall
+
+pytestmark = pytest.mark.usefixtures("demo")
+
+AGENTS = {agent["id"]: agent for agent in DEMO["agents"]}
+LINA, GANG, SARAH, FANG = (AGENTS[i] for i in ("A01", "A02", "A03", "A04"))
+EMILY = customer(language="en")
+
+
+def available(db: Session, **since_hour: int) -> None:
+    for agent_id, hour in since_hour.items():
+        db.execute(
+            update(Agent)
+            .where(Agent.id == agent_id)
+            .values(status="available", status_since=datetime(2026, 11, 24, hour, tzinfo=UTC))
+        )
+    db.commit()
+
+
+def status(db: Session, agent: dict) -> str:
+    db.rollback()
+    row = db.get(Agent, agent["id"])
+    assert row is not None
+    return row.status
+
+
+def emily_waits(phone) -> PhoneCall:  # noqa: ANN001
+    call = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("2").press("0")
+    assert call.wait_url is not None
+    return call
+
+
+def answered(client, ring: dict[str, str]) -> PhoneCall:  # noqa: ANN001
+    """The rung agent picks up: Twilio fetches the call's Url, as an outbound-api call."""
+    leg = PhoneCall(client, TOKEN, caller=HOTLINE, to=ring["To"], direction="outbound-api")
+    return leg.redirect(ring["Url"])
+
+
+def caller_id_of(ring: dict[str, str]) -> str:
+    return parse_qs(urlsplit(ring["Url"]).query)["caller"][0]
+
+
+def test_a_waiting_caller_rings_the_longest_idle_matching_agent(
+    phone, twilio_api, db: Session
+) -> None:
+    # Gang waits longest but speaks no English; Sarah has no funds skill.
+    available(db, A02=1, A03=1, A04=2, A01=3)
+    emily_waits(phone)
+    [ring] = twilio_api.calls()
+    assert ring["To"] == FANG["phone"] and ring["From"] == HOTLINE and ring["Timeout"] == "20"
+    assert ring["Url"].startswith(f"{BASE_URL}/agents/ring?caller=")
+    assert ring["StatusCallback"].startswith(f"{BASE_URL}/agents/ring/status?caller=")
+    assert ring["Method"] == "POST" and ring["StatusCallbackMethod"] == "POST"
+    assert status(db, FANG) == "busy"
+
+
+def test_the_rung_agent_hears_the_whisper_and_takes_the_caller(
+    phone, client, twilio_api, db: Session
+) -> None:
+    available(db, A04=1)
+    caller = emily_waits(phone).hold(position=1, seconds=10)
+    agent = answered(client, twilio_api.calls()[0])
+    # Fang's first language is Mandarin, so the whisper is too.
+    assert "已验证客户，Emily Chen，语言：英语，业务：充值与提现。" in agent.text
+    agent.press("1")
+    assert agent.conference == f"hotline-{caller.call_sid}"
+    assert twilio_api.dequeues()[0].path.endswith(f"/Members/{caller.call_sid}.json")
+
+
+def test_a_missed_ring_rings_the_next_agent_and_the_caller_keeps_waiting(
+    phone, client, twilio_api, db: Session
+) -> None:
+    available(db, A04=1, A01=2)
+    caller = emily_waits(phone)
+    first = twilio_api.calls()[0]
+    missed = PhoneCall(client, TOKEN, caller=HOTLINE, to=first["To"], direction="outbound-api")
+    missed.post(first["StatusCallback"], {"CallStatus": "no-answer"})
+    assert status(db, FANG) == "offline"  # a missed call takes the agent offline
+    second = twilio_api.calls()[1]
+    assert second["To"] == LINA["phone"] and caller_id_of(second) == caller_id_of(first)
+    db.rollback()
+    row = db.scalars(select(Call).where(Call.call_sid == caller.call_sid)).one()
+    assert row.stage == "queued" and row.offered_agent_id == LINA["id"]
+
+
+def test_an_agent_who_passes_stays_available_and_the_next_is_rung(
+    phone, client, twilio_api, db: Session
+) -> None:
+    available(db, A04=1, A01=2)
+    emily_waits(phone)
+    agent = answered(client, twilio_api.calls()[0])
+    agent.press("2")
+    assert agent.hung_up and status(db, FANG) == "available"
+    assert [ring["To"] for ring in twilio_api.calls()] == [FANG["phone"], LINA["phone"]]
+
+
+def test_with_nobody_available_nobody_is_rung(phone, twilio_api) -> None:
+    emily_waits(phone).hold(position=1, seconds=30)
+    assert twilio_api.calls() == []
+
+
+def test_a_ring_twilio_refuses_leaves_agent_and_caller_as_they_were(
+    phone, twilio_api, db: Session
+) -> None:
+    available(db, A04=1)
+    twilio_api.fail_next(status=400, code=21215)
+    caller = emily_waits(phone)
+    assert status(db, FANG) == "available"
+    db.rollback()
+    row = db.scalars(select(Call).where(Call.call_sid == caller.call_sid)).one()
+    assert row.offered_agent_id is None
+    caller.hold(position=1, seconds=40)  # the next wait document tries again
+    assert len(twilio_api.calls()) == 2 and status(db, FANG) == "busy"
