@@ -25,7 +25,11 @@ class ConfigError(Exception):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,  # VAR= means "not set", as operators expect
+        extra="ignore",
+        frozen=True,
     )
 
     database_url: str | None = None
