@@ -61,6 +61,7 @@ class Call(Base):
     offered_agent_id: Mapped[str | None] = mapped_column(
         ForeignKey("agents.id", ondelete="SET NULL")
     )
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     agent_id: Mapped[str | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
     # Why the caller is leaving the queue ("callback", "max_wait"), set before <Leave/>.
     leave_reason: Mapped[str | None] = mapped_column(String(16))

@@ -125,24 +125,30 @@ def ring_answered(ctx: AgentContext, caller_id: int | None) -> VoiceResponse:
     ctx.leg.rung = ctx.leg.confirmed = True
     caller = ctx.session.get(Call, caller_id) if caller_id is not None else None
     if caller is None or caller.stage != "queued" or caller.offered_agent_id != agent.id:
+        # Answered too late: another agent has the caller, or they left.
         _set_status(ctx, "available")
         return _goodbye(ctx, [ctx.flow.agents.texts.gone])
     return _offer(ctx, caller)
 
 
 def ring_ended(ctx: AgentContext, caller_id: int | None, status: str) -> VoiceResponse:
-    """The status callback of a ring: one that was never answered frees the caller for
-    the next agent, and the agent who missed it goes offline until they call in."""
+    """The status callback of a ring. Never answered: the agent missed it and goes
+    offline until they call in. Answered but left before accepting or passing: the
+    agent stays available. Either way the caller is free for the next agent."""
     agent = ctx.agent
     caller = ctx.session.get(Call, caller_id) if caller_id is not None else None
-    missed = status in ("no-answer", "busy", "failed", "canceled")
-    if agent is None or caller is None or not missed or caller.offered_agent_id != agent.id:
+    if agent is None or caller is None or caller.stage != "queued":
         return VoiceResponse()
-    caller.offered_agent_id = None
-    _set_status(ctx, "offline")
+    if caller.offered_agent_id != agent.id:
+        return VoiceResponse()
+    missed = status in ("no-answer", "busy", "failed", "canceled")
+    routing.reserve(caller, None, ctx.now)
+    _set_status(ctx, "offline" if missed else "available")
     ctx.session.add(
         CallEvent(
-            call_id=caller.id, kind="agent.missed", data={"agent": agent.id, "status": status}
+            call_id=caller.id,
+            kind="agent.missed" if missed else "agent.left",
+            data={"agent": agent.id, "status": status},
         )
     )
     ringing.ring_for(ctx.session, caller, ctx.twilio, ctx.now, exclude=agent.id)
@@ -151,7 +157,7 @@ def ring_ended(ctx: AgentContext, caller_id: int | None, status: str) -> VoiceRe
 
 def take_next(ctx: AgentContext) -> VoiceResponse:
     assert ctx.agent is not None
-    caller = routing.offer_next_caller(ctx.session, ctx.agent)
+    caller = routing.offer_next_caller(ctx.session, ctx.agent, ctx.now)
     if caller is None:
         return menu(ctx, [ctx.flow.agents.texts.no_callers])
     return _offer(ctx, caller)
@@ -199,7 +205,8 @@ def answer_offer(ctx: AgentContext, key: str) -> VoiceResponse:
         )
     except TwilioUnavailable:
         # Put the caller back exactly as they were, for the next agent.
-        caller.stage, caller.agent_id, caller.offered_agent_id = "queued", None, None
+        caller.stage, caller.agent_id = "queued", None
+        routing.reserve(caller, None, ctx.now)
         return menu(ctx, [texts.gone])
     ctx.leg.stage = "connected"
     _set_status(ctx, "busy")

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models import Agent, Call, CallEvent
-from queueing.routing import EVERYONES_QUEUES
+from queueing.routing import EVERYONES_QUEUES, is_offered, reserve
 from telephony.rest import TwilioGateway, TwilioUnavailable
 from telephony.urls import webhook_url
 from verification.numbers import mask
@@ -34,7 +34,7 @@ def ring_for(
     exclude: str | None = None,
 ) -> Agent | None:
     """Ring the longest idle available agent who can take ``caller``, if any."""
-    if caller.stage != "queued" or caller.offered_agent_id is not None or not gateway.configured:
+    if caller.stage != "queued" or is_offered(caller, now) or not gateway.configured:
         return None
     for agent in _candidates(session, caller, exclude):
         # The conditional UPDATE is the lock: of two servers, one rings this agent.
@@ -46,7 +46,7 @@ def ring_for(
         )
         if taken.rowcount != 1:
             continue
-        caller.offered_agent_id = agent.id
+        reserve(caller, agent.id, now)
         try:
             gateway.ring(
                 agent.phone,
@@ -56,7 +56,7 @@ def ring_for(
             )
         except TwilioUnavailable as exc:
             log.error("could not ring agent %s (%s): %s", agent.id, mask(agent.phone), exc)
-            caller.offered_agent_id = None
+            reserve(caller, None, now)
             session.execute(
                 update(Agent)
                 .where(Agent.id == agent.id)

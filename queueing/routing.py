@@ -9,21 +9,39 @@ at once each get a different caller on PostgreSQL; SQLite runs one writer at a t
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from models import Agent, Call
 
 EVERYONES_QUEUES = ("urgent", "general")
+# A caller reserved for an agent who then vanished (hung up during the whisper,
+# a ring nobody reported back on) is free again after this long.
+OFFER_HOLDS = timedelta(seconds=90)
 
 
-def offer_next_caller(session: Session, agent: Agent) -> Call | None:
+def is_offered(caller: Call, now: datetime) -> bool:
+    return (
+        caller.offered_agent_id is not None
+        and caller.offered_at is not None
+        and caller.offered_at > now - OFFER_HOLDS
+    )
+
+
+def reserve(caller: Call, agent_id: str | None, now: datetime) -> None:
+    caller.offered_agent_id = agent_id
+    caller.offered_at = now if agent_id else None
+
+
+def offer_next_caller(session: Session, agent: Agent, now: datetime) -> Call | None:
     """Reserve the next caller for ``agent`` to hear about (and accept or pass)."""
     query = (
         select(Call)
         .where(
             Call.stage == "queued",
-            Call.offered_agent_id.is_(None),
+            or_(Call.offered_agent_id.is_(None), Call.offered_at <= now - OFFER_HOLDS),
             Call.queue.in_([*EVERYONES_QUEUES, *agent.skills]),
             or_(Call.language.in_(agent.languages), Call.language.is_(None)),
         )
@@ -33,7 +51,7 @@ def offer_next_caller(session: Session, agent: Agent) -> Call | None:
     )
     caller = session.scalars(query).first()
     if caller is not None:
-        caller.offered_agent_id = agent.id
+        reserve(caller, agent.id, now)
     return caller
 
 
@@ -42,7 +60,7 @@ def release(session: Session, caller_id: int, agent_id: str) -> None:
     session.execute(
         update(Call)
         .where(Call.id == caller_id, Call.offered_agent_id == agent_id, Call.stage == "queued")
-        .values(offered_agent_id=None, version=Call.version + 1)
+        .values(offered_agent_id=None, offered_at=None, version=Call.version + 1)
         .execution_options(synchronize_session=False)
     )
 

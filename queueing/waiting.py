@@ -14,7 +14,7 @@ from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 from callflows.calls import CallContext
 from callflows.twiml import Line, Voice
 from models import CallbackRequest, CallEvent, Voicemail
-from queueing import ringing
+from queueing import ringing, routing
 from queueing.agent_line import conference
 from queueing.estimate import expected_minutes, typical_wait
 from queueing.hours import is_open
@@ -36,7 +36,8 @@ def enqueue(ctx: CallContext, queue: str, preface: Sequence[Line] = ()) -> Voice
     ctx.call.stage = "queued"
     ctx.call.queued_at = ctx.now
     ctx.call.leave_reason = None
-    ctx.call.offered_agent_id = ctx.call.agent_id = None
+    ctx.call.agent_id = None
+    routing.reserve(ctx.call, None, ctx.now)
     ctx.record("queue.entered", queue=queue, menu=ctx.call.menu)
     ringing.ring_for(ctx.session, ctx.call, ctx.twilio, ctx.now)
     voice = Voice(ctx.flow, ctx.language)

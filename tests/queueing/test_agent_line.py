@@ -3,11 +3,14 @@ the two legs meeting in one conference, driven as Twilio drives both calls."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Agent, Call
+from tests.conftest import OPEN_HOURS
 from tests.demo import DEMO, customer
 from tests.phone import BASE_URL, PhoneCall
 
@@ -163,3 +166,12 @@ def test_an_english_speaking_agent_hears_an_english_whisper(phone) -> None:
         agent.text
     )
     assert "They already heard: their latest transaction." in agent.text
+
+
+def test_a_caller_reserved_for_an_agent_who_vanished_is_free_again(app, phone) -> None:
+    waiting(phone, WANG, ("2",))
+    signed_in(phone, LINA).press("1")  # hears the whisper, then hangs up without a key
+    assert "没有适合您的等待来电" in signed_in(phone, FANG).press("1").text
+    later = OPEN_HOURS + timedelta(minutes=2)
+    app.extensions["clock"] = lambda: later
+    assert "王小明" in signed_in(phone, FANG).press("1").text

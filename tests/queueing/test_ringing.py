@@ -126,3 +126,15 @@ def test_a_ring_twilio_refuses_leaves_agent_and_caller_as_they_were(
     assert row.offered_agent_id is None
     caller.hold(position=1, seconds=40)  # the next wait document tries again
     assert len(twilio_api.calls()) == 2 and status(db, FANG) == "busy"
+
+
+def test_an_agent_who_answers_then_hangs_up_frees_the_caller(
+    phone, client, twilio_api, db: Session
+) -> None:
+    available(db, A04=1, A01=2)
+    emily_waits(phone)
+    first = twilio_api.calls()[0]
+    leg = answered(client, first)  # hears the whisper, hangs up without a key
+    leg.post(first["StatusCallback"], {"CallStatus": "completed"})
+    assert status(db, FANG) == "available"  # they answered: no missed call
+    assert [ring["To"] for ring in twilio_api.calls()] == [FANG["phone"], LINA["phone"]]

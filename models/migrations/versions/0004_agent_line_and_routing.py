@@ -63,6 +63,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("queued_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("queue_sid", sa.String(length=34), nullable=True))
         batch_op.add_column(sa.Column("offered_agent_id", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("offered_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("agent_id", sa.String(length=64), nullable=True))
         batch_op.create_foreign_key(
             batch_op.f("fk_calls_offered_agent_id_agents"),
@@ -94,6 +95,7 @@ def downgrade() -> None:
         batch_op.drop_constraint(batch_op.f("fk_calls_offered_agent_id_agents"), type_="foreignkey")
         batch_op.drop_column("agent_id")
         batch_op.drop_column("offered_agent_id")
+        batch_op.drop_column("offered_at")
         batch_op.drop_column("queue_sid")
         batch_op.drop_column("queued_at")
 
