@@ -20,8 +20,6 @@ from telephony.params import VoiceParams, parse_voice
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint("voice", __name__, url_prefix="/voice")
-
 Handler = Callable[[CallContext, VoiceParams], VoiceResponse]
 
 
@@ -62,12 +60,37 @@ def context(params: VoiceParams) -> CallContext:
     )
 
 
-@bp.before_request
 def check_signature() -> None:
     current_app.extensions["signature_check"](request)
 
 
-bp.url_defaults(stamp_turn)
+def on_error(exc: Exception) -> Response | HTTPException:
+    """Callers never hear Twilio's "application error": whatever fails inside, the
+    caller hears an apology and waits for an agent. Refusals (403) stay refusals."""
+    if isinstance(exc, HTTPException):
+        return exc
+    session().rollback()
+    if isinstance(exc, StaleDataError | IntegrityError):
+        # Two webhooks of one call raced and the other won: carry on from its result.
+        try:
+            return answer(lambda ctx, _: steps.resume(ctx))
+        except Exception:  # noqa: BLE001 - the apology below is the answer then
+            session().rollback()
+    log.exception("webhook %s failed; the caller goes to the general queue", request.path)
+    return as_http(apology(current_app.extensions["flow"].queue_name("general")))
+
+
+def caller_webhooks(name: str, url_prefix: str) -> Blueprint:
+    """A blueprint for the webhooks of a caller's call: every request signed, every
+    URL it writes numbered with the call's turn, and no error ever heard."""
+    blueprint = Blueprint(name, __name__, url_prefix=url_prefix)
+    blueprint.before_request(check_signature)
+    blueprint.url_defaults(stamp_turn)
+    blueprint.register_error_handler(Exception, on_error)
+    return blueprint
+
+
+bp = caller_webhooks("voice", "/voice")
 
 
 @bp.post("/incoming")
@@ -98,22 +121,3 @@ def status() -> Response:
         return VoiceResponse()
 
     return answer(close)
-
-
-def on_error(exc: Exception) -> Response | HTTPException:
-    """Callers never hear Twilio's "application error": whatever fails inside, the
-    caller hears an apology and waits for an agent. Refusals (403) stay refusals."""
-    if isinstance(exc, HTTPException):
-        return exc
-    session().rollback()
-    if isinstance(exc, StaleDataError | IntegrityError):
-        # Two webhooks of one call raced and the other won: carry on from its result.
-        try:
-            return answer(lambda ctx, _: steps.resume(ctx))
-        except Exception:  # noqa: BLE001 - the apology below is the answer then
-            session().rollback()
-    log.exception("webhook %s failed; the caller goes to the general queue", request.path)
-    return as_http(apology(current_app.extensions["flow"].queue_name("general")))
-
-
-bp.register_error_handler(Exception, on_error)

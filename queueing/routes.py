@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Response
 
-from callflows.routes import answer, check_signature, on_error, stamp_turn
+from callflows.routes import answer, caller_webhooks
 from queueing import waiting
 
-bp = Blueprint("queueing", __name__, url_prefix="/voice/queue")
-bp.before_request(check_signature)
-bp.register_error_handler(Exception, on_error)
-bp.url_defaults(stamp_turn)
+bp = caller_webhooks("queueing", "/voice/queue")
 
 
 # The wait document and its callback key take no turn: Twilio asks for the

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Response
 
 from callflows import steps
-from callflows.routes import answer, check_signature, on_error, stamp_turn
+from callflows.routes import answer, caller_webhooks
 from verification import service
 
-bp = Blueprint("verification", __name__, url_prefix="/voice/verify")
-bp.before_request(check_signature)
-bp.register_error_handler(Exception, on_error)
-bp.url_defaults(stamp_turn)
+bp = caller_webhooks("verification", "/voice/verify")
 
 
 @bp.post("/number")

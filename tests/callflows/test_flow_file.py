@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from app import create_app
 from callflows.flow import FlowError
-from settings import DEFAULT_FLOW_FILE, Settings
-
-
-def broken(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> Path:
-    flow = yaml.safe_load(DEFAULT_FLOW_FILE.read_text(encoding="utf-8"))
-    change(flow)
-    path = tmp_path / "flow.yaml"
-    path.write_text(yaml.safe_dump(flow, allow_unicode=True), encoding="utf-8")
-    return path
-
+from settings import Settings
+from tests.callflows.flows import changed_flow
 
 MISTAKES = {
     "bad key": (
@@ -53,7 +42,7 @@ def test_start_up_refuses_a_broken_flow_naming_the_place(
     tmp_path: Path, settings: Settings, mistake: str
 ) -> None:
     change, place = MISTAKES[mistake]
-    path = broken(tmp_path, change)
+    path = changed_flow(tmp_path, change)
     with pytest.raises(FlowError) as refused:
         create_app(settings.model_copy(update={"flow_file": path}))
     assert str(path) in str(refused.value) and place in str(refused.value)
@@ -62,7 +51,7 @@ def test_start_up_refuses_a_broken_flow_naming_the_place(
 def test_from_the_environment_it_stops_with_the_message(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = broken(tmp_path, MISTAKES["unknown queue"][0])
+    path = changed_flow(tmp_path, MISTAKES["unknown queue"][0])
     monkeypatch.chdir(tmp_path)
     for name, value in {
         "FLOW_FILE": str(path),

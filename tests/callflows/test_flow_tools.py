@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
@@ -15,6 +14,7 @@ from callflows.commands import bp
 from callflows.flow import FlowError, load_flow
 from callflows.graph import mermaid
 from settings import DEFAULT_FLOW_FILE
+from tests.callflows.flows import changed_flow
 
 
 @pytest.fixture
@@ -24,14 +24,6 @@ def runner() -> FlaskCliRunner:
     app.extensions["settings"] = type("S", (), {"flow_file": DEFAULT_FLOW_FILE})()
     app.register_blueprint(bp)
     return app.test_cli_runner()
-
-
-def write(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> Path:
-    flow = yaml.safe_load(DEFAULT_FLOW_FILE.read_text(encoding="utf-8"))
-    change(flow)
-    path = tmp_path / "flow.yaml"
-    path.write_text(yaml.safe_dump(flow, allow_unicode=True), encoding="utf-8")
-    return path
 
 
 def test_the_shipped_flow_passes(runner: FlaskCliRunner) -> None:
@@ -107,7 +99,7 @@ def test_check_names_the_place_and_fails(
     runner: FlaskCliRunner, tmp_path: Path, mistake: str
 ) -> None:
     change, place = MISTAKES[mistake]
-    path = write(tmp_path, change)
+    path = changed_flow(tmp_path, change)
     result = runner.invoke(args=["flow", "check", str(path)])
     assert result.exit_code == 1
     assert str(path) in result.output and place in result.output
@@ -120,7 +112,7 @@ def test_check_reports_every_problem_at_once(runner: FlaskCliRunner, tmp_path: P
         unreachable(flow)
         dead_end(flow)
 
-    result = runner.invoke(args=["flow", "check", str(write(tmp_path, two))])
+    result = runner.invoke(args=["flow", "check", str(changed_flow(tmp_path, two))])
     assert "menus.orphan" in result.output and "menus.guides" in result.output
 
 

@@ -1,0 +1,22 @@
+"""Broken copies of the shipped flow file, for the tests that must refuse them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from settings import DEFAULT_FLOW_FILE
+
+Change = Callable[[dict[str, Any]], None]
+
+
+def changed_flow(tmp_path: Path, change: Change) -> Path:
+    """The shipped flow with ``change`` applied to its parsed form, written to a file."""
+    flow = yaml.safe_load(DEFAULT_FLOW_FILE.read_text(encoding="utf-8"))
+    change(flow)
+    path = tmp_path / "flow.yaml"
+    path.write_text(yaml.safe_dump(flow, allow_unicode=True), encoding="utf-8")
+    return path
