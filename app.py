@@ -56,8 +56,9 @@ def _build(settings: Settings) -> Flask:
     )
     if not gateway.configured:
         log.warning(
-            "TWILIO_ACCOUNT_SID or HOTLINE_NUMBER is not set: customers without a"
-            " PIN cannot get SMS codes and will be offered an agent"
+            "TWILIO_ACCOUNT_SID or HOTLINE_NUMBER is not set: customers without a PIN are"
+            " offered an agent instead of an SMS code, and agents are not rung (the agent"
+            " line still works)"
         )
     app.extensions.update(
         settings=settings,
