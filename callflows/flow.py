@@ -171,7 +171,6 @@ class WaitingTexts(Strict):
     voicemail: Text
     voicemail_saved: Text
     no_message: Text
-    unavailable: Text
     rate_call: Text
     thanks: Text
 
