@@ -1,4 +1,10 @@
-"""Hotline's Flask application: ``flask --app app run``, or ``python app.py``."""
+"""Hotline's Flask application.
+
+``create_app()`` builds the app and touches neither the database nor the secrets,
+so ``flask --app app flow check`` runs anywhere. ``create_server()`` is the app as
+a server runs it: secrets required, the schema migrated first. Serve it with
+``python app.py`` or ``gunicorn 'app:create_server()'``.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +15,20 @@ from pathlib import Path
 
 from flask import Flask
 
-from callflows.flow import FlowError, load_flow
+from callflows.answers import ANSWERS
+from callflows.routes import verify, voice
+from callflows.stages import CALLER_STAGES
+from flowfile.commands import bp as flow_commands
+from flowfile.loader import FlowError, load_flow
 from logs import configure_logging
+from models.commands import bp as db_commands
 from models.db import Database, upgrade
+from ops.commands import bp as ops
+from queueing.agent_routes import bp as agents
+from queueing.agent_stages import AGENT_STAGES
+from queueing.routes import bp as queueing
 from settings import ConfigError, Settings, load_settings
+from telephony.commands import bp as telephony
 from telephony.rest import TwilioGateway
 from telephony.signatures import SignatureCheck
 
@@ -30,10 +46,27 @@ def create_app(settings: Settings | None = None) -> Flask:
         raise SystemExit(f"Hotline cannot start: {exc}") from None
 
 
+def create_server(settings: Settings | None = None) -> Flask:
+    """The app ready to answer Twilio: its secrets present, its schema migrated."""
+    app = create_app(settings)
+    try:
+        app.extensions["settings"].require_secrets()
+    except ConfigError as exc:
+        raise SystemExit(f"Hotline cannot start: {exc}") from None
+    if not app.extensions["twilio"].configured:
+        log.warning(
+            "TWILIO_ACCOUNT_SID or HOTLINE_NUMBER is not set: customers without a PIN are"
+            " offered an agent instead of an SMS code, and agents are not rung (the agent"
+            " line still works)"
+        )
+    upgrade(app.extensions["db"].engine)
+    return app
+
+
 def _build(settings: Settings) -> Flask:
     configure_logging()
     app = Flask(__name__, instance_relative_config=True)
-    flow = load_flow(settings.flow_file)
+    flow = load_flow(settings.flow_file, answers=ANSWERS)
     if settings.development:
         log.warning(
             "!!! TWILIO_VALIDATE_SIGNATURES is false: anyone who can reach this server can"
@@ -43,9 +76,7 @@ def _build(settings: Settings) -> Flask:
     if database_url is None:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         database_url = f"sqlite:///{Path(app.instance_path) / 'hotline.db'}"
-    db = Database(database_url)
-    upgrade(db.engine)
-    db.init_app(app)
+    Database(database_url).init_app(app)
 
     token = settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else None
     gateway = TwilioGateway(
@@ -54,35 +85,23 @@ def _build(settings: Settings) -> Flask:
         settings.hotline_number,
         str(settings.twilio_api_base_url),
     )
-    if not gateway.configured:
-        log.warning(
-            "TWILIO_ACCOUNT_SID or HOTLINE_NUMBER is not set: customers without a PIN are"
-            " offered an agent instead of an SMS code, and agents are not rung (the agent"
-            " line still works)"
-        )
     app.extensions.update(
         settings=settings,
         flow=flow,
         twilio=gateway,
         clock=lambda: datetime.now(UTC),
         signature_check=SignatureCheck(
-            token if settings.twilio_validate_signatures else None,
+            settings.twilio_validate_signatures,
+            token,
             str(settings.public_base_url) if settings.public_base_url else None,
         ),
+        # The call's state machines, read by the webhook runner (calls.webhooks).
+        stages={"caller": CALLER_STAGES, "agent": AGENT_STAGES},
+        answers=frozenset(ANSWERS),
     )
-
-    from callflows.commands import bp as flow_commands
-    from callflows.routes import bp as voice
-    from models.commands import bp as db_commands
-    from ops.commands import bp as ops
-    from queueing.agent_routes import bp as agents
-    from queueing.routes import bp as queueing
-    from telephony.commands import bp as telephony
-    from verification.routes import bp as verification
-
     for blueprint in (
         voice,
-        verification,
+        verify,
         queueing,
         agents,
         ops,
@@ -99,4 +118,4 @@ if __name__ == "__main__":
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=5000, help="port to listen on")
     arguments = parser.parse_args()
-    create_app().run(host=arguments.host, port=arguments.port)
+    create_server().run(host=arguments.host, port=arguments.port)

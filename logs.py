@@ -1,6 +1,6 @@
 """Logging that never shows a whole phone number.
 
-Code logs numbers through ``verification.numbers.mask`` already; this filter is
+Code logs numbers through ``telephony.numbers.mask`` already; this filter is
 the safety net for anything else (library messages, exception texts with SQL
 parameters) that reaches Hotline's handlers.
 """
@@ -14,13 +14,13 @@ import re
 _NUMBER = re.compile(r"\+?\d(?:[\s-]?\d){6,}")
 
 
-def _mask_match(match: re.Match[str]) -> str:
-    digits = match.group(0)
-    return digits[:3] + "*" * max(len(digits) - 5, 0) + digits[-2:]
+def masked(number: str) -> str:
+    """Enough of a number to tell calls apart, not to dial it: +86*********00."""
+    return number[:3] + "*" * max(len(number) - 5, 0) + number[-2:]
 
 
 def mask_numbers(text: str) -> str:
-    return _NUMBER.sub(_mask_match, text)
+    return _NUMBER.sub(lambda match: masked(match.group(0)), text)
 
 
 class MaskNumbers(logging.Filter):

@@ -12,11 +12,12 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
-    model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_FLOW_FILE = Path(__file__).resolve().parent / "callflows" / "default_flow.yaml"
+from validation import problems
+
+DEFAULT_FLOW_FILE = Path(__file__).resolve().parent / "flowfile" / "default_flow.yaml"
 
 
 class ConfigError(Exception):
@@ -77,27 +78,36 @@ class Settings(BaseSettings):
             raise ValueError(f"no flow file at {value}")
         return value
 
-    @model_validator(mode="after")
-    def _secrets_present(self) -> Settings:
-        if self.twilio_validate_signatures and not self.twilio_auth_token:
-            raise ValueError(
-                "TWILIO_AUTH_TOKEN is required while TWILIO_VALIDATE_SIGNATURES is true"
-            )
-        if self.twilio_validate_signatures and not self.hotline_secret_key:
-            raise ValueError(
-                "HOTLINE_SECRET_KEY is required outside local development"
-                " (TWILIO_VALIDATE_SIGNATURES=false)"
-            )
-        return self
-
     @property
     def development(self) -> bool:
         return not self.twilio_validate_signatures
 
+    def missing_secrets(self) -> list[str]:
+        """What a server needs before it may answer webhooks. Checked when it starts
+        serving, not when a command that needs neither (``flow check``) runs."""
+        missing = []
+        if self.twilio_validate_signatures and not self.twilio_auth_token:
+            missing.append(
+                "TWILIO_AUTH_TOKEN: required while TWILIO_VALIDATE_SIGNATURES is true"
+            )
+        if self.twilio_validate_signatures and not self.hotline_secret_key:
+            missing.append(
+                "HOTLINE_SECRET_KEY: required outside local development"
+                " (TWILIO_VALIDATE_SIGNATURES=false)"
+            )
+        return missing
+
+    def require_secrets(self) -> None:
+        missing = self.missing_secrets()
+        if missing:
+            raise ConfigError("invalid settings:\n  " + "\n  ".join(missing))
+
     def secret_key_bytes(self) -> bytes:
         if self.hotline_secret_key:
             return self.hotline_secret_key.get_secret_value().encode()
-        # Development only (the validator above enforces it): a fixed, public key.
+        if not self.development:
+            self.require_secrets()
+        # Development only: a fixed, public key.
         return b"hotline-development-key-not-secret"
 
 
@@ -110,9 +120,5 @@ def load_settings(**overrides: object) -> Settings:
 
 
 def describe_errors(exc: ValidationError) -> str:
-    lines = []
-    for error in exc.errors():
-        field = ".".join(str(part) for part in error["loc"]).upper()
-        message = error["msg"].removeprefix("Value error, ")
-        lines.append(f"{field}: {message}" if field else message)
-    return "invalid settings:\n  " + "\n  ".join(lines)
+    # Settings are named as the environment variables an operator sets.
+    return "invalid settings:\n  " + "\n  ".join(problems(exc, top="settings", name=str.upper))

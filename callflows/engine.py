@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from callflows.flow import Answer, Flow, GoTo, Inform, Spoken, Text, ToQueue
+from flowfile.flow import Flow
+from flowfile.menus import Answer, GoTo, Inform, ToQueue
+from flowfile.vocabulary import Language, Spoken, Text
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,9 @@ class Missed:
 Outcome = ShowMenu | SayText | GiveAnswer | ToAgent | Missed
 
 
-def choose(flow: Flow, menu: str, digits: str, speech: str, language: str) -> tuple[str, Outcome]:
+def choose(
+    flow: Flow, menu: str, digits: str, speech: str, language: Language
+) -> tuple[str, Outcome]:
     """The key the caller chose (spoken words mapped to their key) and its outcome."""
     key = digits[:1] if digits else heard_key(flow, menu, speech, language)
     keys = flow.keys
@@ -62,7 +66,7 @@ def choose(flow: Flow, menu: str, digits: str, speech: str, language: str) -> tu
     return key, Missed(menu)
 
 
-def heard_key(flow: Flow, menu: str, speech: str, language: str) -> str:
+def heard_key(flow: Flow, menu: str, speech: str, language: Language) -> str:
     """The key whose words the caller said, in the call's language first, then any other
     (callers mix languages); asking for an agent wins over everything."""
     said = speech.casefold()
@@ -80,7 +84,7 @@ def heard_key(flow: Flow, menu: str, speech: str, language: str) -> str:
     return ""
 
 
-def hints(flow: Flow, menu: str, language: str) -> str:
+def hints(flow: Flow, menu: str, language: Language) -> str:
     """Every word the menu understands, to steer speech recognition."""
     keys = flow.keys
     groups = [keys.agent_words, keys.back_words, keys.repeat_words]

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UTCDateTime, check_in, utcnow
+from models.base import Base, UTCDateTime, check_in, enum_column, utcnow
 
-AGENT_STATUSES = ("available", "busy", "wrap_up", "offline")
+
+class AgentStatus(StrEnum):
+    AVAILABLE = "available"
+    BUSY = "busy"
+    WRAP_UP = "wrap_up"
+    OFFLINE = "offline"
 
 
 class Agent(Base):
     __tablename__ = "agents"
-    __table_args__ = (CheckConstraint(check_in("status", AGENT_STATUSES), name="status"),)
+    __table_args__ = (CheckConstraint(check_in("status", AgentStatus), name="status"),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -22,18 +28,29 @@ class Agent(Base):
     pin_hash: Mapped[str] = mapped_column(String(128))
     skills: Mapped[list[str]] = mapped_column(JSON)  # branch names from the flow file
     languages: Mapped[list[str]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16), default="offline")
+    status: Mapped[AgentStatus] = mapped_column(
+        enum_column(AgentStatus), default=AgentStatus.OFFLINE
+    )
     status_since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-AGENT_CALL_STAGES = ("pin", "menu", "whisper", "connected", "wrap_up", "ended")
+class AgentStage(StrEnum):
+    """Where an agent's call stands; ``queueing.agent_stages`` says which webhook
+    answers each stage."""
+
+    PIN = "pin"
+    MENU = "menu"
+    WHISPER = "whisper"
+    CONNECTED = "connected"
+    WRAP_UP = "wrap_up"
+    ENDED = "ended"
 
 
 class AgentCall(Base):
-    """One call of an agent on the agent line, keyed by its CallSid like a caller's."""
+    """One call of an agent (on the agent line, or rung), keyed by its CallSid."""
 
     __tablename__ = "agent_calls"
-    __table_args__ = (CheckConstraint(check_in("stage", AGENT_CALL_STAGES), name="stage"),)
+    __table_args__ = (CheckConstraint(check_in("stage", AgentStage), name="stage"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_sid: Mapped[str] = mapped_column(String(64), unique=True)
@@ -41,7 +58,7 @@ class AgentCall(Base):
     agent_id: Mapped[str | None] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
     confirmed: Mapped[bool] = mapped_column(default=False)
     rung: Mapped[bool] = mapped_column(default=False)  # Hotline called the agent, not they us
-    stage: Mapped[str] = mapped_column(String(16), default="pin")
+    stage: Mapped[AgentStage] = mapped_column(enum_column(AgentStage), default=AgentStage.PIN)
     pin_failures: Mapped[int] = mapped_column(default=0)
     # The queued caller this agent is hearing about, or talking to.
     caller_call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"))

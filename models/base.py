@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from enum import StrEnum
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, Enum, MetaData
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -47,7 +49,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def check_in(column: str, values: tuple[str, ...]) -> str:
+def check_in(column: str, values: Iterable[str]) -> str:
     """SQL for a CHECK constraint that keeps an enum-like column to its values."""
     quoted = ", ".join(f"'{value}'" for value in values)
     return f"{column} IN ({quoted})"
+
+
+def enum_column(enum: type[StrEnum], length: int = 16) -> Enum:
+    """A VARCHAR holding an enum's values, read back as its members. The CHECK is
+    declared beside it with ``check_in``, named by our convention, so that Alembic
+    and the schema test can see it."""
+    return Enum(
+        enum,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )

@@ -3,32 +3,37 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, UTCDateTime, check_in, utcnow
+from flowfile.vocabulary import Language
+from models.base import Base, UTCDateTime, check_in, enum_column, utcnow
 
-# Where the call stands; every webhook checks it so that replayed or
-# out-of-order requests resume the call instead of repeating a step.
-CALL_STAGES = (
-    "language",
-    "number",
-    "secret",
-    "agent_offer",
-    "menu",
-    "queued",
-    "after_queue",
-    "voicemail",
-    "rating",
-    "ended",
-)
+
+class CallStage(StrEnum):
+    """Where a caller's call stands. Every webhook checks it, so that replayed or
+    out-of-order requests resume the call instead of repeating a step;
+    ``callflows.stages`` says which webhook answers each stage."""
+
+    LANGUAGE = "language"
+    NUMBER = "number"
+    SECRET = "secret"
+    AGENT_OFFER = "agent_offer"
+    MENU = "menu"
+    QUEUED = "queued"
+    CONNECTED = "connected"
+    AFTER_QUEUE = "after_queue"
+    VOICEMAIL = "voicemail"
+    RATING = "rating"
+    ENDED = "ended"
 
 
 class Call(Base):
     __tablename__ = "calls"
-    __table_args__ = (CheckConstraint(check_in("stage", CALL_STAGES), name="stage"),)
+    __table_args__ = (CheckConstraint(check_in("stage", CallStage), name="stage"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_sid: Mapped[str] = mapped_column(String(64), unique=True)
@@ -39,8 +44,8 @@ class Call(Base):
     twilio_status: Mapped[str | None] = mapped_column(String(16))
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
 
-    stage: Mapped[str] = mapped_column(String(16), default="language")
-    language: Mapped[str | None] = mapped_column(String(2))
+    stage: Mapped[CallStage] = mapped_column(enum_column(CallStage), default=CallStage.LANGUAGE)
+    language: Mapped[Language | None] = mapped_column(String(2))
     # The customer the caller ID or the keyed-in number points at: a claim, not proof.
     claimed_customer_id: Mapped[str | None] = mapped_column(
         ForeignKey("customers.id", ondelete="SET NULL")

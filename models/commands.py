@@ -14,7 +14,7 @@ bp.cli.short_help = "Database schema: upgrade, or generate a migration."
 
 @bp.cli.command("upgrade")
 def upgrade_command() -> None:
-    """Migrate the database to the newest schema (also done at every start)."""
+    """Migrate the database to the newest schema (the server also does it when it starts)."""
     upgrade(database().engine)
     click.echo("Database schema is up to date.")
 

@@ -4,32 +4,47 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, UTCDateTime, check_in, utcnow
+from flowfile.vocabulary import LANGUAGES, Language
+from models.base import Base, UTCDateTime, check_in, enum_column, utcnow
 
-LANGUAGES = ("zh", "en")
-CUSTOMER_STATUSES = ("active", "frozen")
-TRANSACTION_KINDS = ("topup", "withdrawal", "payment", "refund")
-TRANSACTION_STATUSES = ("pending", "completed", "failed")
+
+class CustomerStatus(StrEnum):
+    ACTIVE = "active"
+    FROZEN = "frozen"
+
+
+class TransactionKind(StrEnum):
+    TOPUP = "topup"
+    WITHDRAWAL = "withdrawal"
+    PAYMENT = "payment"
+    REFUND = "refund"
+
+
+class TransactionStatus(StrEnum):
+    PENDING = "pending"
+    COMPLETED = "completed"
+    FAILED = "failed"
 
 
 class Customer(Base):
     __tablename__ = "customers"
     __table_args__ = (
         CheckConstraint(check_in("language", LANGUAGES), name="language"),
-        CheckConstraint(check_in("status", CUSTOMER_STATUSES), name="status"),
+        CheckConstraint(check_in("status", CustomerStatus), name="status"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str] = mapped_column(String(20), unique=True)  # E.164
-    language: Mapped[str] = mapped_column(String(2))
+    language: Mapped[Language] = mapped_column(String(2))
     # Keyed hash (verification.secrets); None means the customer gets SMS codes.
     pin_hash: Mapped[str | None] = mapped_column(String(128))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[CustomerStatus] = mapped_column(enum_column(CustomerStatus))
     freeze_reason: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -61,17 +76,17 @@ class Account(Base):
 class Transaction(Base):
     __tablename__ = "transactions"
     __table_args__ = (
-        CheckConstraint(check_in("kind", TRANSACTION_KINDS), name="kind"),
-        CheckConstraint(check_in("status", TRANSACTION_STATUSES), name="status"),
+        CheckConstraint(check_in("kind", TransactionKind), name="kind"),
+        CheckConstraint(check_in("status", TransactionStatus), name="status"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     account_id: Mapped[int] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[TransactionKind] = mapped_column(enum_column(TransactionKind))
     amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[TransactionStatus] = mapped_column(enum_column(TransactionStatus))
     channel: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

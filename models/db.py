@@ -60,6 +60,27 @@ def alembic_config() -> Config:
     return config
 
 
+class SchemaBehind(Exception):
+    """The database is not at the newest schema; the message says what to run."""
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def require_current_schema(engine: Engine) -> None:
+    """For commands that write data: migrating is the server's and ``flask db
+    upgrade``'s job, not a side effect of every command."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    current = current_revision(engine)
+    if current != head:
+        raise SchemaBehind(
+            f"the database schema is at {current or 'nothing'}, not {head}: run"
+            " `flask --app app db upgrade` (the server also migrates when it starts)"
+        )
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest revision; a no-op when it is there already."""
     config = alembic_config()

@@ -3,40 +3,49 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UTCDateTime, check_in, utcnow
+from flowfile.vocabulary import Language
+from models.base import Base, UTCDateTime, check_in, enum_column, utcnow
 
-FOLLOW_UP_STATUSES = ("open", "done")
+
+class FollowUpStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
 
 
 class CallbackRequest(Base):
     __tablename__ = "callback_requests"
-    __table_args__ = (CheckConstraint(check_in("status", FOLLOW_UP_STATUSES), name="status"),)
+    __table_args__ = (CheckConstraint(check_in("status", FollowUpStatus), name="status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
     customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
     number: Mapped[str] = mapped_column(String(20))  # E.164
-    language: Mapped[str] = mapped_column(String(2))
+    language: Mapped[Language] = mapped_column(String(2))
     topic: Mapped[str] = mapped_column(String(64))  # the queue the caller was waiting in
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[FollowUpStatus] = mapped_column(
+        enum_column(FollowUpStatus), default=FollowUpStatus.OPEN
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Voicemail(Base):
     __tablename__ = "voicemails"
-    __table_args__ = (CheckConstraint(check_in("status", FOLLOW_UP_STATUSES), name="status"),)
+    __table_args__ = (CheckConstraint(check_in("status", FollowUpStatus), name="status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
     customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
-    language: Mapped[str] = mapped_column(String(2))
+    language: Mapped[Language] = mapped_column(String(2))
     topic: Mapped[str] = mapped_column(String(64))
     recording_url: Mapped[str] = mapped_column(String(500))
     recording_sid: Mapped[str | None] = mapped_column(String(64))
     duration_seconds: Mapped[int | None]
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[FollowUpStatus] = mapped_column(
+        enum_column(FollowUpStatus), default=FollowUpStatus.OPEN
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

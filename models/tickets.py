@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UTCDateTime, check_in, utcnow
+from models.base import Base, UTCDateTime, check_in, enum_column, utcnow
 
-TICKET_STATUSES = ("open", "done", "rejected")
+
+class TicketStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    REJECTED = "rejected"
 
 
 class RefundTicket(Base):
     """A refund request; its reference is read out to the caller and agents look it up."""
 
     __tablename__ = "refund_tickets"
-    __table_args__ = (CheckConstraint(check_in("status", TICKET_STATUSES), name="status"),)
+    __table_args__ = (CheckConstraint(check_in("status", TicketStatus), name="status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(16), unique=True)
@@ -30,5 +35,7 @@ class RefundTicket(Base):
     )
     call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"))
     amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[TicketStatus] = mapped_column(
+        enum_column(TicketStatus), default=TicketStatus.OPEN
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

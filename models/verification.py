@@ -3,24 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UTCDateTime, check_in, utcnow
+from models.base import Base, UTCDateTime, check_in, enum_column, utcnow
 
-ATTEMPT_METHODS = ("pin", "sms_code")
-ATTEMPT_OUTCOMES = ("success", "failure", "locked", "no_input")
+
+class AttemptMethod(StrEnum):
+    PIN = "pin"
+    SMS_CODE = "sms_code"
+
+
+class AttemptOutcome(StrEnum):
+    SUCCESS = "success"
+    FAILURE = "failure"
+    LOCKED = "locked"
+    NO_INPUT = "no_input"
 
 
 class VerificationGuard(Base):
-    """Consecutive failures and lock of one customer; changed only by conditional UPDATEs."""
+    """Consecutive failures and lock of one subject (``customer:C1001``, ``agent:A01``);
+    changed only by conditional UPDATEs."""
 
     __tablename__ = "verification_guards"
 
-    customer_id: Mapped[str] = mapped_column(
-        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
-    )
+    subject: Mapped[str] = mapped_column(String(80), primary_key=True)
     consecutive_failures: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -28,8 +37,8 @@ class VerificationGuard(Base):
 class VerificationAttempt(Base):
     __tablename__ = "verification_attempts"
     __table_args__ = (
-        CheckConstraint(check_in("method", ATTEMPT_METHODS), name="method"),
-        CheckConstraint(check_in("outcome", ATTEMPT_OUTCOMES), name="outcome"),
+        CheckConstraint(check_in("method", AttemptMethod), name="method"),
+        CheckConstraint(check_in("outcome", AttemptOutcome), name="outcome"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,8 +47,8 @@ class VerificationAttempt(Base):
     customer_id: Mapped[str | None] = mapped_column(
         ForeignKey("customers.id", ondelete="CASCADE"), index=True
     )
-    method: Mapped[str] = mapped_column(String(16))
-    outcome: Mapped[str] = mapped_column(String(16))
+    method: Mapped[AttemptMethod] = mapped_column(enum_column(AttemptMethod))
+    outcome: Mapped[AttemptOutcome] = mapped_column(enum_column(AttemptOutcome))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

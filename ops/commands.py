@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 from flask import Blueprint, current_app
 
-from models.db import database
+from models.db import SchemaBehind, database, require_current_schema
 from ops.importer import ImportFailed, import_data, load_file
-from settings import Settings
+from settings import ConfigError, Settings
 
 bp = Blueprint("ops", __name__, cli_group=None)
 
@@ -23,12 +23,18 @@ def _import(path: Path) -> None:
     except ImportFailed as exc:
         raise click.ClickException(str(exc)) from None
     try:
+        require_current_schema(database().engine)
+    except SchemaBehind as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
         with database().sessions() as session, session.begin():
             summary = import_data(
                 session, payload, key=settings.secret_key_bytes(), region=settings.default_region
             )
     except ImportFailed as exc:
         raise click.ClickException(f"{path}: {exc}") from None
+    except ConfigError as exc:  # no HOTLINE_SECRET_KEY to hash the PINs with
+        raise click.ClickException(str(exc)) from None
     click.echo(f"Imported {summary} from {path.name}")
 
 

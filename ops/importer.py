@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Account, Agent, Customer, Transaction
-from verification.numbers import to_e164
+from telephony.numbers import to_e164
 from verification.secrets import AGENT_PIN, CUSTOMER_PIN, keyed_hash
 
 # Enough to fix a file in a few rounds without burying the first problems.

@@ -1,127 +1,59 @@
-"""The /agents webhooks: the agent line, from PIN to wrap-up."""
+"""The /agents webhooks: the agent line, from PIN to wrap-up, and rung agents."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
-from typing import Any
+from flask import request
 
-from flask import Blueprint, Response, current_app, g, request
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
-from twilio.twiml.voice_response import VoiceResponse
-from werkzeug.exceptions import HTTPException
-
-from callflows.routes import check_signature
-from callflows.twiml import as_http
-from models import Agent
-from models.db import session
+from calls.context import AgentContext
+from calls.twiml import Document
+from calls.webhooks import AGENT, Webhooks
 from queueing import agent_line
-from queueing.agent_line import AgentContext
-from telephony.params import VoiceParams, parse_voice
+from telephony.params import VoiceParams
 
-log = logging.getLogger(__name__)
-
-bp = Blueprint("agents", __name__, url_prefix="/agents")
-bp.before_request(check_signature)
-
-Handler = Callable[[AgentContext, VoiceParams], VoiceResponse]
+bp = Webhooks("agents", __name__, "/agents", AGENT)
 
 
-def answer(handler: Handler, *, stage: str | None = None) -> Response:
-    """As callflows.routes.answer, for an agent's call: a step runs only at its stage and
-    turn, and only for an agent who has entered their PIN (but for the PIN itself)."""
-    params = parse_voice(request.form)
-    extensions = current_app.extensions
-    db = session()
-    leg = agent_line.find_or_open_leg(db, params, extensions["settings"].default_region)
-    agent = db.get(Agent, leg.agent_id) if leg.agent_id else None
-    ctx = AgentContext(
-        db,
-        leg,
-        agent,
-        extensions["flow"],
-        extensions["settings"],
-        extensions["twilio"],
-        extensions["clock"](),
-    )
-    current = stage is None or (
-        leg.stage == stage
-        and (leg.confirmed or stage == "pin")
-        and request.args.get("turn", type=int) in (None, leg.turn)
-    )
-    if current and stage is not None:
-        leg.turn += 1
-    # Not g.turn: that numbers the caller's prompts, and this request may write a
-    # URL for the caller too (the REST dequeue).
-    g.agent_turn = leg.turn
-    response = handler(ctx, params) if current else agent_line.resume(ctx)
-    db.commit()
-    return as_http(response)
+def _caller() -> int | None:
+    """The queued caller a ring was for, named in the URL Hotline gave Twilio."""
+    return request.args.get("caller", type=int)
 
 
-@bp.url_defaults
-def stamp_agent_turn(endpoint: str, values: dict[str, Any]) -> None:
-    if "agent_turn" in g:
-        values.setdefault("turn", g.agent_turn)
+@bp.webhook("/incoming")
+def incoming(ctx: AgentContext, _: VoiceParams) -> Document:
+    return agent_line.greet(ctx)
 
 
-@bp.errorhandler(Exception)
-def on_error(exc: Exception) -> Response | HTTPException:
-    if isinstance(exc, HTTPException):
-        return exc
-    session().rollback()
-    if isinstance(exc, StaleDataError | IntegrityError):
-        return answer(lambda ctx, _: agent_line.resume(ctx))
-    log.exception("agent webhook %s failed", request.path)
-    response = VoiceResponse()
-    response.say(
-        "Sorry, something went wrong. Please call the agent line again.",
-        language="en-US",
-        voice="Polly.Joanna",
-    )
-    response.hangup()
-    return as_http(response)
-
-
-@bp.post("/incoming")
-def incoming() -> Response:
-    return answer(lambda ctx, _: agent_line.greet(ctx), stage="pin")
-
-
-@bp.post("/ring")
-def ring() -> Response:
+@bp.webhook("/ring")
+def ring(ctx: AgentContext, _: VoiceParams) -> Document:
     # A rung agent answered: their call fetches this (see queueing.ringing).
-    caller = request.args.get("caller", type=int)
-    return answer(lambda ctx, _: agent_line.ring_answered(ctx, caller), stage="pin")
+    return agent_line.ring_answered(ctx, _caller())
 
 
-@bp.post("/ring/status")
-def ring_status() -> Response:
-    caller = request.args.get("caller", type=int)
-    return answer(lambda ctx, p: agent_line.ring_ended(ctx, caller, p.call_status))
+@bp.webhook("/ring/status")
+def ring_status(ctx: AgentContext, params: VoiceParams) -> Document:
+    return agent_line.ring_ended(ctx, _caller(), params)
 
 
-@bp.post("/pin")
-def pin() -> Response:
-    return answer(lambda ctx, p: agent_line.check_pin(ctx, p.digits.rstrip("#")), stage="pin")
+@bp.webhook("/pin")
+def pin(ctx: AgentContext, params: VoiceParams) -> Document:
+    return agent_line.check_pin(ctx, params.digits.rstrip("#"))
 
 
-@bp.post("/menu")
-def menu() -> Response:
-    return answer(lambda ctx, p: agent_line.choose(ctx, p.digits), stage="menu")
+@bp.webhook("/menu")
+def menu(ctx: AgentContext, params: VoiceParams) -> Document:
+    return agent_line.choose(ctx, params.digits)
 
 
-@bp.post("/answer")
-def answer_offer() -> Response:
-    return answer(lambda ctx, p: agent_line.answer_offer(ctx, p.digits), stage="whisper")
+@bp.webhook("/answer")
+def answer_offer(ctx: AgentContext, params: VoiceParams) -> Document:
+    return agent_line.answer_offer(ctx, params.digits)
 
 
-@bp.post("/after")
-def after() -> Response:
-    return answer(lambda ctx, _: agent_line.after_call(ctx), stage="connected")
+@bp.webhook("/after")
+def after(ctx: AgentContext, _: VoiceParams) -> Document:
+    return agent_line.after_call(ctx)
 
 
-@bp.post("/ready")
-def ready() -> Response:
-    return answer(lambda ctx, p: agent_line.ready(ctx, p.digits), stage="wrap_up")
+@bp.webhook("/ready")
+def ready(ctx: AgentContext, params: VoiceParams) -> Document:
+    return agent_line.ready(ctx, params.digits)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import get_args
 from zoneinfo import ZoneInfo
 
-from callflows.flow import Hours
+from flowfile.queues import Hours, Weekday
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAYS: tuple[Weekday, ...] = get_args(Weekday)
 
 
 def is_open(hours: Hours, zone: str, moment: datetime) -> bool:
@@ -15,7 +16,7 @@ def is_open(hours: Hours, zone: str, moment: datetime) -> bool:
     if local.date() in hours.holidays:
         return False
     minute = local.hour * 60 + local.minute
-    for period in hours.weekly.get(WEEKDAYS[local.weekday()], []):  # type: ignore[call-overload]
+    for period in hours.weekly.get(WEEKDAYS[local.weekday()], []):
         start, end = (_minutes(part) for part in period.split("-"))
         if start <= minute < end:
             return True

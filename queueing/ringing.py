@@ -17,10 +17,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models import Agent, Call, CallEvent
-from queueing.routing import EVERYONES_QUEUES, is_offered, reserve
+from models.agents import AgentStatus
+from models.calls import CallStage
+from queueing.matching import may_take
+from queueing.routing import is_offered, reserve
+from telephony.numbers import mask
 from telephony.rest import TwilioGateway, TwilioUnavailable
 from telephony.urls import webhook_url
-from verification.numbers import mask
 
 RING_SECONDS = 20
 log = logging.getLogger(__name__)
@@ -34,14 +37,14 @@ def ring_for(
     exclude: str | None = None,
 ) -> Agent | None:
     """Ring the longest idle available agent who can take ``caller``, if any."""
-    if caller.stage != "queued" or is_offered(caller, now) or not gateway.configured:
+    if caller.stage != CallStage.QUEUED or is_offered(caller, now) or not gateway.configured:
         return None
     for agent in _candidates(session, caller, exclude):
         # The conditional UPDATE is the lock: of two servers, one rings this agent.
         taken = session.execute(
             update(Agent)
-            .where(Agent.id == agent.id, Agent.status == "available")
-            .values(status="busy", status_since=now)
+            .where(Agent.id == agent.id, Agent.status == AgentStatus.AVAILABLE)
+            .values(status=AgentStatus.BUSY, status_since=now)
             .execution_options(synchronize_session=False)
         )
         if taken.rowcount != 1:
@@ -60,7 +63,7 @@ def ring_for(
             session.execute(
                 update(Agent)
                 .where(Agent.id == agent.id)
-                .values(status="available")
+                .values(status=AgentStatus.AVAILABLE)
                 .execution_options(synchronize_session=False)
             )
             return None
@@ -71,13 +74,8 @@ def ring_for(
 
 def _candidates(session: Session, caller: Call, exclude: str | None) -> list[Agent]:
     agents = session.scalars(
-        select(Agent).where(Agent.status == "available").order_by(Agent.status_since, Agent.id)
+        select(Agent)
+        .where(Agent.status == AgentStatus.AVAILABLE)
+        .order_by(Agent.status_since, Agent.id)
     )
-    language = caller.language
-    return [
-        agent
-        for agent in agents
-        if agent.id != exclude
-        and (caller.queue in EVERYONES_QUEUES or caller.queue in agent.skills)
-        and (language is None or language in agent.languages)
-    ]
+    return [agent for agent in agents if agent.id != exclude and may_take(agent, caller)]

@@ -2,54 +2,54 @@
 
 from __future__ import annotations
 
-from flask import Response
-
-from callflows.routes import answer, caller_webhooks
+from calls.context import CallContext
+from calls.twiml import Document
+from calls.webhooks import CALLER, Webhooks
 from queueing import waiting
+from telephony.params import VoiceParams
 
-bp = caller_webhooks("queueing", "/voice/queue")
-
-
-# The wait document and its callback key take no turn: Twilio asks for the
-# document again and again, and the Enqueue action that follows must stay valid.
-@bp.post("/wait")
-def wait() -> Response:
-    return answer(waiting.wait_document)
+bp = Webhooks("queueing", __name__, "/voice/queue", CALLER)
 
 
-@bp.post("/callback")
-def callback() -> Response:
-    return answer(lambda ctx, p: waiting.take_callback_key(ctx, p.digits))
+# The wait document and its callback key run at any stage (see callflows.stages):
+# Twilio asks for the document again and again, and the Enqueue action that
+# follows must stay valid.
+@bp.webhook("/wait")
+def wait(ctx: CallContext, params: VoiceParams) -> Document:
+    return waiting.wait_document(ctx, params)
 
 
-@bp.post("/connect")
-def connect() -> Response:
+@bp.webhook("/callback")
+def callback(ctx: CallContext, params: VoiceParams) -> Document:
+    return waiting.take_callback_key(ctx, params.digits)
+
+
+@bp.webhook("/connect")
+def connect(ctx: CallContext, _: VoiceParams) -> Document:
     # Requested by Twilio when an agent's REST dequeue moves the caller here.
-    return answer(lambda ctx, _: waiting.connect_document(ctx), stage="connected")
+    return waiting.connect_document(ctx)
 
 
-@bp.post("/after-agent")
-def after_agent() -> Response:
-    return answer(waiting.after_agent, stage="connected")
+@bp.webhook("/after-agent")
+def after_agent(ctx: CallContext, params: VoiceParams) -> Document:
+    return waiting.after_agent(ctx, params)
 
 
-@bp.post("/left")
-def left() -> Response:
-    return answer(waiting.left_queue, stage="queued")
+@bp.webhook("/left")
+def left(ctx: CallContext, params: VoiceParams) -> Document:
+    return waiting.left_queue(ctx, params)
 
 
-@bp.post("/after")
-def after() -> Response:
-    return answer(
-        lambda ctx, p: waiting.choose_voicemail_or_callback(ctx, p.digits), stage="after_queue"
-    )
+@bp.webhook("/after")
+def after(ctx: CallContext, params: VoiceParams) -> Document:
+    return waiting.choose_voicemail_or_callback(ctx, params.digits)
 
 
-@bp.post("/voicemail")
-def voicemail() -> Response:
-    return answer(waiting.save_voicemail, stage="voicemail")
+@bp.webhook("/voicemail")
+def voicemail(ctx: CallContext, params: VoiceParams) -> Document:
+    return waiting.save_voicemail(ctx, params)
 
 
-@bp.post("/rating")
-def rating() -> Response:
-    return answer(lambda ctx, p: waiting.save_rating(ctx, p.digits), stage="rating")
+@bp.webhook("/rating")
+def rating(ctx: CallContext, params: VoiceParams) -> Document:
+    return waiting.save_rating(ctx, params.digits)

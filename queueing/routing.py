@@ -1,9 +1,8 @@
 """Which waiting caller an agent gets, settled by the database so that an agent gets
 one caller and a caller one agent, however many servers answer webhooks.
 
-Urgent callers first, then the longest waiting; only queues the agent has the
-skill for (everyone takes the general and urgent queues) and callers who speak
-one of the agent's languages. ``FOR UPDATE SKIP LOCKED`` lets two agents asking
+Urgent callers first, then the longest waiting, of those the agent may take
+(``queueing.matching``). ``FOR UPDATE SKIP LOCKED`` lets two agents asking
 at once each get a different caller on PostgreSQL; SQLite runs one writer at a time.
 """
 
@@ -15,8 +14,9 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from models import Agent, Call
+from models.calls import CallStage
+from queueing.matching import callers_for
 
-EVERYONES_QUEUES = ("urgent", "general")
 # A caller reserved for an agent who then vanished (hung up during the whisper,
 # a ring nobody reported back on) is free again after this long.
 OFFER_HOLDS = timedelta(seconds=90)
@@ -40,10 +40,9 @@ def offer_next_caller(session: Session, agent: Agent, now: datetime) -> Call | N
     query = (
         select(Call)
         .where(
-            Call.stage == "queued",
+            Call.stage == CallStage.QUEUED,
             or_(Call.offered_agent_id.is_(None), Call.offered_at <= now - OFFER_HOLDS),
-            Call.queue.in_([*EVERYONES_QUEUES, *agent.skills]),
-            or_(Call.language.in_(agent.languages), Call.language.is_(None)),
+            callers_for(agent),
         )
         .order_by((Call.queue == "urgent").desc(), Call.queued_at, Call.id)
         .limit(1)
@@ -59,7 +58,11 @@ def release(session: Session, caller_id: int, agent_id: str) -> None:
     """The agent passed: the caller may be offered to someone else."""
     session.execute(
         update(Call)
-        .where(Call.id == caller_id, Call.offered_agent_id == agent_id, Call.stage == "queued")
+        .where(
+            Call.id == caller_id,
+            Call.offered_agent_id == agent_id,
+            Call.stage == CallStage.QUEUED,
+        )
         .values(offered_agent_id=None, offered_at=None, version=Call.version + 1)
         .execution_options(synchronize_session=False)
     )
@@ -69,8 +72,12 @@ def claim(session: Session, caller_id: int, agent_id: str) -> bool:
     """The agent accepted: theirs only if the caller is still waiting and still theirs."""
     claimed = session.execute(
         update(Call)
-        .where(Call.id == caller_id, Call.offered_agent_id == agent_id, Call.stage == "queued")
-        .values(stage="connected", agent_id=agent_id, version=Call.version + 1)
+        .where(
+            Call.id == caller_id,
+            Call.offered_agent_id == agent_id,
+            Call.stage == CallStage.QUEUED,
+        )
+        .values(stage=CallStage.CONNECTED, agent_id=agent_id, version=Call.version + 1)
         .execution_options(synchronize_session=False)
     )
     return claimed.rowcount == 1

@@ -1,1 +1,2 @@
-"""The Twilio edge: webhook signatures, webhook parameters, URLs and the REST gateway."""
+"""The Twilio edge: webhook signatures and parameters, URLs, phone numbers, the REST
+gateway, and the simulator that stands in for Twilio."""

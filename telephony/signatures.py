@@ -34,13 +34,19 @@ def requested_url(request: Request, public_base_url: str | None) -> str:
 class SignatureCheck:
     """Refuses (403) any request Twilio did not sign for this URL."""
 
-    def __init__(self, auth_token: str | None, public_base_url: str | None) -> None:
+    def __init__(self, enabled: bool, auth_token: str | None, public_base_url: str | None) -> None:
+        self.enabled = enabled
         self.validator = RequestValidator(auth_token) if auth_token else None
         self.public_base_url = public_base_url
 
     def __call__(self, request: Request) -> None:
-        if self.validator is None:  # validation switched off for local development
+        if not self.enabled:  # switched off for local development
             return
+        if self.validator is None:
+            # Fail closed: a server started without its token (create_server refuses
+            # to) must not let anyone pose as Twilio.
+            log.error("refused %s: TWILIO_AUTH_TOKEN is not set", request.path)
+            abort(403)
         if request.headers.get(SIGNATURE_SETTINGS_HEADER):
             # Signed with a webhook SharedKey, a secret Hotline does not hold.
             log.error(

@@ -7,6 +7,7 @@ answers (``.ci/run`` sets it); otherwise they are skipped, saying why.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -28,7 +29,8 @@ from tests.twilio_mock import twilio_api, twilio_api_server  # noqa: F401
 TOKEN = "test-auth-token"
 SECRET_KEY = "test-secret-key"
 POSTGRES_ENV = "HOTLINE_TEST_POSTGRES_URL"
-POSTGRES_SCHEMA = "hotline_test"
+# A schema of this run's own, so two runs on one server never TRUNCATE each other's.
+POSTGRES_SCHEMA = f"hotline_test_{os.getpid()}_{secrets.token_hex(4)}"
 
 
 @pytest.fixture(scope="session")
@@ -42,25 +44,26 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
+def postgres_url() -> Iterator[str]:
     url = os.environ.get(POSTGRES_ENV)
     if not url:
         pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (set by .ci/run when a server answers)")
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA IF EXISTS {POSTGRES_SCHEMA} CASCADE"))
             connection.execute(text(f"CREATE SCHEMA {POSTGRES_SCHEMA}"))
     except Exception as exc:  # noqa: BLE001 - any failure to connect means skip, said clearly
-        pytest.skip(f"PostgreSQL at {POSTGRES_ENV} does not answer: {exc}")
-    finally:
         engine.dispose()
+        pytest.skip(f"PostgreSQL at {POSTGRES_ENV} does not answer: {exc}")
     separator = "&" if "?" in url else "?"
     schema_url = f"{url}{separator}options=-csearch_path%3D{POSTGRES_SCHEMA}"
-    engine = make_engine(schema_url)
-    upgrade(engine)
+    migrating = make_engine(schema_url)
+    upgrade(migrating)
+    migrating.dispose()
+    yield schema_url
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA {POSTGRES_SCHEMA} CASCADE"))
     engine.dispose()
-    return schema_url
 
 
 def _empty_postgres(url: str) -> None:

@@ -1,4 +1,5 @@
-"""The cross-call lockout: N failures in a row lock a customer's phone verification.
+"""The cross-call lockout: N failures in a row lock a subject's verification, a
+customer's PIN or SMS code, or an agent's PIN.
 
 Every change is one conditional UPDATE, so the database settles races: when
 several calls guess at once, each attempt first reserves a slot by counting
@@ -17,25 +18,31 @@ from sqlalchemy.orm import Session
 from models import VerificationGuard as Guard
 
 
-def _ensure_guard(session: Session, customer_id: str) -> None:
+def customer(customer_id: str) -> str:
+    return f"customer:{customer_id}"
+
+
+def agent(agent_id: str) -> str:
+    return f"agent:{agent_id}"
+
+
+def _ensure_guard(session: Session, subject: str) -> None:
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     session.execute(
         insert(Guard)
-        .values(customer_id=customer_id, consecutive_failures=0)
-        .on_conflict_do_nothing(index_elements=[Guard.customer_id])
+        .values(subject=subject, consecutive_failures=0)
+        .on_conflict_do_nothing(index_elements=[Guard.subject])
     )
 
 
-def is_locked(session: Session, customer_id: str, now: datetime) -> bool:
-    locked_until = session.scalar(
-        select(Guard.locked_until).where(Guard.customer_id == customer_id)
-    )
+def is_locked(session: Session, subject: str, now: datetime) -> bool:
+    locked_until = session.scalar(select(Guard.locked_until).where(Guard.subject == subject))
     return locked_until is not None and locked_until > now
 
 
 def reserve_attempt(
     session: Session,
-    customer_id: str,
+    subject: str,
     *,
     limit: int,
     lock_for: timedelta,
@@ -46,16 +53,16 @@ def reserve_attempt(
     The attempt that reaches the limit sets the lock in the same statement, so
     a process that dies before learning the result still leaves the lock in place.
     """
-    _ensure_guard(session, customer_id)
+    _ensure_guard(session, subject)
     session.execute(  # a lock that has run out starts a fresh count
         update(Guard)
-        .where(Guard.customer_id == customer_id, Guard.locked_until <= now)
+        .where(Guard.subject == subject, Guard.locked_until <= now)
         .values(consecutive_failures=0, locked_until=None)
     )
     reserved = session.execute(
         update(Guard)
         .where(
-            Guard.customer_id == customer_id,
+            Guard.subject == subject,
             Guard.consecutive_failures < limit,
             or_(Guard.locked_until.is_(None), Guard.locked_until <= now),
         )
@@ -71,11 +78,11 @@ def reserve_attempt(
     return reserved.rowcount == 1
 
 
-def clear(session: Session, customer_id: str) -> None:
+def clear(session: Session, subject: str) -> None:
     """A correct PIN or code ends the run of failures."""
     session.execute(
         update(Guard)
-        .where(Guard.customer_id == customer_id)
+        .where(Guard.subject == subject)
         .values(consecutive_failures=0, locked_until=None)
         .execution_options(synchronize_session=False)
     )

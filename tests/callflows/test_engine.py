@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from callflows import engine
-from callflows.flow import Flow, load_flow
-from settings import DEFAULT_FLOW_FILE
+from flowfile.flow import Flow
+from tests.flowfile.flows import shipped_flow
 
 
 @pytest.fixture(scope="module")
 def flow() -> Flow:
-    return load_flow(DEFAULT_FLOW_FILE)
+    return shipped_flow()
 
 
 def test_keys_lead_to_menus_information_answers_and_queues(flow: Flow) -> None:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from callflows.flow import Flow
+from flowfile.flow import Flow
 from models import Customer, RefundTicket
 from tests.demo import customer
 from tests.phone import PhoneCall

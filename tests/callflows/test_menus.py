@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callflows.flow import GoTo, load_flow
+from flowfile.menus import GoTo
 from models import Call, Customer, RefundTicket
-from settings import DEFAULT_FLOW_FILE
 from tests.demo import customer
+from tests.flowfile.flows import shipped_flow
 from tests.phone import PhoneCall
 
 pytestmark = pytest.mark.usefixtures("demo")
@@ -259,7 +259,7 @@ def test_self_served_call_leaves_a_path_without_an_agent(phone, db: Session) -> 
 
 def leaf_paths() -> list[tuple[str, ...]]:
     """The keys from the main menu to every option of every menu."""
-    flow = load_flow(DEFAULT_FLOW_FILE)
+    flow = shipped_flow()
     paths: list[tuple[str, ...]] = []
 
     def visit(menu: str, path: tuple[str, ...]) -> None:
@@ -277,7 +277,7 @@ def leaf_paths() -> list[tuple[str, ...]]:
 def test_every_option_is_reached_alike_by_keys_and_by_voice(
     phone, language: str, path: tuple[str, ...]
 ) -> None:
-    flow = load_flow(DEFAULT_FLOW_FILE)
+    flow = shipped_flow()
     by_keys = at_main_menu(phone, WANG, language)
     by_voice = at_main_menu(phone, WANG, language)
     menu = "main"

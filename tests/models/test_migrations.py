@@ -23,10 +23,10 @@ def test_upgrade_is_a_no_op_when_current(engine: Engine) -> None:
 
 
 def test_first_start_creates_and_migrates_a_fresh_sqlite_file(tmp_path, settings) -> None:  # noqa: ANN001
-    from app import create_app
+    from app import create_server
 
     path = tmp_path / "fresh.db"
-    app = create_app(settings.model_copy(update={"database_url": f"sqlite:///{path}"}))
+    app = create_server(settings.model_copy(update={"database_url": f"sqlite:///{path}"}))
     assert path.exists()
     assert set(Base.metadata.tables) <= set(inspect(app.extensions["db"].engine).get_table_names())
     app.extensions["db"].engine.dispose()

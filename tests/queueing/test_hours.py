@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from callflows.flow import Hours
+from flowfile.queues import Hours
 from queueing.estimate import expected_minutes, typical_wait
 from queueing.hours import is_open
 

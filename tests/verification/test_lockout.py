@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -11,18 +11,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import VerificationAttempt, VerificationGuard
-from tests.conftest import TOKEN
+from tests.conftest import OPEN_HOURS, TOKEN
 from tests.demo import customer, national
 from tests.phone import PhoneCall
 
 pytestmark = pytest.mark.usefixtures("demo")
 
 ZH = customer(language="zh")
+SUBJECT = f"customer:{ZH['id']}"
 
 
 def guard(db: Session) -> VerificationGuard | None:
     db.rollback()
-    return db.get(VerificationGuard, ZH["id"])
+    return db.get(VerificationGuard, SUBJECT)
 
 
 def attempts(db: Session, outcome: str) -> int:
@@ -50,7 +51,7 @@ def test_five_failures_across_calls_lock_then_the_right_pin_is_refused(phone, db
     assert attempts(db, "failure") == 5 and attempts(db, "success") == 0
     lock = guard(db)
     assert lock is not None and lock.locked_until is not None
-    assert lock.locked_until > datetime.now(UTC) + timedelta(minutes=29)
+    assert lock.locked_until > OPEN_HOURS + timedelta(minutes=29)
 
 
 def test_a_locked_caller_is_told_at_once_and_offered_an_agent(phone, db) -> None:
@@ -65,9 +66,9 @@ def test_a_locked_caller_is_told_at_once_and_offered_an_agent(phone, db) -> None
 def test_a_locked_customer_keyed_in_elsewhere_learns_nothing(phone, db) -> None:
     db.add(
         VerificationGuard(
-            customer_id=ZH["id"],
+            subject=SUBJECT,
             consecutive_failures=5,
-            locked_until=datetime.now(UTC) + timedelta(minutes=10),
+            locked_until=OPEN_HOURS + timedelta(minutes=10),
         )
     )
     db.commit()
@@ -79,9 +80,9 @@ def test_a_locked_customer_keyed_in_elsewhere_learns_nothing(phone, db) -> None:
 def test_the_lock_lifts_after_its_time(phone, db: Session) -> None:
     db.add(
         VerificationGuard(
-            customer_id=ZH["id"],
+            subject=SUBJECT,
             consecutive_failures=5,
-            locked_until=datetime.now(UTC) - timedelta(seconds=1),
+            locked_until=OPEN_HOURS - timedelta(seconds=1),
         )
     )
     db.commit()

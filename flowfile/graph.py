@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from callflows.flow import Answer, Flow, GoTo, Inform, ToQueue
+from flowfile.flow import Flow
+from flowfile.menus import Answer, GoTo, Inform, ToQueue
+from flowfile.vocabulary import Language
 
 LABEL_LENGTH = 40
 
 
-def mermaid(flow: Flow, language: str = "en") -> str:
+def mermaid(flow: Flow, language: Language = "en") -> str:
     lines = ["flowchart TD"]
     for source, key, target, label, dashed in _edges(flow, language):
         arrow = "-.->" if dashed else "-->"
@@ -17,7 +19,7 @@ def mermaid(flow: Flow, language: str = "en") -> str:
     return "\n".join(lines) + "\n"
 
 
-def dot(flow: Flow, language: str = "en") -> str:
+def dot(flow: Flow, language: Language = "en") -> str:
     lines = ["digraph flow {", "    rankdir=TB;", "    node [shape=box];"]
     for source, key, target, label, dashed in _edges(flow, language):
         style = ", style=dashed" if dashed else ""
@@ -27,7 +29,7 @@ def dot(flow: Flow, language: str = "en") -> str:
     return "\n".join(lines) + "\n"
 
 
-def _edges(flow: Flow, language: str) -> Iterator[tuple[str, str, str, str, bool]]:
+def _edges(flow: Flow, language: Language) -> Iterator[tuple[str, str, str, str, bool]]:
     """(from, key, to, label of to, dashed) for every option and every menu's key 0."""
     for name, menu in flow.menus.items():
         for key, option in menu.options.items():
@@ -35,7 +37,7 @@ def _edges(flow: Flow, language: str) -> Iterator[tuple[str, str, str, str, bool
             if isinstance(option, GoTo):
                 yield name, key, option.menu, option.menu, False
             elif isinstance(option, Inform):
-                yield name, key, leaf, _short(option.text[language]), False  # type: ignore[index]
+                yield name, key, leaf, _short(option.text[language]), False
             elif isinstance(option, Answer):
                 after = {
                     "menu": "",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import phonenumbers
 
+from logs import masked
+
 E164 = phonenumbers.PhoneNumberFormat.E164
 
 
@@ -35,7 +37,5 @@ def keyed_in_number(digits: str, region: str) -> str | None:
 
 
 def mask(number: str | None) -> str:
-    """A phone number as logs show it: enough to tell calls apart, not to dial."""
-    if not number:
-        return "withheld"
-    return number[:3] + "*" * max(len(number) - 5, 0) + number[-2:]
+    """A phone number as logs show it."""
+    return masked(number) if number else "withheld"

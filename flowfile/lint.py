@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from callflows.flow import Flow, GoTo
+from flowfile.flow import Flow
+from flowfile.menus import GoTo
 
 
 def graph_problems(flow: Flow) -> list[str]:

@@ -10,11 +10,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from callflows.commands import bp
-from callflows.flow import FlowError, load_flow
-from callflows.graph import mermaid
+from callflows.answers import ANSWERS
+from flowfile.commands import bp
+from flowfile.graph import mermaid
+from flowfile.loader import FlowError, load_flow
 from settings import DEFAULT_FLOW_FILE
-from tests.callflows.flows import changed_flow
+from tests.flowfile.flows import changed_flow, shipped_flow
 
 
 @pytest.fixture
@@ -22,6 +23,7 @@ def runner() -> FlaskCliRunner:
     """Only the flow commands, on the shipped flow: no database needed."""
     app = Flask(__name__)
     app.extensions["settings"] = type("S", (), {"flow_file": DEFAULT_FLOW_FILE})()
+    app.extensions["answers"] = frozenset(ANSWERS)
     app.register_blueprint(bp)
     return app.test_cli_runner()
 
@@ -104,7 +106,7 @@ def test_check_names_the_place_and_fails(
     assert result.exit_code == 1
     assert str(path) in result.output and place in result.output
     with pytest.raises(FlowError, match=place.split(":")[0].replace("*", r"\*")):
-        load_flow(path)  # and the server would not start with it
+        load_flow(path, answers=ANSWERS)  # and the server would not start with it
 
 
 def test_check_reports_every_problem_at_once(runner: FlaskCliRunner, tmp_path: Path) -> None:
@@ -119,7 +121,7 @@ def test_check_reports_every_problem_at_once(runner: FlaskCliRunner, tmp_path: P
 def test_graph_draws_every_menu_and_option(runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["flow", "graph"])
     assert result.exit_code == 0 and result.output.startswith("flowchart TD")
-    flow = load_flow(DEFAULT_FLOW_FILE)
+    flow = shipped_flow()
     for name, menu in flow.menus.items():
         for key in menu.options:
             assert f'    {name} -->|"{key}"|' in result.output
@@ -142,4 +144,4 @@ def test_graph_as_dot_in_mandarin(runner: FlaskCliRunner, tmp_path: Path) -> Non
 
 def test_the_readme_shows_the_shipped_flow() -> None:
     readme = (DEFAULT_FLOW_FILE.parents[1] / "README.md").read_text(encoding="utf-8")
-    assert mermaid(load_flow(DEFAULT_FLOW_FILE)) in readme
+    assert mermaid(shipped_flow()) in readme

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from callflows.flow import FlowError
+from flowfile.loader import FlowError
 from settings import Settings
-from tests.callflows.flows import changed_flow
+from tests.flowfile.flows import changed_flow
 
 MISTAKES = {
     "bad key": (

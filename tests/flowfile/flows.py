@@ -1,4 +1,5 @@
-"""Broken copies of the shipped flow file, for the tests that must refuse them."""
+"""The shipped flow file as tests load it, and broken copies for the tests that must
+refuse them."""
 
 from __future__ import annotations
 
@@ -8,9 +9,16 @@ from typing import Any
 
 import yaml
 
+from callflows.answers import ANSWERS
+from flowfile.flow import Flow
+from flowfile.loader import load_flow
 from settings import DEFAULT_FLOW_FILE
 
 Change = Callable[[dict[str, Any]], None]
+
+
+def shipped_flow() -> Flow:
+    return load_flow(DEFAULT_FLOW_FILE, answers=ANSWERS)
 
 
 def changed_flow(tmp_path: Path, change: Change) -> Path:

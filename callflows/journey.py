@@ -1,32 +1,32 @@
-"""What the call does next at each stage; routes only load the call and hand it here."""
+"""The caller's journey: what the call does next at each stage. Routes load the call
+and hand it here; the engine and verification decide, the journey carries it out."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
-
-from twilio.twiml.voice_response import VoiceResponse
 
 from callflows import answers, engine
-from callflows.calls import CallContext
-from callflows.flow import Text
-from callflows.twiml import Line, Voice, hang_up, language_menu
+from calls import twiml
+from calls.context import CallContext
+from calls.twiml import Document, Line
+from flowfile.vocabulary import Text
+from models.calls import CallStage
 from queueing import waiting
 from telephony.params import VoiceParams
 from telephony.urls import webhook_url
-from verification import service as verification
-from verification.service import Step, Verdict
+from verification import steps as verification
+from verification.steps import Step, Verdict
 
 MENU_MISSES_BEFORE_AGENT = 3
 TERMINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 
 
-def greet(ctx: CallContext) -> VoiceResponse:
-    ctx.call.stage = "language"
-    return language_menu(ctx.flow, webhook_url("voice.language"))
+def greet(ctx: CallContext) -> Document:
+    ctx.call.stage = CallStage.LANGUAGE
+    return twiml.language_menu(ctx.flow, webhook_url("voice.language"))
 
 
-def choose_language(ctx: CallContext, digits: str) -> VoiceResponse:
+def choose_language(ctx: CallContext, digits: str) -> Document:
     by_key = {spec.key: language for language, spec in ctx.flow.languages.items()}
     chosen = by_key.get(digits)
     if chosen is None:
@@ -40,9 +40,17 @@ def choose_language(ctx: CallContext, digits: str) -> VoiceResponse:
     return follow(ctx, verification.begin(ctx))
 
 
-def follow(ctx: CallContext, step: Step) -> VoiceResponse:
+def submit_number(ctx: CallContext, digits: str) -> Document:
+    return follow(ctx, verification.submit_number(ctx, digits))
+
+
+def submit_secret(ctx: CallContext, digits: str) -> Document:
+    return follow(ctx, verification.submit_secret(ctx, digits))
+
+
+def follow(ctx: CallContext, step: Step) -> Document:
     """Play a verification question, or route the call by the verdict."""
-    if isinstance(step, VoiceResponse):
+    if not isinstance(step, Verdict):
         return step
     prompts = ctx.flow.prompts
     if step is Verdict.VERIFIED:
@@ -51,10 +59,9 @@ def follow(ctx: CallContext, step: Step) -> VoiceResponse:
     return agent_offer(ctx, preface.get(step, []))
 
 
-def agent_offer(ctx: CallContext, preface: Sequence[Text]) -> VoiceResponse:
-    ctx.call.stage = "agent_offer"
-    voice = Voice(ctx.flow, ctx.language)
-    return voice.ask(
+def agent_offer(ctx: CallContext, preface: Sequence[Text] = ()) -> Document:
+    ctx.call.stage = CallStage.AGENT_OFFER
+    return ctx.voice.ask(
         [*preface, ctx.flow.prompts.agent_offer],
         webhook_url("voice.offer"),
         single_key=True,
@@ -62,19 +69,22 @@ def agent_offer(ctx: CallContext, preface: Sequence[Text]) -> VoiceResponse:
     )
 
 
-def take_offer(ctx: CallContext, digits: str) -> VoiceResponse:
+def take_offer(ctx: CallContext, digits: str) -> Document:
     if digits == "1":
         ctx.record("offer.declined")
         return show_menu(ctx, "main", [])
     # 0, or silence: the caller was offered an agent and stayed on the line.
-    return to_queue(ctx, "general")
+    return waiting.enqueue(ctx, "general")
 
 
-def show_menu(ctx: CallContext, menu: str, preface: Sequence[Line]) -> VoiceResponse:
-    ctx.call.stage = "menu"
+def current_menu(ctx: CallContext) -> Document:
+    return show_menu(ctx, ctx.call.menu or "main", [])
+
+
+def show_menu(ctx: CallContext, menu: str, preface: Sequence[Line]) -> Document:
+    ctx.call.stage = CallStage.MENU
     ctx.call.menu = menu
-    voice = Voice(ctx.flow, ctx.language)
-    return voice.ask(
+    return ctx.voice.ask(
         [*preface, ctx.flow.menus[menu].prompt],
         webhook_url("voice.menu"),
         single_key=True,
@@ -83,7 +93,7 @@ def show_menu(ctx: CallContext, menu: str, preface: Sequence[Line]) -> VoiceResp
     )
 
 
-def choose_from_menu(ctx: CallContext, params: VoiceParams) -> VoiceResponse:
+def choose_from_menu(ctx: CallContext, params: VoiceParams) -> Document:
     menu = ctx.call.menu or "main"
     key, outcome = engine.choose(ctx.flow, menu, params.digits, params.speech_result, ctx.language)
     if isinstance(outcome, engine.Missed):
@@ -98,7 +108,7 @@ def choose_from_menu(ctx: CallContext, params: VoiceParams) -> VoiceResponse:
         ctx.record("info.given", menu=menu, key=key)
         return show_menu(ctx, menu, [outcome.text, prompts.after_answer])
     if isinstance(outcome, engine.ToAgent):
-        return to_queue(ctx, outcome.queue)
+        return waiting.enqueue(ctx, outcome.queue)
     option = outcome.option
     if not ctx.call.verified:
         ctx.record("answer.refused", menu=menu, answer=option.answer, reason="unverified")
@@ -106,12 +116,12 @@ def choose_from_menu(ctx: CallContext, params: VoiceParams) -> VoiceResponse:
     lines = answers.give(ctx, option.answer)
     ctx.record("answer.given", menu=menu, answer=option.answer)
     if option.then == "queue" and option.queue is not None:
-        return to_queue(ctx, option.queue, lines)
+        return waiting.enqueue(ctx, option.queue, lines)
     closing = prompts.offer_agent if option.then == "offer" else prompts.after_answer
     return show_menu(ctx, menu, [*lines, closing])
 
 
-def _missed(ctx: CallContext, menu: str, params: VoiceParams) -> VoiceResponse:
+def _missed(ctx: CallContext, menu: str, params: VoiceParams) -> Document:
     ctx.call.menu_misses += 1
     ctx.record(
         "menu.missed",
@@ -122,41 +132,25 @@ def _missed(ctx: CallContext, menu: str, params: VoiceParams) -> VoiceResponse:
     )
     if ctx.call.menu_misses >= MENU_MISSES_BEFORE_AGENT:
         # Never hang up on a caller who cannot find their way: give them a person.
-        return to_queue(ctx, ctx.flow.menu_queue(menu))
+        return waiting.enqueue(ctx, ctx.flow.menu_queue(menu))
     return show_menu(ctx, menu, [ctx.flow.prompts.not_an_option])
 
 
-def to_queue(ctx: CallContext, queue: str, preface: Sequence[Line] = ()) -> VoiceResponse:
-    return waiting.enqueue(ctx, queue, preface)
+def back_in_queue(ctx: CallContext) -> Document:
+    """A caller who should be waiting: in their queue again (Twilio keeps one place)."""
+    if ctx.call.queue is None:
+        return twiml.hang_up()
+    return waiting.enqueue(ctx, ctx.call.queue)
 
 
-def close(ctx: CallContext, params: VoiceParams) -> None:
+def close(ctx: CallContext, params: VoiceParams) -> Document:
     """The status callback: Twilio's final word on the call."""
     ctx.call.twilio_status = params.call_status or ctx.call.twilio_status
     if params.call_status in TERMINAL_STATUSES:
         if ctx.call.ended_at is None:
             ctx.record("call.ended", status=params.call_status, seconds=params.call_duration)
-        ctx.call.stage = "ended"
+        ctx.call.stage = CallStage.ENDED
         ctx.call.duration_seconds = params.call_duration
-        ctx.call.ended_at = ctx.call.ended_at or datetime.now(UTC)
+        ctx.call.ended_at = ctx.call.ended_at or ctx.now
         ctx.call.outcome = ctx.call.outcome or "hung_up"
-
-
-def resume(ctx: CallContext) -> VoiceResponse:
-    """Answer a request that does not fit the call's stage with what the call awaits."""
-    stage = ctx.call.stage
-    if stage == "language":
-        return greet(ctx)
-    if stage in ("number", "secret"):
-        return verification.prompt(ctx)
-    if stage == "agent_offer":
-        return agent_offer(ctx, [])
-    if stage == "menu":
-        return show_menu(ctx, ctx.call.menu or "main", [])
-    if stage == "queued" and ctx.call.queue:
-        return to_queue(ctx, ctx.call.queue)
-    if stage == "connected":
-        return waiting.connect_document(ctx)
-    if stage in ("after_queue", "voicemail", "rating"):
-        return waiting.resume(ctx)
-    return hang_up()
+    return twiml.empty()

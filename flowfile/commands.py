@@ -1,14 +1,22 @@
-"""``flask --app app flow check|graph``: the flow file, checked and drawn."""
+"""``flask --app app flow check|graph``: the flow file, checked and drawn.
+
+They read no database and no secrets, so an operator can check a flow file on
+any machine before deploying it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
+from typing import cast
 
 import click
 from flask import Blueprint, current_app
 
-from callflows.flow import Flow, FlowError, load_flow
-from callflows.graph import dot, mermaid
+from flowfile.flow import Flow
+from flowfile.graph import dot, mermaid
+from flowfile.loader import FlowError, load_flow
+from flowfile.vocabulary import LANGUAGES, Language
 
 bp = Blueprint("flow", __name__)
 bp.cli.short_help = "Check the call-flow file, or draw it."
@@ -17,9 +25,10 @@ FlowPath = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 def _load(file: Path | None) -> tuple[Path, Flow]:
-    path = file or current_app.extensions["settings"].flow_file
+    path: Path = file or current_app.extensions["settings"].flow_file
+    answers: Collection[str] = current_app.extensions["answers"]
     try:
-        return path, load_flow(path)
+        return path, load_flow(path, answers=answers)
     except FlowError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -28,7 +37,7 @@ def _load(file: Path | None) -> tuple[Path, Flow]:
 @click.argument("file", required=False, type=FlowPath)
 def check_command(file: Path | None) -> None:
     """Check FILE (default: the configured FLOW_FILE): schema, translations, keys, queues,
-    unreachable menus and dead ends. Exits 1 naming every problem."""
+    answers, unreachable menus and dead ends. Exits 1 naming every problem."""
     path, flow = _load(file)
     options = sum(len(menu.options) for menu in flow.menus.values())
     click.echo(f"OK: {path}: {len(flow.menus)} menus, {options} options")
@@ -46,7 +55,7 @@ def check_command(file: Path | None) -> None:
 )
 @click.option(
     "--language",
-    type=click.Choice(["zh", "en"]),
+    type=click.Choice(LANGUAGES),
     default="en",
     show_default=True,
     help="Language of the labels.",
@@ -60,7 +69,7 @@ def check_command(file: Path | None) -> None:
 def graph_command(file: Path | None, form: str, language: str, output: Path | None) -> None:
     """Draw FILE (default: the configured FLOW_FILE) as a diagram."""
     _, flow = _load(file)
-    text = (mermaid if form == "mermaid" else dot)(flow, language)
+    text = (mermaid if form == "mermaid" else dot)(flow, cast(Language, language))
     if output is None:
         click.echo(text, nl=False)
     else:

@@ -1,25 +1,26 @@
 """The verification steps of a call (SPEC §5), each returning what to play or a verdict.
 
-Verification decides; the call flow (callflows.steps) decides what follows a verdict.
+Verification decides; the call flow (callflows.journey) decides what follows a verdict.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
-from twilio.twiml.voice_response import VoiceResponse
 
-from callflows.calls import CallContext
-from callflows.flow import Text
-from callflows.twiml import Voice
+from calls.context import CallContext
+from calls.twiml import Document
+from flowfile.vocabulary import Text
 from models import Customer, VerificationAttempt
+from models.calls import CallStage
+from models.verification import AttemptMethod, AttemptOutcome
+from telephony.numbers import keyed_in_number, mask
 from telephony.rest import TwilioUnavailable
 from telephony.urls import webhook_url
 from verification import codes, guard
-from verification.numbers import keyed_in_number, mask
 from verification.secrets import CUSTOMER_PIN, matches
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ class Verdict(enum.Enum):
     SMS_FAILED = "sms_failed"  # the caller-ID customer needs a code we could not send
 
 
-Step = VoiceResponse | Verdict
+Step = Document | Verdict
 
 
 def begin(ctx: CallContext) -> Step:
@@ -40,7 +41,7 @@ def begin(ctx: CallContext) -> Step:
     customer = ctx.customer(ctx.call.claimed_customer_id) if ctx.call.claimed_by_caller_id else None
     if customer is None:
         return _ask_number(ctx, [])
-    if guard.is_locked(ctx.session, customer.id, _now()):
+    if guard.is_locked(ctx.session, guard.customer(customer.id), ctx.now):
         ctx.record("verification.locked")
         return Verdict.LOCKED
     if customer.pin_hash is None:
@@ -78,8 +79,11 @@ def submit_secret(ctx: CallContext, digits: str) -> Step:
         return _no_input(ctx) or _ask_secret(ctx, [ctx.flow.prompts.no_input])
     secret = digits.rstrip("#")
     customer = ctx.customer(ctx.call.claimed_customer_id)
-    method = "sms_code" if customer is not None and customer.pin_hash is None else "pin"
-    now = _now()
+    method = (
+        AttemptMethod.SMS_CODE
+        if customer is not None and customer.pin_hash is None
+        else AttemptMethod.PIN
+    )
     if customer is None:
         # Hash anyway, so an unregistered number costs the same work as a wrong PIN.
         matches(ctx.settings.secret_key_bytes(), CUSTOMER_PIN, "", secret, None)
@@ -87,50 +91,51 @@ def submit_secret(ctx: CallContext, digits: str) -> Step:
     settings = ctx.settings
     if not guard.reserve_attempt(
         ctx.session,
-        customer.id,
+        guard.customer(customer.id),
         limit=settings.verification_lockout_failures,
         lock_for=timedelta(minutes=settings.verification_lockout_minutes),
-        now=now,
+        now=ctx.now,
     ):
-        _attempt(ctx, customer.id, method, "locked")
+        _attempt(ctx, customer.id, method, AttemptOutcome.LOCKED)
         if ctx.call.claimed_by_caller_id:
             ctx.record("verification.locked")
             return Verdict.LOCKED
         # A keyed-in number gets no hint that it is registered, or locked.
         return _failed(ctx, customer.id, method, counted=False)
     key = settings.secret_key_bytes()
-    if method == "pin":
+    if method is AttemptMethod.PIN:
         correct = matches(key, CUSTOMER_PIN, customer.id, secret, customer.pin_hash)
     else:
-        correct = codes.use_code(ctx.session, customer.id, secret, key=key, now=now)
+        correct = codes.use_code(ctx.session, customer.id, secret, key=key, now=ctx.now)
     if not correct:
         return _failed(ctx, customer.id, method)
-    guard.clear(ctx.session, customer.id)
-    _attempt(ctx, customer.id, method, "success")
+    guard.clear(ctx.session, guard.customer(customer.id))
+    _attempt(ctx, customer.id, method, AttemptOutcome.SUCCESS)
     ctx.call.verified = True
     ctx.call.customer_id = customer.id
     if ctx.call.language is None:
         ctx.call.language = customer.language
     ctx.record(
         "verification.verified",
-        method=method,
+        method=method.value,
         via="caller_id" if ctx.call.claimed_by_caller_id else "keyed_number",
     )
     return Verdict.VERIFIED
 
 
-def prompt(ctx: CallContext) -> VoiceResponse:
-    """The question the call is waiting on (for a replayed or out-of-order request)."""
-    if ctx.call.stage == "number":
-        return _ask_number(ctx, [])
+def ask_number(ctx: CallContext) -> Document:
+    return _ask_number(ctx, [])
+
+
+def ask_secret(ctx: CallContext) -> Document:
     return _ask_secret(ctx, [])
 
 
 def _failed(
-    ctx: CallContext, customer_id: str | None, method: str, *, counted: bool = True
+    ctx: CallContext, customer_id: str | None, method: AttemptMethod, *, counted: bool = True
 ) -> Step:
     if counted:
-        _attempt(ctx, customer_id, method, "failure")
+        _attempt(ctx, customer_id, method, AttemptOutcome.FAILURE)
     ctx.call.verification_failures += 1
     ctx.record("verification.failed", attempt=ctx.call.verification_failures)
     if ctx.call.verification_failures >= ctx.settings.verification_attempts_per_call:
@@ -153,21 +158,19 @@ def _no_input(ctx: CallContext) -> Verdict | None:
     return None
 
 
-def _ask_number(ctx: CallContext, preface: list[Text]) -> VoiceResponse:
-    ctx.call.stage = "number"
-    voice = Voice(ctx.flow, ctx.language)
-    return voice.ask([*preface, ctx.flow.prompts.ask_number], webhook_url("verification.number"))
+def _ask_number(ctx: CallContext, preface: list[Text]) -> Document:
+    ctx.call.stage = CallStage.NUMBER
+    return ctx.voice.ask([*preface, ctx.flow.prompts.ask_number], webhook_url("verify.number"))
 
 
-def _ask_secret(ctx: CallContext, preface: list[Text]) -> VoiceResponse:
-    ctx.call.stage = "secret"
+def _ask_secret(ctx: CallContext, preface: list[Text]) -> Document:
+    ctx.call.stage = CallStage.SECRET
     prompts = ctx.flow.prompts
     question = prompts.ask_pin_or_code
     if ctx.call.claimed_by_caller_id:
         customer = ctx.customer(ctx.call.claimed_customer_id)
         question = prompts.ask_pin if customer and customer.pin_hash else prompts.ask_sms_code
-    voice = Voice(ctx.flow, ctx.language)
-    return voice.ask([*preface, question], webhook_url("verification.secret"))
+    return ctx.voice.ask([*preface, question], webhook_url("verify.secret"))
 
 
 def _send_code(ctx: CallContext, customer: Customer) -> None:
@@ -176,20 +179,18 @@ def _send_code(ctx: CallContext, customer: Customer) -> None:
         ctx.session,
         ctx.twilio,
         customer,
-        ctx.flow.prompts.sms_code[language],  # type: ignore[index]
+        ctx.flow.prompts.sms_code[language],
         key=ctx.settings.secret_key_bytes(),
-        now=_now(),
+        now=ctx.now,
     )
     ctx.record("verification.sms_sent")
 
 
-def _attempt(ctx: CallContext, customer_id: str | None, method: str, outcome: str) -> None:
+def _attempt(
+    ctx: CallContext, customer_id: str | None, method: AttemptMethod, outcome: AttemptOutcome
+) -> None:
     ctx.session.add(
         VerificationAttempt(
             call_id=ctx.call.id, customer_id=customer_id, method=method, outcome=outcome
         )
     )
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

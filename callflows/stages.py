@@ -1,0 +1,35 @@
+"""The caller's call as a state machine: for each stage, the webhooks that answer it
+and what a request that does not fit hears (see calls.stages)."""
+
+from __future__ import annotations
+
+from callflows import journey
+from calls import twiml
+from calls.context import CallContext
+from calls.stages import Stage, StageTable
+from models.calls import CallStage
+from queueing import waiting
+from verification import steps as verification
+
+CALLER_STAGES: StageTable[CallStage, CallContext] = StageTable(
+    {
+        # Twilio may retry the first request: a call already under way just resumes.
+        CallStage.LANGUAGE: Stage(("voice.incoming", "voice.language"), journey.greet),
+        CallStage.NUMBER: Stage(("verify.number",), verification.ask_number),
+        CallStage.SECRET: Stage(("verify.secret",), verification.ask_secret),
+        CallStage.AGENT_OFFER: Stage(("voice.offer",), journey.agent_offer),
+        CallStage.MENU: Stage(("voice.menu",), journey.current_menu),
+        CallStage.QUEUED: Stage(("queueing.left",), journey.back_in_queue),
+        # The REST dequeue of an accepting agent, then the Dial action after the talk.
+        CallStage.CONNECTED: Stage(
+            ("queueing.connect", "queueing.after_agent"), waiting.connect_document
+        ),
+        CallStage.AFTER_QUEUE: Stage(("queueing.after",), waiting.offer_voicemail_or_callback),
+        CallStage.VOICEMAIL: Stage(("queueing.voicemail",), waiting.record_voicemail),
+        CallStage.RATING: Stage(("queueing.rating",), waiting.ask_rating),
+        CallStage.ENDED: Stage((), lambda _: twiml.hang_up()),
+    },
+    # Twilio's status callback, and the wait document with its callback key, which
+    # Twilio asks for again and again while the caller waits.
+    anytime={"voice.status", "queueing.wait", "queueing.callback"},
+)

@@ -1,0 +1,165 @@
+"""What one webhook needs to decide and answer, for a caller's call or an agent's.
+
+Any webhook may be the first this database sees of a call (out of order, or
+after a restore), so the call's record is found or opened here for every request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from calls.twiml import Voice
+from flowfile.flow import Flow
+from flowfile.vocabulary import Language
+from models import Agent, AgentCall, Call, CallEvent, Customer
+from models.agents import AgentStage
+from models.calls import CallStage
+from settings import Settings
+from telephony.numbers import to_e164
+from telephony.params import VoiceParams
+from telephony.rest import TwilioGateway
+
+
+class NoCallSid(Exception):
+    """A webhook without a CallSid cannot be tied to a call."""
+
+
+@dataclass(frozen=True)
+class Services:
+    """What the app built at start-up, for every request."""
+
+    flow: Flow
+    settings: Settings
+    twilio: TwilioGateway
+    clock: Callable[[], datetime]  # the one clock: tests set it, nothing reads another
+
+    @classmethod
+    def of(cls, extensions: Mapping[str, Any]) -> Services:
+        """From ``app.extensions``, where ``create_app`` hangs them (and tests replace them)."""
+        return cls(
+            extensions["flow"], extensions["settings"], extensions["twilio"], extensions["clock"]
+        )
+
+
+@dataclass
+class Context:
+    session: Session
+    flow: Flow
+    settings: Settings
+    twilio: TwilioGateway
+    now: datetime  # the clock at this request
+
+
+@dataclass
+class CallContext(Context):
+    call: Call
+
+    @property
+    def language(self) -> Language:
+        return self.call.language or self.flow.default_language
+
+    @property
+    def voice(self) -> Voice:
+        return Voice(self.flow, self.language)
+
+    def record(self, kind: str, **data: Any) -> None:
+        """Add a step to the call's history (never a PIN, code or full number)."""
+        self.session.add(CallEvent(call=self.call, kind=kind, data=data))
+
+    def customer(self, customer_id: str | None) -> Customer | None:
+        return self.session.get(Customer, customer_id) if customer_id else None
+
+
+@dataclass
+class AgentContext(Context):
+    leg: AgentCall
+    agent: Agent | None
+
+    @property
+    def voice(self) -> Voice:
+        """The agent's first language the flow speaks, else the flow's default."""
+        for wanted in self.agent.languages if self.agent else []:
+            for language in self.flow.languages:
+                if language == wanted:
+                    return Voice(self.flow, language)
+        return Voice(self.flow, self.flow.default_language)
+
+    def record(self, kind: str, **data: Any) -> None:
+        """Agent steps go on the caller's record when they concern one."""
+        if self.leg.caller_call_id is not None:
+            data = {"agent": self.agent.id if self.agent else None, **data}
+            self.session.add(CallEvent(call_id=self.leg.caller_call_id, kind=kind, data=data))
+
+
+def open_call(session: Session, params: VoiceParams, services: Services) -> CallContext:
+    call = find_or_open_call(session, params, services.settings.default_region)
+    return CallContext(
+        session, services.flow, services.settings, services.twilio, services.clock(), call
+    )
+
+
+def open_agent_call(session: Session, params: VoiceParams, services: Services) -> AgentContext:
+    leg = find_or_open_leg(session, params, services.settings.default_region)
+    agent = session.get(Agent, leg.agent_id) if leg.agent_id else None
+    return AgentContext(
+        session, services.flow, services.settings, services.twilio, services.clock(), leg, agent
+    )
+
+
+def find_or_open_call(session: Session, params: VoiceParams, region: str) -> Call:
+    if not params.call_sid:
+        raise NoCallSid
+    call = session.scalars(select(Call).where(Call.call_sid == params.call_sid)).one_or_none()
+    if call is not None:
+        return call
+    caller = to_e164(params.from_, region)
+    # Column defaults apply only at INSERT: set what the steps read before then.
+    call = Call(
+        call_sid=params.call_sid,
+        caller=caller,
+        called=to_e164(params.to, region),
+        stage=CallStage.LANGUAGE,
+        verified=False,
+        verification_failures=0,
+        menu_misses=0,
+        claimed_by_caller_id=False,
+        turn=0,
+    )
+    if caller is not None:
+        # Only a claim: caller ID can be spoofed, so it never verifies anyone.
+        customer_id = session.scalars(select(Customer.id).where(Customer.phone == caller)).first()
+        call.claimed_customer_id = customer_id
+        call.claimed_by_caller_id = customer_id is not None
+    identified = "known" if call.claimed_by_caller_id else "unknown" if caller else "withheld"
+    session.add(call)
+    session.add(CallEvent(call=call, kind="call.started", data={"caller_id": identified}))
+    session.flush()
+    return call
+
+
+def find_or_open_leg(session: Session, params: VoiceParams, region: str) -> AgentCall:
+    if not params.call_sid:
+        raise NoCallSid
+    leg = session.scalars(select(AgentCall).where(AgentCall.call_sid == params.call_sid)).first()
+    if leg is None:
+        # The agent is the caller on the agent line, and the called party when rung.
+        rung = params.direction.startswith("outbound")
+        phone = to_e164(params.to if rung else params.from_, region)
+        agent_id = session.scalar(select(Agent.id).where(Agent.phone == phone)) if phone else None
+        leg = AgentCall(
+            call_sid=params.call_sid,
+            agent_id=agent_id,
+            confirmed=False,
+            stage=AgentStage.PIN,
+            pin_failures=0,
+            turn=0,
+        )
+        session.add(leg)
+        session.flush()
+    return leg

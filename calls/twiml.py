@@ -1,0 +1,206 @@
+"""Every TwiML document Hotline returns is built here, from twilio's VoiceResponse
+objects; no other package imports ``twilio.twiml`` (an import contract checks it)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask import Response
+from twilio.twiml.voice_response import Conference, Dial, Gather, VoiceResponse
+
+from flowfile.flow import Flow
+from flowfile.vocabulary import Language, Text
+
+# What a webhook answers with.
+Document = VoiceResponse
+# A flow text, or one with the values for its {names}.
+Line = Text | tuple[Text, dict[str, str]]
+
+# Said when Hotline itself has failed (database down, say), so it cannot rely
+# on the flow file or know the caller's language: fixed words and voices.
+_ZH = ("cmn-CN", "Polly.Zhiyu")
+_EN = ("en-US", "Polly.Joanna")
+CALLER_APOLOGY = (
+    ("对不起，系统暂时出现问题。正在为您转接人工客服。", *_ZH),
+    ("We are sorry, something went wrong on our side. Connecting you to an agent.", *_EN),
+)
+AGENT_APOLOGY = (("Sorry, something went wrong. Please call the agent line again.", *_EN),)
+
+
+class Voice:
+    """Speaks flow texts in one language, with that language's voice."""
+
+    def __init__(self, flow: Flow, language: Language) -> None:
+        self.flow = flow
+        self.language = language
+        self.spec = flow.languages[language]
+
+    def say(self, parent: VoiceResponse | Gather, line: Line) -> None:
+        """Speak a flow text, or a (text, values) pair whose ``{names}`` are filled in."""
+        text, values = line if isinstance(line, tuple) else (line, {})
+        words = text[self.language]
+        parent.say(
+            words.format(**values) if values else words,
+            language=self.spec.say_language,
+            voice=self.spec.voice,
+        )
+
+    def speak(self, lines: Sequence[Line]) -> Document:
+        response = VoiceResponse()
+        for line in lines:
+            self.say(response, line)
+        return response
+
+    def goodbye(self, lines: Sequence[Line] = ()) -> Document:
+        response = self.speak(lines)
+        response.hangup()
+        return response
+
+    def ask(
+        self,
+        prompts: Sequence[Line],
+        action: str,
+        *,
+        single_key: bool = False,
+        timeout: int = 10,
+        speech_hints: str | None = None,
+    ) -> Document:
+        """A question posting to ``action``; silence posts there too, with no input.
+
+        ``single_key`` takes one key at once (menus), ``#`` and ``*`` included;
+        otherwise input ends with ``#``. ``speech_hints`` also listens for speech
+        in the caller's language, steered towards those words.
+        """
+        response = VoiceResponse()
+        gather = _gather(
+            action,
+            single_key=single_key,
+            timeout=timeout,
+            input="dtmf speech" if speech_hints is not None else "dtmf",
+            language=self.spec.speech_language if speech_hints is not None else None,
+            hints=speech_hints or None,
+            speech_timeout="auto" if speech_hints is not None else None,
+        )
+        for line in prompts:
+            self.say(gather, line)
+        response.append(gather)
+        # No input: Twilio goes on past the Gather, so come back with no Digits.
+        response.redirect(action, method="POST")
+        return response
+
+    def offer_key(
+        self, response: Document, prompt: Line, action: str, *, timeout: int
+    ) -> None:
+        """Listen for one key while ``prompt`` plays; with none, the document goes on.
+        Keys only: a wait document's Gather may take one input kind, not both."""
+        gather = _gather(action, single_key=True, timeout=timeout, input="dtmf")
+        self.say(gather, prompt)
+        response.append(gather)
+
+
+def language_menu(flow: Flow, action: str) -> Document:
+    """The greeting: each language offers itself in its own voice."""
+    response = VoiceResponse()
+    gather = _gather(action, single_key=True, timeout=5, input="dtmf")
+    for language in flow.languages:
+        Voice(flow, language).say(gather, flow.prompts.language_menu)
+    response.append(gather)
+    response.redirect(action, method="POST")
+    return response
+
+
+def enqueue(response: Document, queue_name: str, *, action: str, wait_url: str) -> Document:
+    response.enqueue(
+        queue_name, action=action, method="POST", wait_url=wait_url, wait_url_method="POST"
+    )
+    return response
+
+
+def leave() -> Document:
+    """Out of the Twilio queue; the Enqueue action then says what follows."""
+    response = VoiceResponse()
+    response.leave()
+    return response
+
+
+def play(response: Document, url: str) -> Document:
+    response.play(url)
+    return response
+
+
+def record(response: Document, *, action: str, max_length: int) -> None:
+    response.record(
+        action=action, method="POST", max_length=max_length, finish_on_key="#", play_beep=True
+    )
+
+
+def conference_room(caller_sid: str) -> str:
+    """The room where one caller meets one agent."""
+    return f"hotline-{caller_sid}"
+
+
+def join_conference(response: Document, caller_sid: str, *, action: str) -> Document:
+    """Into the caller's room; it ends when either side hangs up, and then Twilio
+    requests ``action``."""
+    dial = Dial(action=action, method="POST")
+    dial.append(
+        Conference(
+            conference_room(caller_sid),
+            start_conference_on_enter=True,
+            end_conference_on_exit=True,
+            beep=False,
+            wait_url="",
+        )
+    )
+    response.append(dial)
+    return response
+
+
+def caller_apology(queue_name: str) -> Document:
+    response = _fixed(CALLER_APOLOGY)
+    # No action URL: whatever went wrong must not be called again after the agent call.
+    response.enqueue(queue_name)
+    return response
+
+
+def agent_apology() -> Document:
+    response = _fixed(AGENT_APOLOGY)
+    response.hangup()
+    return response
+
+
+def hang_up() -> Document:
+    response = VoiceResponse()
+    response.hangup()
+    return response
+
+
+def empty() -> Document:
+    """Nothing to play: a status callback's answer, or a wait document's turn that ends
+    (Twilio then asks for the wait document again)."""
+    return VoiceResponse()
+
+
+def as_http(response: Document) -> Response:
+    return Response(str(response), mimetype="text/xml")
+
+
+def _fixed(lines: Sequence[tuple[str, str, str]]) -> Document:
+    response = VoiceResponse()
+    for words, language, voice in lines:
+        response.say(words, language=language, voice=voice)
+    return response
+
+
+def _gather(
+    action: str, *, single_key: bool, timeout: int, input: str, **speech: str | None
+) -> Gather:
+    return Gather(
+        action=action,
+        method="POST",
+        timeout=timeout,
+        finish_on_key="" if single_key else "#",
+        num_digits=1 if single_key else None,
+        input=input,
+        **speech,
+    )

@@ -1,0 +1,138 @@
+"""One webhook runner for callers and agents.
+
+A ``Webhooks`` blueprint makes "signed, turn-stamped, no error heard" a property of
+every route on it instead of a decorator someone can forget: each request is
+checked against Twilio's signature, runs in one transaction, runs its handler only
+when the call is at the stage the route answers and the request answers the
+call's latest prompt (its turn), and otherwise hears what the stage table replays.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+from flask import Blueprint, Response, current_app, g, request
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from calls.context import (
+    AgentContext,
+    CallContext,
+    Context,
+    Services,
+    open_agent_call,
+    open_call,
+)
+from calls.stages import StageTable
+from calls.twiml import Document, agent_apology, as_http, caller_apology
+from flowfile.flow import Flow
+from models.db import session
+from telephony.params import VoiceParams, parse_voice
+
+log = logging.getLogger(__name__)
+
+C = TypeVar("C", bound=Context)
+Handler = Callable[[C, VoiceParams], Document]
+
+
+class Staged(Protocol):
+    stage: Any
+    turn: int
+
+
+@dataclass(frozen=True)
+class Party(Generic[C]):
+    """Whose call a blueprint's webhooks serve: a caller's or an agent's."""
+
+    name: str  # the key of its stage table in app.extensions["stages"]
+    open: Callable[[Session, VoiceParams, Services], C]
+    row: Callable[[C], Staged]  # the record that holds the stage and turn
+    apology: Callable[[Flow], Document]  # when something inside has failed
+
+
+CALLER: Party[CallContext] = Party(
+    "caller",
+    open_call,
+    lambda ctx: ctx.call,
+    lambda flow: caller_apology(flow.queue_name("general")),
+)
+AGENT: Party[AgentContext] = Party(
+    "agent", open_agent_call, lambda ctx: ctx.leg, lambda _: agent_apology()
+)
+
+
+class Webhooks(Blueprint, Generic[C]):
+    def __init__(self, name: str, import_name: str, url_prefix: str, party: Party[C]) -> None:
+        super().__init__(name, import_name, url_prefix=url_prefix)
+        self.party = party
+        self.before_request(_check_signature)
+        self.url_defaults(self._stamp_turn)
+        self.register_error_handler(Exception, self._on_error)
+
+    def webhook(self, rule: str) -> Callable[[Handler[C]], Handler[C]]:
+        """Register ``handler(ctx, params) -> Document`` as the POST webhook at ``rule``."""
+
+        def register(handler: Handler[C]) -> Handler[C]:
+            def view() -> Response:
+                return self._run(handler)
+
+            self.add_url_rule(rule, handler.__name__, view, methods=["POST"])
+            return handler
+
+        return register
+
+    def _run(self, handler: Handler[C] | None) -> Response:
+        """One step of the call in one transaction; ``None`` replays the call's stage."""
+        params = parse_voice(request.form)
+        db = session()
+        ctx = self.party.open(db, params, Services.of(current_app.extensions))
+        row = self.party.row(ctx)
+        table = self._table()
+        stage = table.stage_of(request.endpoint or "") if handler is not None else None
+        current = handler is not None and (
+            stage is None
+            or (row.stage == stage and request.args.get("turn", type=int) in (None, row.turn))
+        )
+        if current and stage is not None:
+            row.turn += 1
+        g.turns = {**g.get("turns", {}), self.party.name: row.turn}
+        response = handler(ctx, params) if current and handler else table.replay(ctx, row.stage)
+        db.commit()
+        return as_http(response)
+
+    def _table(self) -> StageTable[Any, C]:
+        tables: dict[str, StageTable[Any, C]] = current_app.extensions["stages"]
+        return tables[self.party.name]
+
+    def _stamp_turn(self, endpoint: str, values: dict[str, Any]) -> None:
+        """Every URL written into a prompt carries the prompt's turn, of its own party:
+        an agent's request may write a URL for the caller (the REST dequeue)."""
+        turns: dict[str, int] = g.get("turns", {})
+        if self.party.name in turns:
+            values.setdefault("turn", turns[self.party.name])
+
+    def _on_error(self, exc: Exception) -> Response | HTTPException:
+        """Callers never hear Twilio's "application error": whatever fails inside, they
+        hear an apology (and a caller waits for an agent). Refusals (403) stay refusals."""
+        if isinstance(exc, HTTPException):
+            return exc
+        session().rollback()
+        if isinstance(exc, StaleDataError | IntegrityError):
+            # Two webhooks of one call raced and the other won: carry on from its result.
+            try:
+                return self._run(None)
+            except Exception:  # noqa: BLE001 - the apology below is the answer then
+                session().rollback()
+        log.exception("webhook %s failed; the caller hears the apology", request.path)
+        return as_http(self.party.apology(current_app.extensions["flow"]))
+
+
+def _check_signature() -> None:
+    current_app.extensions["signature_check"](request)
+
+

@@ -1,0 +1,42 @@
+"""What agents hear on the agent line and before they take a caller."""
+
+from __future__ import annotations
+
+from pydantic import ValidationInfo, field_validator
+
+from flowfile.menus import known_answer
+from flowfile.vocabulary import Language, Strict, Text
+
+
+class AgentTexts(Strict):
+    ask_pin: Text
+    not_recognised: Text
+    menu: Text
+    no_callers: Text
+    whisper: Text  # {verified} {who} {language} {topic}
+    named: Text  # {name}: what {who} is for a verified caller
+    verified: Text
+    unverified: Text
+    tried: Text  # {steps}
+    ticket: Text  # {reference}
+    accept: Text
+    gone: Text
+    connecting: Text
+    available: Text
+    offline: Text
+    wrap_up: Text
+
+
+class Agents(Strict):
+    texts: AgentTexts
+    # How the whisper names languages, queues and answers, in the agent's language.
+    language_names: dict[Language, Text]
+    queue_names: dict[str, Text]
+    answer_names: dict[str, Text]
+
+    @field_validator("answer_names")
+    @classmethod
+    def _known_answers(cls, names: dict[str, Text], info: ValidationInfo) -> dict[str, Text]:
+        for name in names:
+            known_answer(name, info)
+        return names

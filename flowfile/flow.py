@@ -1,0 +1,137 @@
+"""The whole flow file: languages, queues, menus and the texts of every part, checked
+for consistency as one document, and the questions the call flow asks of it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, model_validator
+
+from flowfile.agents import Agents
+from flowfile.menus import Answer, GlobalKeys, GoTo, Inform, Menu
+from flowfile.queues import Hours, Waiting
+from flowfile.texts import AnswerTexts, Prompts, Words
+from flowfile.vocabulary import Key, Language, Strict, Text
+
+
+class LanguageSpec(Strict):
+    key: Key  # pressed on the language menu
+    say_language: str  # <Say language>, e.g. cmn-CN
+    voice: str  # <Say voice>, e.g. Polly.Zhiyu
+    speech_language: str  # <Gather language> for speech recognition
+
+
+class Flow(Strict):
+    brand: str
+    default_language: Language
+    timezone: str  # dates are spoken in this zone
+    languages: dict[Language, LanguageSpec]
+    queues: dict[str, Annotated[str, Field(min_length=1, max_length=64)]]
+    keys: GlobalKeys = GlobalKeys()
+    prompts: Prompts
+    menus: dict[str, Menu]
+    answers: AnswerTexts
+    words: Words
+    hours: Hours
+    waiting: Waiting
+    agents: Agents
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Flow:
+        problems = []
+        if self.default_language not in self.languages:
+            problems.append(f"default_language: {self.default_language!r} is not in languages")
+        keys = [spec.key for spec in self.languages.values()]
+        if len(set(keys)) != len(keys):
+            problems.append("languages: two languages share a key")
+        if "general" not in self.queues:
+            problems.append("queues: the 'general' queue is required (callers fall back to it)")
+        if "main" not in self.menus:
+            problems.append("menus: the 'main' menu is required")
+        for place, text in self._texts():
+            for language in self.languages:
+                if language not in text:
+                    problems.append(f"{place}: no {language} text")
+        for language, text in self.prompts.sms_code.items():
+            if "{code}" not in text:
+                problems.append(f"prompts.sms_code.{language}: must contain {{code}}")
+        problems += self._references()
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _references(self) -> list[str]:
+        """Menus, queues and keys that options point at must exist and not clash."""
+        problems = []
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(f"timezone: {self.timezone!r} is not a time zone like Asia/Shanghai")
+        for queue in self.queues:
+            if queue not in self.agents.queue_names:
+                problems.append(f"agents.queue_names: no name for queue {queue!r}")
+        reserved = {self.keys.agent, self.keys.back, self.keys.repeat}
+        if len(reserved) != 3:
+            problems.append("keys: agent, back and repeat need three different keys")
+        for name, menu in self.menus.items():
+            place = f"menus.{name}"
+            if menu.queue is not None and menu.queue not in self.queues:
+                problems.append(f"{place}.queue: unknown queue {menu.queue!r}")
+            for key, option in menu.options.items():
+                where = f"{place}.options.{key}"
+                if key in reserved:
+                    problems.append(f"{where}: key {key} is reserved for agent, back or repeat")
+                if isinstance(option, GoTo) and option.menu not in self.menus:
+                    problems.append(f"{where}.menu: no menu named {option.menu!r}")
+                queue = getattr(option, "queue", None)
+                if queue is not None and queue not in self.queues:
+                    problems.append(f"{where}.queue: unknown queue {queue!r}")
+                if isinstance(option, Answer) and option.then == "queue" and queue is None:
+                    problems.append(f"{where}: 'then: queue' needs a queue")
+        return problems
+
+    def _texts(self) -> list[tuple[str, Text]]:
+        texts = [(f"prompts.{name}", text) for name, text in self.prompts]
+        texts += [(f"answers.{name}", text) for name, text in self.answers]
+        texts += [(f"words.{name}", text) for name, text in self.words]
+        texts += [(f"waiting.texts.{name}", text) for name, text in self.waiting.texts]
+        texts += [(f"agents.texts.{name}", text) for name, text in self.agents.texts]
+        groups: dict[str, dict[str, Text]] = {
+            "language_names": dict(self.agents.language_names),
+            "queue_names": self.agents.queue_names,
+            "answer_names": self.agents.answer_names,
+        }
+        for group, named in groups.items():
+            texts += [(f"agents.{group}.{name}", text) for name, text in named.items()]
+        for name, menu in self.menus.items():
+            texts.append((f"menus.{name}.prompt", menu.prompt))
+            texts += [
+                (f"menus.{name}.options.{key}.text", option.text)
+                for key, option in menu.options.items()
+                if isinstance(option, Inform)
+            ]
+        return texts
+
+    def parent(self, menu: str) -> str | None:
+        """The menu whose option leads to ``menu`` (where ``*`` goes back to)."""
+        for name, candidate in self.menus.items():
+            for option in candidate.options.values():
+                if isinstance(option, GoTo) and option.menu == menu:
+                    return name
+        return None
+
+    def menu_queue(self, menu: str) -> str:
+        """The queue key 0 leads to: the menu's own, its nearest ancestor's, or general."""
+        seen: set[str] = set()
+        current: str | None = menu
+        while current is not None and current not in seen:
+            seen.add(current)
+            queue = self.menus[current].queue
+            if queue is not None:
+                return queue
+            current = self.parent(current)
+        return "general"
+
+    def queue_name(self, queue: str) -> str:
+        return self.queues[queue]

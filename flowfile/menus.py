@@ -1,0 +1,72 @@
+"""Menus and their options: what each key (or spoken word) does."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from flowfile.vocabulary import Key, Spoken, Strict, Text
+
+
+def known_answer(name: str, info: ValidationInfo) -> str:
+    """Answer names are the self-service answers the application registers
+    (``load_flow(..., answers=...)``), so adding one is one edit in one place."""
+    known = (info.context or {}).get("answers")
+    if known is not None and name not in known:
+        raise ValueError(f"unknown answer {name!r}; known: {', '.join(sorted(known))}")
+    return name
+
+
+class GoTo(Strict):
+    do: Literal["menu"]
+    menu: str
+    keywords: Spoken = Spoken()
+
+
+class Inform(Strict):
+    """Fixed information (a how-to, a warning), then the menu again."""
+
+    do: Literal["say"]
+    text: Text
+    keywords: Spoken = Spoken()
+
+
+class Answer(Strict):
+    """An answer from the caller's own account: verified callers only."""
+
+    do: Literal["answer"]
+    answer: str
+    # What follows the answer: this menu again, an offer of an agent, or a queue.
+    then: Literal["menu", "offer", "queue"] = "menu"
+    queue: str | None = None
+    keywords: Spoken = Spoken()
+
+    _known = field_validator("answer")(known_answer)
+
+
+class ToQueue(Strict):
+    do: Literal["queue"]
+    queue: str
+    keywords: Spoken = Spoken()
+
+
+Option = Annotated[GoTo | Inform | Answer | ToQueue, Field(discriminator="do")]
+
+
+class Menu(Strict):
+    prompt: Text
+    # The queue key 0 leads to from this menu; menus without one use their parent's.
+    queue: str | None = None
+    options: dict[Key, Option]
+
+
+class GlobalKeys(Strict):
+    """Keys that work in every menu (SPEC §4): an agent, back, repeat."""
+
+    agent: Key = "0"
+    back: Key = "*"
+    repeat: Key = "9"
+    agent_words: Spoken = Spoken()
+    back_words: Spoken = Spoken()
+    repeat_words: Spoken = Spoken()

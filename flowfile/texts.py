@@ -1,0 +1,55 @@
+"""What callers hear around the menus: verification prompts, answers, spoken words."""
+
+from __future__ import annotations
+
+from flowfile.vocabulary import Strict, Text
+
+
+class Prompts(Strict):
+    language_menu: Text
+    ask_number: Text
+    ask_pin: Text
+    ask_sms_code: Text
+    ask_pin_or_code: Text
+    no_input: Text
+    not_matched: Text
+    locked: Text
+    sms_unavailable: Text
+    agent_offer: Text
+    verified: Text
+    not_an_option: Text
+    hold: Text
+    # The SMS that carries a one-time code; must contain {code}.
+    sms_code: Text
+
+
+class AnswerTexts(Strict):
+    """The words of the self-service answers; ``{names}`` are filled from the account."""
+
+    needs_verification: Text
+    account_active: Text
+    account_frozen: Text  # {reason}
+    no_funds_movement: Text
+    funds_movement: Text  # {when} {kind} {amount} {status}
+    expected_arrival: Text  # {when}
+    no_transaction: Text
+    transaction: Text  # {when} {kind} {amount} {status}
+    failure_reason: Text  # {reason}
+    refund_recorded: Text  # {reference} {amount}
+    refund_not_possible: Text
+    freeze_done: Text
+    freeze_note: Text  # kept as the freeze reason on the account
+    after_answer: Text
+    offer_agent: Text
+
+
+class Words(Strict):
+    """How transaction kinds and statuses are spoken."""
+
+    topup: Text
+    withdrawal: Text
+    payment: Text
+    refund: Text
+    pending: Text
+    completed: Text
+    failed: Text

@@ -1,0 +1,24 @@
+"""The agent's call as a state machine: for each stage, the webhooks that answer it and
+what a request that does not fit hears (see calls.stages)."""
+
+from __future__ import annotations
+
+from calls.context import AgentContext
+from calls.stages import Stage, StageTable
+from models.agents import AgentStage
+from queueing import agent_line
+
+AGENT_STAGES: StageTable[AgentStage, AgentContext] = StageTable(
+    {
+        AgentStage.PIN: Stage(
+            ("agents.incoming", "agents.ring", "agents.pin"), agent_line.greet
+        ),
+        AgentStage.MENU: Stage(("agents.menu",), agent_line.menu),
+        # A late key to an old whisper, or from a call already talking, hears the menu.
+        AgentStage.WHISPER: Stage(("agents.answer_offer",), agent_line.menu),
+        AgentStage.CONNECTED: Stage(("agents.after",), agent_line.menu),
+        AgentStage.WRAP_UP: Stage(("agents.ready",), agent_line.after_call),
+        AgentStage.ENDED: Stage((), agent_line.goodbye),
+    },
+    anytime={"agents.ring_status"},
+)
