@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import phonenumbers
 from pydantic import (
@@ -87,9 +87,7 @@ class Settings(BaseSettings):
         serving, not when a command that needs neither (``flow check``) runs."""
         missing = []
         if self.twilio_validate_signatures and not self.twilio_auth_token:
-            missing.append(
-                "TWILIO_AUTH_TOKEN: required while TWILIO_VALIDATE_SIGNATURES is true"
-            )
+            missing.append("TWILIO_AUTH_TOKEN: required while TWILIO_VALIDATE_SIGNATURES is true")
         if self.twilio_validate_signatures and not self.hotline_secret_key:
             missing.append(
                 "HOTLINE_SECRET_KEY: required outside local development"
@@ -111,10 +109,10 @@ class Settings(BaseSettings):
         return b"hotline-development-key-not-secret"
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read the settings, turning pydantic's errors into one that names each variable."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)
     except ValidationError as exc:
         raise ConfigError(describe_errors(exc)) from None
 

@@ -81,7 +81,7 @@ def refund_request(ctx: CallContext, customer: Customer) -> list[Line]:
         ctx.session.add(ticket)
         ctx.session.flush()
     ctx.record("refund.requested", reference=ticket.reference, transaction=latest.id)
-    amount = money(ticket.amount, customer.account.currency, ctx.language)
+    amount = money(ticket.amount, latest.account.currency, ctx.language)
     return [(texts.refund_recorded, {"reference": digits(ticket.reference), "amount": amount})]
 
 
@@ -118,7 +118,7 @@ def _latest_report(
     latest = _latest(ctx, customer, kinds)
     if latest is None:
         return [(nothing, {})]
-    lines: list[Line] = [(found, _described(ctx, latest, customer))]
+    lines: list[Line] = [(found, _described(ctx, latest))]
     if latest.status == TransactionStatus.PENDING and latest.expected_at is not None:
         arrival = when(latest.expected_at, ctx.language, ctx.flow.timezone)
         lines.append((texts.expected_arrival, {"when": arrival}))
@@ -142,12 +142,12 @@ def _latest(
     return ctx.session.scalars(query).first()
 
 
-def _described(ctx: CallContext, item: Transaction, customer: Customer) -> dict[str, str]:
+def _described(ctx: CallContext, item: Transaction) -> dict[str, str]:
     words = ctx.flow.words
     return {
         "kind": getattr(words, item.kind)[ctx.language],
         "status": getattr(words, item.status)[ctx.language],
-        "amount": money(item.amount, customer.account.currency, ctx.language),
+        "amount": money(item.amount, item.account.currency, ctx.language),
         "when": when(item.created_at, ctx.language, ctx.flow.timezone),
     }
 

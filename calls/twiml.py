@@ -4,6 +4,7 @@ objects; no other package imports ``twilio.twiml`` (an import contract checks it
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeAlias
 
 from flask import Response
 from twilio.twiml.voice_response import Conference, Dial, Gather, VoiceResponse
@@ -12,9 +13,9 @@ from flowfile.flow import Flow
 from flowfile.vocabulary import Language, Text
 
 # What a webhook answers with.
-Document = VoiceResponse
+Document: TypeAlias = VoiceResponse
 # A flow text, or one with the values for its {names}.
-Line = Text | tuple[Text, dict[str, str]]
+Line: TypeAlias = Text | tuple[Text, dict[str, str]]
 
 # Said when Hotline itself has failed (database down, say), so it cannot rely
 # on the flow file or know the caller's language: fixed words and voices.
@@ -88,9 +89,7 @@ class Voice:
         response.redirect(action, method="POST")
         return response
 
-    def offer_key(
-        self, response: Document, prompt: Line, action: str, *, timeout: int
-    ) -> None:
+    def offer_key(self, response: Document, prompt: Line, action: str, *, timeout: int) -> None:
         """Listen for one key while ``prompt`` plays; with none, the document goes on.
         Keys only: a wait document's Gather may take one input kind, not both."""
         gather = _gather(action, single_key=True, timeout=timeout, input="dtmf")

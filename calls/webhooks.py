@@ -134,5 +134,3 @@ class Webhooks(Blueprint, Generic[C]):
 
 def _check_signature() -> None:
     current_app.extensions["signature_check"](request)
-
-

@@ -53,8 +53,8 @@ class Flow(Strict):
             for language in self.languages:
                 if language not in text:
                     problems.append(f"{place}: no {language} text")
-        for language, text in self.prompts.sms_code.items():
-            if "{code}" not in text:
+        for language, sms in self.prompts.sms_code.items():
+            if "{code}" not in sms:
                 problems.append(f"prompts.sms_code.{language}: must contain {{code}}")
         problems += self._references()
         if problems:
@@ -84,10 +84,10 @@ class Flow(Strict):
                     problems.append(f"{where}: key {key} is reserved for agent, back or repeat")
                 if isinstance(option, GoTo) and option.menu not in self.menus:
                     problems.append(f"{where}.menu: no menu named {option.menu!r}")
-                queue = getattr(option, "queue", None)
-                if queue is not None and queue not in self.queues:
-                    problems.append(f"{where}.queue: unknown queue {queue!r}")
-                if isinstance(option, Answer) and option.then == "queue" and queue is None:
+                target: str | None = getattr(option, "queue", None)
+                if target is not None and target not in self.queues:
+                    problems.append(f"{where}.queue: unknown queue {target!r}")
+                if isinstance(option, Answer) and option.then == "queue" and target is None:
                     problems.append(f"{where}: 'then: queue' needs a queue")
         return problems
 
@@ -98,7 +98,7 @@ class Flow(Strict):
         texts += [(f"waiting.texts.{name}", text) for name, text in self.waiting.texts]
         texts += [(f"agents.texts.{name}", text) for name, text in self.agents.texts]
         groups: dict[str, dict[str, Text]] = {
-            "language_names": dict(self.agents.language_names),
+            "language_names": {str(key): text for key, text in self.agents.language_names.items()},
             "queue_names": self.agents.queue_names,
             "answer_names": self.agents.answer_names,
         }

@@ -48,7 +48,8 @@ class Customer(Base):
     freeze_reason: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    account: Mapped[Account] = relationship(
+    # Every imported customer has one; the schema alone does not promise it.
+    account: Mapped[Account | None] = relationship(
         back_populates="customer", cascade="all, delete-orphan", uselist=False
     )
 

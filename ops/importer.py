@@ -8,6 +8,7 @@ Importing again updates customers, transactions and agents by id.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -23,12 +24,13 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
 )
-from pydantic_core import ErrorDetails
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Account, Agent, Customer, Transaction
+from models.customers import CustomerStatus, TransactionKind, TransactionStatus
 from telephony.numbers import to_e164
+from validation import problems
 from verification.secrets import AGENT_PIN, CUSTOMER_PIN, keyed_hash
 
 # Enough to fix a file in a few rounds without burying the first problems.
@@ -62,9 +64,9 @@ class Record(BaseModel):
 
 class TransactionIn(Record):
     id: Id
-    kind: Literal["topup", "withdrawal", "payment", "refund"]
+    kind: TransactionKind
     amount: Money
-    status: Literal["pending", "completed", "failed"]
+    status: TransactionStatus
     channel: Annotated[str, StringConstraints(max_length=64)] | None = None
     created_at: AwareDatetime
     expected_at: AwareDatetime | None = None
@@ -78,7 +80,7 @@ class CustomerIn(Record):
     language: Language
     # Required although it may be null: a file that forgets it must not wipe PINs.
     pin: Pin | None
-    status: Literal["active", "frozen"]
+    status: CustomerStatus
     freeze_reason: str | None = None
     balance: Money
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
@@ -181,14 +183,7 @@ def _validate(payload: dict[str, Any], region: str) -> ImportFile:
         return ImportFile.model_validate(payload, context={"region": region})
     except ValidationError as exc:
         # ``from None``: a ValidationError's text repeats the inputs, PINs included.
-        raise ImportFailed(_listing([_describe(error) for error in exc.errors()])) from None
-
-
-def _describe(error: ErrorDetails) -> str:
-    place = ""
-    for part in error["loc"]:
-        place += f"[{part}]" if isinstance(part, int) else f".{part}" if place else str(part)
-    return f"{place or 'file'}: {error['msg'].removeprefix('Value error, ')}"
+        raise ImportFailed(_listing(problems(exc, top="file"))) from None
 
 
 def _listing(problems: list[str]) -> str:
@@ -222,10 +217,11 @@ def _duplicates(data: ImportFile) -> list[str]:
 def _taken_elsewhere(session: Session, data: ImportFile) -> list[str]:
     """Phone numbers and transaction ids that the database gives to another record."""
     problems = []
-    for kind, model, records in (
+    owned: list[tuple[str, type[Customer] | type[Agent], Sequence[CustomerIn | AgentIn]]] = [
         ("customers", Customer, data.customers),
         ("agents", Agent, data.agents),
-    ):
+    ]
+    for kind, model, records in owned:
         phones = [record.phone for record in records]
         phone_owners = dict(
             session.execute(select(model.phone, model.id).where(model.phone.in_(phones))).all()
@@ -274,16 +270,17 @@ def _upsert_customer(
     )
     customer.status = record.status
     customer.freeze_reason = record.freeze_reason
-    if customer.account is None:  # new, or made by something other than this importer
-        customer.account = Account()
-    customer.account.balance = record.balance
-    customer.account.currency = record.currency
+    account = customer.account
+    if account is None:  # new, or made by something other than this importer
+        account = customer.account = Account()
+    account.balance = record.balance
+    account.currency = record.currency
     for item in record.transactions:
         transaction = session.get(Transaction, item.id)
         summary.transactions.add(new=transaction is None)
         if transaction is None:
             transaction = Transaction(id=item.id)
-            customer.account.transactions.append(transaction)
+            account.transactions.append(transaction)
         for name, value in item.model_dump(exclude={"id"}).items():
             setattr(transaction, name, value)
 

@@ -10,9 +10,7 @@ from queueing import agent_line
 
 AGENT_STAGES: StageTable[AgentStage, AgentContext] = StageTable(
     {
-        AgentStage.PIN: Stage(
-            ("agents.incoming", "agents.ring", "agents.pin"), agent_line.greet
-        ),
+        AgentStage.PIN: Stage(("agents.incoming", "agents.ring", "agents.pin"), agent_line.greet),
         AgentStage.MENU: Stage(("agents.menu",), agent_line.menu),
         # A late key to an old whisper, or from a call already talking, hears the menu.
         AgentStage.WHISPER: Stage(("agents.answer_offer",), agent_line.menu),

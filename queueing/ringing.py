@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from models import Agent, Call, CallEvent
 from models.agents import AgentStatus
 from models.calls import CallStage
+from models.db import changed
 from queueing.matching import may_take
 from queueing.routing import is_offered, reserve
 from telephony.numbers import mask
@@ -41,13 +42,14 @@ def ring_for(
         return None
     for agent in _candidates(session, caller, exclude):
         # The conditional UPDATE is the lock: of two servers, one rings this agent.
-        taken = session.execute(
+        taken = changed(
+            session,
             update(Agent)
             .where(Agent.id == agent.id, Agent.status == AgentStatus.AVAILABLE)
             .values(status=AgentStatus.BUSY, status_since=now)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
         )
-        if taken.rowcount != 1:
+        if taken != 1:
             continue
         reserve(caller, agent.id, now)
         try:

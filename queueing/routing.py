@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from models import Agent, Call
 from models.calls import CallStage
+from models.db import changed
 from queueing.matching import callers_for
 
 # A caller reserved for an agent who then vanished (hung up during the whisper,
@@ -70,7 +71,8 @@ def release(session: Session, caller_id: int, agent_id: str) -> None:
 
 def claim(session: Session, caller_id: int, agent_id: str) -> bool:
     """The agent accepted: theirs only if the caller is still waiting and still theirs."""
-    claimed = session.execute(
+    claimed = changed(
+        session,
         update(Call)
         .where(
             Call.id == caller_id,
@@ -78,6 +80,6 @@ def claim(session: Session, caller_id: int, agent_id: str) -> bool:
             Call.stage == CallStage.QUEUED,
         )
         .values(stage=CallStage.CONNECTED, agent_id=agent_id, version=Call.version + 1)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    return claimed.rowcount == 1
+    return claimed == 1

@@ -70,9 +70,7 @@ def wait_document(ctx: CallContext, params: VoiceParams) -> Document:
     if minutes is not None:
         voice.say(response, (texts.estimate, {"minutes": str(minutes)}))
     if waited >= ctx.flow.waiting.callback_offer_after_seconds:
-        voice.offer_key(
-            response, texts.callback_offer, webhook_url("queueing.callback"), timeout=3
-        )
+        voice.offer_key(response, texts.callback_offer, webhook_url("queueing.callback"), timeout=3)
     return twiml.play(response, str(ctx.flow.waiting.hold_music))
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models import Customer, OneTimeCode
+from models.db import changed
 from telephony.rest import TwilioGateway
 from verification.secrets import SMS_CODE, keyed_hash, matches, new_sms_code
 
@@ -73,11 +74,12 @@ def use_code(session: Session, customer_id: str, code: str, *, key: bytes, now: 
     ).all()
     for row in live:
         if matches(key, SMS_CODE, customer_id, code, row.code_hash):
-            used = session.execute(
+            used = changed(
+                session,
                 update(OneTimeCode)
                 .where(OneTimeCode.id == row.id, OneTimeCode.used_at.is_(None))
                 .values(used_at=now)
-                .execution_options(synchronize_session=False)
+                .execution_options(synchronize_session=False),
             )
-            return used.rowcount == 1
+            return used == 1
     return False

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from models import VerificationGuard as Guard
+from models.db import changed
 
 
 def customer(customer_id: str) -> str:
@@ -59,7 +60,8 @@ def reserve_attempt(
         .where(Guard.subject == subject, Guard.locked_until <= now)
         .values(consecutive_failures=0, locked_until=None)
     )
-    reserved = session.execute(
+    reserved = changed(
+        session,
         update(Guard)
         .where(
             Guard.subject == subject,
@@ -73,9 +75,9 @@ def reserve_attempt(
                 else_=Guard.locked_until,
             ),
         )
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    return reserved.rowcount == 1
+    return reserved == 1
 
 
 def clear(session: Session, subject: str) -> None:

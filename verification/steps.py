@@ -8,6 +8,7 @@ from __future__ import annotations
 import enum
 import logging
 from datetime import timedelta
+from typing import TypeAlias
 
 from sqlalchemy import select
 
@@ -33,7 +34,7 @@ class Verdict(enum.Enum):
     SMS_FAILED = "sms_failed"  # the caller-ID customer needs a code we could not send
 
 
-Step = Document | Verdict
+Step: TypeAlias = Document | Verdict
 
 
 def begin(ctx: CallContext) -> Step:
