@@ -172,6 +172,7 @@ def switch(app: Flask, twilio_api: RestStandIn) -> Switch:
         account_sid=ACCOUNT_SID,
         auth_token=TOKEN,
         numbers=hotline_numbers(HOTLINE),
+        run=0,  # the same SIDs every run: CA000…, QU000…
     )
     twilio_api.connect(switch)
     return switch

@@ -150,8 +150,7 @@ class Dialing:
         party = self.child or (self.bridge.other if self.bridge else None)
         result = {"DialCallStatus": "completed", "DialBridged": str(bridged).lower()}
         if party is not None:
-            talked = self.switch.clock.now - (party.answered_at or self.switch.clock.now)
-            result |= {"DialCallSid": party.call_sid, "DialCallDuration": str(int(talked))}
+            result |= {"DialCallSid": party.call_sid, "DialCallDuration": str(party.talked())}
         return result
 
     def _drop_party(self) -> None:

@@ -112,6 +112,12 @@ class Leg:
     def live(self) -> bool:
         return self.status in LIVE and not self.hung_up
 
+    def talked(self) -> int:
+        """Seconds since the call was answered (0 if it never was)."""
+        if self.answered_at is None:
+            return 0
+        return int(self.switch.clock.now - self.answered_at)
+
     @property
     def queued(self) -> bool:
         return self._member is not None
@@ -392,6 +398,7 @@ class Leg:
         """A <Dial><Queue> bridge with this caller ended: the Enqueue action hears
         ``QueueResult=bridged`` only now (twilio.com/docs/voice/twiml/enqueue)."""
         self._bridge = None
+        self._context, self._then = Context.CALL, self._hang_up_at_end
         action, params = self._enqueue_result(result)
         if action and self.live:
             self._follow(action, params, self._enqueue_method)
@@ -687,6 +694,6 @@ class Leg:
         }
         if event == "completed":
             if duration is None:
-                duration = int(self.switch.clock.now - (self.answered_at or self.switch.clock.now))
+                duration = self.talked()
             params["CallDuration"] = str(duration)
         self.switch.notify(self.status_callback, params, self.status_method)

@@ -74,6 +74,7 @@ class Switch:
         numbers: Sequence[Number] = (),
         strict: bool = True,
         durations: Durations | None = None,
+        run: int | None = None,
     ) -> None:
         self.transport = transport
         self.account_sid = account_sid
@@ -83,7 +84,7 @@ class Switch:
         self.strict = strict
         self.durations = durations or Durations()
         self.clock = Clock()
-        self.sids = Sids()
+        self.sids = Sids(run)  # a fixed run number repeats a run's SIDs exactly
         self.legs: dict[str, Leg] = {}
         self.queues: dict[str, TwilioQueue] = {}
         self.conferences: dict[str, Conference] = {}
