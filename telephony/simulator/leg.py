@@ -142,7 +142,8 @@ class Leg:
 
     def dial(self, line: str | None = None) -> Leg:
         """Call ``to`` (or the number whose voice URL is ``line``): Twilio requests the
-        number's voice URL, its first request saying ``CallStatus=ringing``."""
+        number's voice URL, its first request saying ``CallStatus=ringing``
+        (twilio.com/docs/usage/webhooks/voice-webhooks)."""
         with self.switch.turn():
             assert self.status == "queued", "this call was already dialled"
             number = self.switch.number_for(self.to, line)
@@ -177,7 +178,8 @@ class Leg:
                 keys += key
                 if limit and len(keys) >= limit:
                     break
-            if finished_on is None and not (limit and len(keys) >= limit):
+            if keys and finished_on is None and not (limit and len(keys) >= limit):
+                # Keys that stop short are sent once the timeout has passed.
                 self.switch.clock.advance(float(gather.attributes.get("timeout", 5)))
             extra = {"Digits": keys} | ({"FinishedOnKey": finished_on} if finished_on else {})
             self._answer_gather(gather, extra if keys else None)
