@@ -31,6 +31,7 @@ from settings import ConfigError, Settings, load_settings
 from telephony.commands import bp as telephony
 from telephony.rest import TwilioGateway
 from telephony.signatures import SignatureCheck
+from telephony.simulator.commands import bp as simulator
 
 log = logging.getLogger("hotline")
 
@@ -106,6 +107,7 @@ def _build(settings: Settings) -> Flask:
         agents,
         ops,
         telephony,
+        simulator,
         db_commands,
         flow_commands,
     ):

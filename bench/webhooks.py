@@ -1,10 +1,11 @@
 """How much a Hotline webhook costs next to the least a signed TwiML webhook can cost.
 
 Runs whole verified calls (greeting, language, PIN, two menus, an answer from
-the account, the queue) through the Flask test client on SQLite, and the same
-number of requests against a bare Flask route that only checks the signature
-and returns a fixed TwiML document. Prints both and their ratio; the machine's
-speed cancels out of the ratio, so compare ratios between runs, not times.
+the account, the queue and its first wait document, the caller hanging up)
+through the phone simulator into the Flask app on SQLite, and as many requests
+against a bare Flask route that only checks the signature and returns a fixed
+TwiML document, sent by the same simulator. Prints both and their ratio; the
+machine's speed cancels out of the ratio, so compare ratios between runs, not times.
 
     .venv/bin/python bench/webhooks.py [--calls 50]
 """
@@ -26,14 +27,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app import create_app  # noqa: E402
 from ops.commands import DEMO_FILE  # noqa: E402
 from settings import Settings  # noqa: E402
+from telephony.simulator import FlaskTransport, Number, Switch, hotline_numbers  # noqa: E402
 from tests.demo import customer  # noqa: E402
-from tests.phone import PhoneCall, sign  # noqa: E402
 
 TOKEN = "bench-token"
-STEPS_PER_CALL = 7  # dial, language, PIN, menu 2, option 3 (an answer), 0 (queue), end
+HOTLINE = "+8640012345678"
 
 
-def hotline_calls(calls: int, folder: Path) -> float:
+def hotline_calls(calls: int, folder: Path) -> tuple[float, int]:
+    """Seconds taken, and the webhooks the simulator sent."""
     settings = Settings(
         _env_file=None,
         database_url=f"sqlite:///{folder / 'bench.db'}",  # type: ignore[call-arg]
@@ -44,13 +46,13 @@ def hotline_calls(calls: int, folder: Path) -> float:
     app = create_app(settings)
     result = app.test_cli_runner().invoke(args=["import-data", str(DEMO_FILE)])
     assert result.exit_code == 0, result.output
-    client = app.test_client()
+    switch = Switch(FlaskTransport(app), auth_token=TOKEN, numbers=hotline_numbers(HOTLINE))
     who = customer(language="zh")
     started = time.perf_counter()
     for _ in range(calls):
-        call = PhoneCall(client, TOKEN, caller=who["phone"]).dial().press("1").press(who["pin"])
-        call.press("2").press("3").press("0").end()
-    return time.perf_counter() - started
+        call = switch.caller(who["phone"]).dial().press("1").press(who["pin"])
+        call.press("2").press("3").press("0").hang_up()
+    return time.perf_counter() - started, switch.webhooks_sent
 
 
 def bare_requests(count: int) -> float:
@@ -65,17 +67,11 @@ def bare_requests(count: int) -> float:
         response.say("hello", language="en-US", voice="Polly.Joanna")
         return Response(str(response), mimetype="text/xml")
 
-    client = app.test_client()
-    params = PhoneCall(client, TOKEN).params() | {"Digits": "1"}
-    signature = sign(TOKEN, "http://localhost/voice", params)
+    switch = Switch(FlaskTransport(app), auth_token=TOKEN, numbers=[Number(HOTLINE, "/voice")])
+    call = switch.caller()
     started = time.perf_counter()
     for _ in range(count):
-        assert (
-            client.post(
-                "/voice", data=params, headers={"X-Twilio-Signature": signature}
-            ).status_code
-            == 200
-        )
+        call.post("/voice", {"Digits": "1"})
     return time.perf_counter() - started
 
 
@@ -84,12 +80,12 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=50, help="whole calls to run")
     calls = parser.parse_args().calls
     with tempfile.TemporaryDirectory() as folder:
-        hotline = hotline_calls(calls, Path(folder))
-    baseline = bare_requests(calls * STEPS_PER_CALL)
-    per_step = hotline / (calls * STEPS_PER_CALL) * 1000
-    per_bare = baseline / (calls * STEPS_PER_CALL) * 1000
+        hotline, webhooks = hotline_calls(calls, Path(folder))
+    baseline = bare_requests(webhooks)
+    per_step = hotline / webhooks * 1000
+    per_bare = baseline / webhooks * 1000
     print(f"hotline webhook: {per_step:.2f} ms   bare signed TwiML route: {per_bare:.2f} ms")
-    print(f"ratio: {hotline / baseline:.1f}x the bare route")
+    print(f"ratio: {hotline / baseline:.1f}x the bare route ({webhooks} webhooks each)")
 
 
 if __name__ == "__main__":

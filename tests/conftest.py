@@ -1,4 +1,5 @@
-"""Fixtures: settings, an app on SQLite and on PostgreSQL, clients, and a phone to call with.
+"""Fixtures: settings, an app on SQLite and on PostgreSQL, clients, and the simulated Twilio
+(``switch``, ``phone``, ``twilio_api``) that calls it.
 
 PostgreSQL tests run when ``HOTLINE_TEST_POSTGRES_URL`` names a server that
 answers (``.ci/run`` sets it); otherwise they are skipped, saying why.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,10 +24,12 @@ from app import create_app
 from models import Base
 from models.db import make_engine, normalise_url, upgrade
 from settings import Settings
-from tests.phone import ACCOUNT_SID, HOTLINE, PhoneCall
-from tests.twilio_mock import twilio_api, twilio_api_server  # noqa: F401
+from telephony.simulator import FlaskTransport, Leg, RestStandIn, Switch, hotline_numbers
 
 TOKEN = "test-auth-token"
+ACCOUNT_SID = "AC" + "a1" * 16
+HOTLINE = "+8640012345678"
+BASE_URL = "http://localhost"  # where the Flask test client sends requests
 SECRET_KEY = "test-secret-key"
 POSTGRES_ENV = "HOTLINE_TEST_POSTGRES_URL"
 # A schema of this run's own, so two runs on one server never TRUNCATE each other's.
@@ -85,8 +88,23 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def twilio_api_server() -> Iterator[RestStandIn]:
+    stand_in = RestStandIn().start()
+    yield stand_in
+    stand_in.stop()
+
+
 @pytest.fixture
-def settings(database_url: str, twilio_api) -> Settings:  # noqa: ANN001, F811
+def twilio_api(twilio_api_server: RestStandIn) -> Iterator[RestStandIn]:
+    """The REST stand-in, emptied; a test fails if Hotline sent it anything Twilio would refuse."""
+    twilio_api_server.reset()
+    yield twilio_api_server
+    assert twilio_api_server.take_errors() == [], "requests that Twilio's API would refuse"
+
+
+@pytest.fixture
+def settings(database_url: str, twilio_api: RestStandIn) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         database_url=database_url,
@@ -148,10 +166,26 @@ def demo(runner: FlaskCliRunner) -> None:
 
 
 @pytest.fixture
-def phone(client: FlaskClient):  # noqa: ANN201
-    """``phone(caller)`` starts a call from that caller ID."""
+def switch(app: Flask, twilio_api: RestStandIn) -> Switch:
+    """The simulated Twilio account: the hotline number and the agent line point at the
+    app, and Hotline's REST requests act on it. Anything Twilio would log as an error
+    against Hotline fails the test."""
+    switch = Switch(
+        FlaskTransport(app, BASE_URL),
+        account_sid=ACCOUNT_SID,
+        auth_token=TOKEN,
+        numbers=hotline_numbers(HOTLINE),
+        run=0,  # the same SIDs every run: CA000…, QU000…
+    )
+    twilio_api.connect(switch)
+    return switch
 
-    def dial(caller: str = "+8613800138000") -> PhoneCall:
-        return PhoneCall(client, TOKEN, caller=caller)
 
-    return dial
+@pytest.fixture
+def phone(switch: Switch) -> Callable[..., Leg]:
+    """``phone(caller)`` is a call from that caller ID to the hotline, to ``dial()``."""
+
+    def call(caller: str = "+8613800138000") -> Leg:
+        return switch.caller(caller)
+
+    return call

@@ -8,20 +8,20 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from models import Call, VerificationAttempt
+from telephony.simulator import Leg
 from tests.demo import customer
-from tests.phone import PhoneCall
 
 pytestmark = pytest.mark.usefixtures("demo")
 
 ZH = customer(language="zh")
 
 
-def record(db: Session, call: PhoneCall) -> Call:
+def record(db: Session, call: Leg) -> Call:
     db.rollback()
     return db.scalars(select(Call).where(Call.call_sid == call.call_sid)).one()
 
 
-def verified_call(phone) -> PhoneCall:  # noqa: ANN001
+def verified_call(phone) -> Leg:  # noqa: ANN001
     return phone(ZH["phone"]).dial().press("1").press(ZH["pin"])
 
 

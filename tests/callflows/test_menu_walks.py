@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from flowfile.flow import Flow
 from models import Customer, RefundTicket
+from telephony.simulator import Leg
 from tests.demo import customer
-from tests.phone import PhoneCall
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -68,7 +68,7 @@ def account_words(flow: Flow) -> list[str]:
     ]
 
 
-def walk(call: PhoneCall, steps: list) -> list[str]:  # noqa: ANN001
+def walk(call: Leg, steps: list) -> list[str]:  # noqa: ANN001
     heard = []
     for action in steps:
         if call.gather is None:

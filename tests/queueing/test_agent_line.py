@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Agent, Call
-from tests.conftest import OPEN_HOURS
+from telephony.simulator import Leg
+from tests.conftest import BASE_URL, OPEN_HOURS
 from tests.demo import DEMO, customer
-from tests.phone import BASE_URL, PhoneCall
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -29,13 +29,13 @@ def agent_status(db: Session, agent: dict) -> str:
     return row.status
 
 
-def signed_in(phone, agent: dict) -> PhoneCall:  # noqa: ANN001
+def signed_in(phone, agent: dict) -> Leg:  # noqa: ANN001
     call = phone(agent["phone"]).dial("/agents/incoming").press(agent["pin"])
     assert call.gather is not None and "/agents/menu" in call.gather.action
     return call
 
 
-def waiting(phone, who: dict, path: tuple[str, ...], language: str = "1") -> PhoneCall:  # noqa: ANN001
+def waiting(phone, who: dict, path: tuple[str, ...], language: str = "1") -> Leg:  # noqa: ANN001
     call = phone(who["phone"]).dial().press(language).press(who["pin"])
     for key in path:
         call.press(key)
@@ -63,7 +63,7 @@ def test_only_agents_phones_with_the_right_pin_get_in(phone, db: Session) -> Non
     for wrong in ("0000", "1111", "2222"):
         call.press(wrong)
     assert "could not confirm that you are an agent" in call.text and call.hung_up
-    menu = PhoneCall(call.client, call.token, caller=SARAH["phone"])
+    menu = phone(SARAH["phone"])
     assert "Please enter your agent PIN" in menu.post("/agents/menu", {"Digits": "2"})
     assert agent_status(db, SARAH) == "offline"  # nothing changed without the PIN
 
@@ -77,6 +77,7 @@ def test_the_agent_hears_the_callers_context_then_both_meet(phone, twilio_api, d
     caller = phone(WANG["phone"]).dial().press("1").press(WANG["pin"])
     caller.press("2").press("3")  # hears the latest withdrawal, then asks for an agent
     caller.press("0").hold(position=1, seconds=15)
+    enqueue_action = caller.queue_action
     agent = signed_in(phone, GANG).press("1")
     assert "已验证客户，王小明，语言：普通话，业务：充值与提现。" in agent.text
     assert "客户已自助查询：最近充值或提现。" in agent.text
@@ -87,15 +88,13 @@ def test_the_agent_hears_the_callers_context_then_both_meet(phone, twilio_api, d
     [dequeue] = twilio_api.dequeues()
     assert dequeue.path.endswith(f"/Queues/QU{'0' * 32}/Members/{caller.call_sid}.json")
     assert dequeue.form == {"Url": f"{BASE_URL}/voice/queue/connect", "Method": "POST"}
-    enqueue_action = caller.queue_action
-    caller.redirect(dequeue.form["Url"])  # Twilio moves the caller there
+    # Twilio moved the caller there, requesting the Enqueue action (redirected) at once.
     assert caller.conference == room
     assert agent_status(db, GANG) == "busy"
-    # The Enqueue action that Twilio also requests changes nothing.
+    # The Enqueue action that Twilio also requests (here again, as a retry) changes nothing.
     assert f">{room}<" in caller.post(enqueue_action, {"QueueResult": "redirected"})
-    caller.conference_ends(seconds=95)
+    caller.conference_ends(seconds=95)  # the agent's Dial completes too
     assert "Please rate" in caller.text or "请为本次服务评分" in caller.text
-    agent.conference_ends(seconds=95)
     assert "通话已结束" in agent.text and agent_status(db, GANG) == "wrap_up"
     agent.silence()
     assert agent_status(db, GANG) == "available" and agent.hung_up

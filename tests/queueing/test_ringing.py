@@ -11,9 +11,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models import Agent, Call
-from tests.conftest import TOKEN
+from telephony.simulator import Leg, NoAnswer, Switch
+from tests.conftest import BASE_URL, HOTLINE
 from tests.demo import DEMO, customer
-from tests.phone import BASE_URL, HOTLINE, PhoneCall
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -39,16 +39,17 @@ def status(db: Session, agent: dict) -> str:
     return row.status
 
 
-def emily_waits(phone) -> PhoneCall:  # noqa: ANN001
+def emily_waits(phone) -> Leg:  # noqa: ANN001
     call = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("2").press("0")
     assert call.wait_url is not None
     return call
 
 
-def answered(client, ring: dict[str, str]) -> PhoneCall:  # noqa: ANN001
-    """The rung agent picks up: Twilio fetches the call's Url, as an outbound-api call."""
-    leg = PhoneCall(client, TOKEN, caller=HOTLINE, to=ring["To"], direction="outbound-api")
-    return leg.redirect(ring["Url"])
+def answered(switch: Switch, ring: dict[str, str]) -> Leg:
+    """The rung agent's phone picked up: Twilio fetched the call's Url, as an outbound-api call."""
+    leg = switch.phone(ring["To"]).call
+    assert leg is not None and leg.direction == "outbound-api" and leg.caller == HOTLINE
+    return leg
 
 
 def caller_id_of(ring: dict[str, str]) -> str:
@@ -70,11 +71,11 @@ def test_a_waiting_caller_rings_the_longest_idle_matching_agent(
 
 
 def test_the_rung_agent_hears_the_whisper_and_takes_the_caller(
-    phone, client, twilio_api, db: Session
+    phone, switch: Switch, twilio_api, db: Session
 ) -> None:
     available(db, A04=1)
     caller = emily_waits(phone).hold(position=1, seconds=10)
-    agent = answered(client, twilio_api.calls()[0])
+    agent = answered(switch, twilio_api.calls()[0])
     # Fang's first language is Mandarin, so the whisper is too.
     assert "已验证客户，Emily Chen，语言：英语，业务：充值与提现。" in agent.text
     agent.press("1")
@@ -83,13 +84,12 @@ def test_the_rung_agent_hears_the_whisper_and_takes_the_caller(
 
 
 def test_a_missed_ring_rings_the_next_agent_and_the_caller_keeps_waiting(
-    phone, client, twilio_api, db: Session
+    phone, switch: Switch, twilio_api, db: Session
 ) -> None:
     available(db, A04=1, A01=2)
+    switch.phone(FANG["phone"]).behaviour = NoAnswer()  # Twilio posts the status: no-answer
     caller = emily_waits(phone)
     first = twilio_api.calls()[0]
-    missed = PhoneCall(client, TOKEN, caller=HOTLINE, to=first["To"], direction="outbound-api")
-    missed.post(first["StatusCallback"], {"CallStatus": "no-answer"})
     assert status(db, FANG) == "offline"  # a missed call takes the agent offline
     second = twilio_api.calls()[1]
     assert second["To"] == LINA["phone"] and caller_id_of(second) == caller_id_of(first)
@@ -99,11 +99,11 @@ def test_a_missed_ring_rings_the_next_agent_and_the_caller_keeps_waiting(
 
 
 def test_an_agent_who_passes_stays_available_and_the_next_is_rung(
-    phone, client, twilio_api, db: Session
+    phone, switch: Switch, twilio_api, db: Session
 ) -> None:
     available(db, A04=1, A01=2)
     emily_waits(phone)
-    agent = answered(client, twilio_api.calls()[0])
+    agent = answered(switch, twilio_api.calls()[0])
     agent.press("2")
     assert agent.hung_up and status(db, FANG) == "available"
     assert [ring["To"] for ring in twilio_api.calls()] == [FANG["phone"], LINA["phone"]]
@@ -117,9 +117,10 @@ def test_with_nobody_available_nobody_is_rung(phone, twilio_api) -> None:
 def test_a_ring_twilio_refuses_leaves_agent_and_caller_as_they_were(
     phone, twilio_api, db: Session
 ) -> None:
+    caller = emily_waits(phone)  # nobody available yet: nobody rung
     available(db, A04=1)
     twilio_api.fail_next(status=400, code=21215)
-    caller = emily_waits(phone)
+    caller.hold(position=1, seconds=20)  # this wait document rings Fang; Twilio refuses
     assert status(db, FANG) == "available"
     db.rollback()
     row = db.scalars(select(Call).where(Call.call_sid == caller.call_sid)).one()
@@ -129,12 +130,11 @@ def test_a_ring_twilio_refuses_leaves_agent_and_caller_as_they_were(
 
 
 def test_an_agent_who_answers_then_hangs_up_frees_the_caller(
-    phone, client, twilio_api, db: Session
+    phone, switch: Switch, twilio_api, db: Session
 ) -> None:
     available(db, A04=1, A01=2)
     emily_waits(phone)
     first = twilio_api.calls()[0]
-    leg = answered(client, first)  # hears the whisper, hangs up without a key
-    leg.post(first["StatusCallback"], {"CallStatus": "completed"})
+    answered(switch, first).hang_up()  # hears the whisper, hangs up without a key
     assert status(db, FANG) == "available"  # they answered: no missed call
     assert [ring["To"] for ring in twilio_api.calls()] == [FANG["phone"], LINA["phone"]]

@@ -10,36 +10,22 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
-import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Call
-from tests.conftest import SECRET_KEY, TOKEN
+from telephony.simulator import HttpTransport, Leg, RestStandIn, Switch, hotline_numbers
+from tests.conftest import ACCOUNT_SID, HOTLINE, SECRET_KEY, TOKEN
 from tests.demo import DEMO, customer
-from tests.phone import ACCOUNT_SID, HOTLINE, PhoneCall
-from tests.twilio_mock import TwilioApiMock
 
 pytestmark = pytest.mark.usefixtures("demo")
 
 ROOT = Path(__file__).resolve().parents[2]
 AGENTS = {agent["id"]: agent for agent in DEMO["agents"]}
 WANG = customer(language="zh")
-
-
-class HttpClient:
-    """What PhoneCall needs of a Flask test client, over real HTTP."""
-
-    def post(self, url: str, data: dict[str, str], headers: dict[str, str]) -> Any:
-        response = requests.post(url, data=data, headers=headers, timeout=20)
-        response.get_data = lambda as_text=True: response.text  # type: ignore[attr-defined]
-        response.mimetype = response.headers["Content-Type"].split(";")[0]  # type: ignore[attr-defined]
-        return response
 
 
 def free_port() -> int:
@@ -49,7 +35,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def servers(database_url: str, twilio_api: TwilioApiMock) -> Iterator[list[str]]:
+def servers(database_url: str, twilio_api: RestStandIn) -> Iterator[list[str]]:
     environment = os.environ | {
         "DATABASE_URL": database_url,
         "TWILIO_AUTH_TOKEN": TOKEN,
@@ -90,35 +76,28 @@ def servers(database_url: str, twilio_api: TwilioApiMock) -> Iterator[list[str]]
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_two_agents_on_two_servers_never_share_a_caller(
-    servers: list[str], db: Session, twilio_api: TwilioApiMock
+    servers: list[str], db: Session, twilio_api: RestStandIn
 ) -> None:
-    db.add(
-        Call(
-            call_sid="CA" + "9" * 32,
-            caller=WANG["phone"],
-            stage="queued",
-            queue="funds",
-            language="zh",
-            verified=True,
-            customer_id=WANG["id"],
-            queue_sid="QU" + "1" * 32,
-            queued_at=datetime(2026, 11, 24, 2, 0, tzinfo=UTC),
-            claimed_by_caller_id=True,
-            verification_failures=0,
-            menu_misses=0,
-            turn=3,
-        )
+    switch = Switch(
+        HttpTransport(servers[0]),
+        account_sid=ACCOUNT_SID,
+        auth_token=TOKEN,
+        numbers=hotline_numbers(HOTLINE),
     )
-    db.commit()
+    twilio_api.connect(switch)
+    caller = switch.caller(WANG["phone"]).dial().press("1").press(WANG["pin"])
+    caller.press("2").press("0")  # waits for a funds agent, on the first server
+    assert caller.queued
+    room = f"hotline-{caller.call_sid}"
     agents = []
     for base, agent in zip(servers, (AGENTS["A01"], AGENTS["A04"]), strict=True):
-        leg = PhoneCall(HttpClient(), TOKEN, caller=agent["phone"], base_url=base)  # type: ignore[arg-type]
+        leg = switch.caller(agent["phone"], base_url=base)
         leg.dial("/agents/incoming").press(agent["pin"])
         agents.append(leg)
     start = threading.Barrier(2)
     errors: list[BaseException] = []
 
-    def take_and_accept(leg: PhoneCall) -> None:
+    def take_and_accept(leg: Leg) -> None:
         try:
             start.wait()
             leg.press("1")  # take the next caller now
@@ -140,9 +119,10 @@ def test_two_agents_on_two_servers_never_share_a_caller(
     whispered = [leg for leg in agents if "王小明" in " ".join(d for d in leg.documents[-2:])]
     assert len(whispered) == 1
     assert len(twilio_api.dequeues()) == 1
-    connected = [leg for leg in agents if leg.conference == "hotline-CA" + "9" * 32]
+    connected = [leg for leg in agents if leg.conference == room]
     assert connected == whispered
+    assert caller.conference == room  # the dequeue moved the caller into the agent's room
     db.rollback()
-    row = db.scalars(select(Call).where(Call.call_sid == "CA" + "9" * 32)).one()
+    row = db.scalars(select(Call).where(Call.call_sid == caller.call_sid)).one()
     assert row.stage == "connected"
     assert row.agent_id in ("A01", "A04")

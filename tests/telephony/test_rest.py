@@ -8,18 +8,18 @@ import requests
 from twilio.rest import Client
 
 from telephony.rest import BaseUrlHttpClient, TwilioGateway, TwilioUnavailable
-from tests.phone import ACCOUNT_SID, HOTLINE
-from tests.twilio_mock import TwilioApiMock
+from telephony.simulator import RestStandIn
+from tests.conftest import ACCOUNT_SID, HOTLINE
 
 TOKEN = "rest-token"
 
 
-def gateway(mock: TwilioApiMock) -> TwilioGateway:
+def gateway(mock: RestStandIn) -> TwilioGateway:
     return TwilioGateway(ACCOUNT_SID, TOKEN, HOTLINE, mock.base_url)
 
 
 def test_sms_goes_to_the_configured_base_url_with_twilios_parameters(
-    twilio_api: TwilioApiMock,
+    twilio_api: RestStandIn,
 ) -> None:
     sid = gateway(twilio_api).send_sms("+8613800138000", "你好 123456")
     assert sid.startswith("SM") and len(sid) == 34
@@ -30,7 +30,7 @@ def test_sms_goes_to_the_configured_base_url_with_twilios_parameters(
     assert twilio_api.errors == []
 
 
-def test_twilio_refusing_the_sms_is_one_clear_error(twilio_api: TwilioApiMock) -> None:
+def test_twilio_refusing_the_sms_is_one_clear_error(twilio_api: RestStandIn) -> None:
     twilio_api.fail_next(status=400, code=21211)
     with pytest.raises(TwilioUnavailable, match="refused"):
         gateway(twilio_api).send_sms("+8613800138000", "hello")
@@ -42,7 +42,7 @@ def test_an_unreachable_api_is_one_clear_error() -> None:
         unreachable.send_sms("+8613800138000", "hello")
 
 
-def test_without_credentials_nothing_is_sent(twilio_api: TwilioApiMock) -> None:
+def test_without_credentials_nothing_is_sent(twilio_api: RestStandIn) -> None:
     for missing in (
         TwilioGateway(None, TOKEN, HOTLINE, twilio_api.base_url),
         TwilioGateway(ACCOUNT_SID, TOKEN, None, twilio_api.base_url),
@@ -56,7 +56,7 @@ def test_without_credentials_nothing_is_sent(twilio_api: TwilioApiMock) -> None:
 # The mock is only worth trusting if it refuses what Twilio would refuse.
 
 
-def test_mock_refuses_a_message_without_to(twilio_api: TwilioApiMock) -> None:
+def test_mock_refuses_a_message_without_to(twilio_api: RestStandIn) -> None:
     response = requests.post(
         f"{twilio_api.base_url}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json",
         data={"From": HOTLINE, "Body": "x"},
@@ -67,7 +67,7 @@ def test_mock_refuses_a_message_without_to(twilio_api: TwilioApiMock) -> None:
     assert "To" in twilio_api.take_errors()[0]
 
 
-def test_mock_refuses_a_call_with_a_non_integer_timeout(twilio_api: TwilioApiMock) -> None:
+def test_mock_refuses_a_call_with_a_non_integer_timeout(twilio_api: RestStandIn) -> None:
     response = requests.post(
         f"{twilio_api.base_url}/2010-04-01/Accounts/{ACCOUNT_SID}/Calls.json",
         data={
@@ -83,7 +83,7 @@ def test_mock_refuses_a_call_with_a_non_integer_timeout(twilio_api: TwilioApiMoc
     assert "integer" in twilio_api.take_errors()[0]
 
 
-def test_mock_refuses_requests_without_the_accounts_basic_auth(twilio_api: TwilioApiMock) -> None:
+def test_mock_refuses_requests_without_the_accounts_basic_auth(twilio_api: RestStandIn) -> None:
     url = f"{twilio_api.base_url}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
     form = {"To": "+8613800138000", "From": HOTLINE, "Body": "x"}
     assert requests.post(url, data=form, timeout=5).status_code == 400
@@ -92,7 +92,7 @@ def test_mock_refuses_requests_without_the_accounts_basic_auth(twilio_api: Twili
     assert len(twilio_api.take_errors()) == 2
 
 
-def test_twilios_own_client_passes_the_mock(twilio_api: TwilioApiMock) -> None:
+def test_twilios_own_client_passes_the_mock(twilio_api: RestStandIn) -> None:
     client = Client(ACCOUNT_SID, TOKEN, http_client=BaseUrlHttpClient(twilio_api.base_url))
     call = client.calls.create(
         to="+8613800138000",

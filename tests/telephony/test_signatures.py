@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from app import create_app
 from models import Call
 from settings import Settings
-from tests.conftest import TOKEN
-from tests.phone import BASE_URL, PhoneCall, sign
+from telephony.simulator import Switch, sign
+from tests.conftest import BASE_URL, TOKEN
 
-PARAMS = PhoneCall(client=None, token=TOKEN).params()  # type: ignore[arg-type]
+PARAMS = Switch().caller().params()
 
 
 def calls_recorded(db: Session) -> int:

@@ -6,14 +6,13 @@ import threading
 from datetime import timedelta
 
 import pytest
-from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import VerificationAttempt, VerificationGuard
-from tests.conftest import OPEN_HOURS, TOKEN
+from telephony.simulator import Leg
+from tests.conftest import OPEN_HOURS
 from tests.demo import customer, national
-from tests.phone import PhoneCall
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -36,7 +35,7 @@ def attempts(db: Session, outcome: str) -> int:
     return len(rows.all())
 
 
-def at_pin_prompt(phone) -> PhoneCall:  # noqa: ANN001
+def at_pin_prompt(phone) -> Leg:  # noqa: ANN001
     return phone(ZH["phone"]).dial().press("1")
 
 
@@ -102,16 +101,12 @@ def test_a_success_starts_the_count_again(phone, db: Session) -> None:
     assert lock is not None and lock.consecutive_failures == 3 and lock.locked_until is None
 
 
-def test_concurrent_wrong_pins_never_get_more_than_five_tries(
-    app: Flask, phone, db: Session
-) -> None:
-    calls = [at_pin_prompt(phone) for _ in range(10)]
-    for call in calls:
-        call.client = app.test_client()  # one client (one connection) per caller
+def test_concurrent_wrong_pins_never_get_more_than_five_tries(phone, db: Session) -> None:
+    calls = [at_pin_prompt(phone) for _ in range(10)]  # each thread has its own connection
     start = threading.Barrier(len(calls))
     errors: list[BaseException] = []
 
-    def guess(call: PhoneCall, pin: str) -> None:
+    def guess(call: Leg, pin: str) -> None:
         try:
             start.wait()
             call.press(pin)
@@ -133,4 +128,4 @@ def test_concurrent_wrong_pins_never_get_more_than_five_tries(
     # Every caller heard a proper answer: a retry prompt, or the lock.
     for call in calls:
         assert "不符" in call.text or "锁定" in call.text
-    assert "锁定" in PhoneCall(app.test_client(), TOKEN, caller=ZH["phone"]).dial().press("1").text
+    assert "锁定" in at_pin_prompt(phone).text

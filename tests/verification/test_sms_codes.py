@@ -10,9 +10,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models import Call, OneTimeCode
-from tests.conftest import OPEN_HOURS
+from tests.conftest import HOTLINE, OPEN_HOURS
 from tests.demo import customer, national
-from tests.phone import HOTLINE
 
 pytestmark = pytest.mark.usefixtures("demo")
 

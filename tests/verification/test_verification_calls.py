@@ -7,8 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Call, CallEvent
+from telephony.simulator import Leg
 from tests.demo import customer, national
-from tests.phone import PhoneCall
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -17,7 +17,7 @@ EN = customer(language="en")
 STRANGER = "+8613012345678"  # not registered
 
 
-def call_record(db: Session, call: PhoneCall) -> Call:
+def call_record(db: Session, call: Leg) -> Call:
     db.rollback()
     return db.scalars(select(Call).where(Call.call_sid == call.call_sid)).one()
 

@@ -1,0 +1,129 @@
+"""``flask --app app simulate``: call a running Hotline as Twilio would, with no Twilio
+account and no network beyond loopback."""
+
+from __future__ import annotations
+
+import socket
+from urllib.parse import urlsplit
+
+import click
+from flask import Blueprint, current_app
+
+from telephony.simulator.console import StepError, Transcript, run_interactive, run_script
+from telephony.simulator.numbers import hotline_numbers
+from telephony.simulator.openapi import spec_path
+from telephony.simulator.rest import RestStandIn
+from telephony.simulator.switch import Switch
+from telephony.simulator.transports import HttpTransport
+
+bp = Blueprint("simulator", __name__, cli_group=None)
+
+PLACEHOLDER_ACCOUNT = "AC" + "0" * 32
+PLACEHOLDER_HOTLINE = "+8640012345678"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+START_HINT = "start Hotline first: `flask --app app run` (or `./dev demo`) in another terminal"
+
+
+@bp.cli.command("simulate")
+@click.option(
+    "--server",
+    default="http://127.0.0.1:5000",
+    show_default=True,
+    help="Where Hotline listens.",
+)
+@click.option(
+    "--from",
+    "caller",
+    default="+8613800138000",
+    show_default=True,
+    help="The caller ID; `anonymous` withholds it.",
+)
+@click.option(
+    "--keys",
+    help="Play a script instead of asking: comma-separated steps, each digits (135790#),"
+    " say:words, silence, wait (one more turn of the wait music) or hangup.",
+)
+@click.option(
+    "--agent",
+    metavar="PHONE:PIN",
+    help="Also play this agent: once the caller waits, call the agent line, key the PIN,"
+    " take and accept the caller, talk, hang up.",
+)
+def simulate(server: str, caller: str, keys: str | None, agent: str | None) -> None:
+    """Call Hotline as Twilio would: signed webhooks, TwiML followed verb by verb, queues,
+    conferences, SMS and agents' phones, on a virtual clock."""
+    settings = current_app.extensions["settings"]
+    agent_login = _agent(agent)
+    if not _reachable(server):
+        raise click.ClickException(f"nothing answers at {server}: {START_HINT}")
+    token = settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else ""
+    public = str(settings.public_base_url).rstrip("/") if settings.public_base_url else None
+    hotline = settings.hotline_number or PLACEHOLDER_HOTLINE
+    switch = Switch(
+        HttpTransport(public or server, server=server),
+        account_sid=settings.twilio_account_sid or PLACEHOLDER_ACCOUNT,
+        auth_token=token,
+        numbers=hotline_numbers(hotline),
+        strict=False,  # show what Twilio would do with an error, as a caller would hear it
+    )
+    switch.listeners.append(Transcript(caller))
+    stand_in = _stand_in(switch, str(settings.twilio_api_base_url))
+    click.echo(f"Calling {hotline} at {server} from {caller}" + (", signed" if token else ""))
+    try:
+        call = switch.caller(caller).dial()
+        if keys is None:
+            run_interactive(switch, call, agent_login)
+        else:
+            run_script(
+                switch, call, [step for step in keys.split(",") if step.strip()], agent_login
+            )
+    except StepError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        if stand_in is not None:
+            stand_in.stop()
+    if switch.errors:
+        raise click.ClickException(
+            f"Hotline answered with an error Twilio would not accept: {switch.errors[0]}"
+        )
+
+
+def _agent(option: str | None) -> tuple[str, str] | None:
+    if option is None:
+        return None
+    phone, _, pin = option.partition(":")
+    if not phone or not pin:
+        raise click.BadParameter(
+            "give the agent's phone and PIN as PHONE:PIN", param_hint="--agent"
+        )
+    return phone, pin
+
+
+def _reachable(url: str) -> bool:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname or "127.0.0.1", port), timeout=2).close()
+    except OSError:
+        return False
+    return True
+
+
+def _stand_in(switch: Switch, api_base_url: str) -> RestStandIn | None:
+    """Twilio's REST API, on the loopback address TWILIO_API_BASE_URL names."""
+    parts = urlsplit(api_base_url)
+    if parts.hostname not in LOOPBACK or parts.port is None:
+        click.echo(
+            f"(REST not simulated: TWILIO_API_BASE_URL is {api_base_url}. Set it to a loopback"
+            " address such as http://127.0.0.1:8765, for the server too, so SMS codes, agent"
+            " rings and dequeues reach the simulator.)"
+        )
+        return None
+    validate = spec_path().is_file()
+    try:
+        stand_in = RestStandIn(switch, validate=validate).start(parts.hostname, parts.port)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {api_base_url} for REST: {exc}") from None
+    checked = "checked against" if validate else f"not checked ({spec_path()} is missing) against"
+    click.echo(f"(REST stand-in on {stand_in.base_url}; requests {checked} Twilio's OpenAPI)")
+    return stand_in

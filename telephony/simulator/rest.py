@@ -1,0 +1,292 @@
+"""A stand-in for Twilio's REST API, served on loopback, that Hotline reaches through
+``TWILIO_API_BASE_URL``. Every request is recorded and, when Twilio's OpenAPI
+description is available, checked against it; accepted requests take effect on
+the switch: an SMS reaches the phone it was sent to, a call rings, a call or a
+queue member moves.
+
+Requests arrive on the server's threads while a webhook is in flight: the answer
+is given at once, and the effect is handed to the switch, which applies it on its
+own thread once the webhook has returned, so a run is deterministic.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest
+from openapi_core.exceptions import OpenAPIError
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request, Response
+
+from telephony.simulator.leg import Leg
+from telephony.simulator.openapi import validator
+from telephony.simulator.phones import Message
+from telephony.simulator.queues import Member, TwilioQueue
+from telephony.simulator.switch import Switch
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+ACCOUNT_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>AC[0-9a-fA-F]{32})/(?P<rest>.+)$")
+CALL = re.compile(r"Calls/(?P<sid>CA[0-9a-fA-F]{32})\.json")
+QUEUE = re.compile(r"Queues/(?P<queue>QU[0-9a-fA-F]{32})\.json")
+MEMBERS = re.compile(r"Queues/(?P<queue>QU[0-9a-fA-F]{32})/Members\.json")
+MEMBER = re.compile(
+    r"Queues/(?P<queue>QU[0-9a-fA-F]{32})/Members/(?P<call>CA[0-9a-fA-F]{32}|Front)\.json"
+)
+DATE = "Tue, 24 Nov 2026 10:00:00 +0000"
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    form: dict[str, str]
+    username: str | None
+
+
+@dataclass
+class RestStandIn:
+    """``validate`` False skips the OpenAPI check (the ``simulate`` command, when the
+    description is not there); tests always validate."""
+
+    switch: Switch = field(default_factory=Switch)
+    validate: bool = True
+    requests: list[RecordedRequest] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    base_url: str = ""
+    _failures: list[tuple[int, int]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _server: BaseWSGIServer | None = None
+    _thread: threading.Thread | None = None
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> RestStandIn:
+        self._server = make_server(host, port, self._app, threaded=True)
+        self.base_url = f"http://{host}:{self._server.server_port}"
+        if self.validate:
+            validator(self.base_url)  # a missing description fails here, before any request
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+
+    def connect(self, switch: Switch) -> None:
+        """Let Hotline's REST requests act on ``switch`` from now on."""
+        with self._lock:
+            self.switch = switch
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests.clear()
+            self.errors.clear()
+            self._failures.clear()
+            self.switch = Switch()
+
+    def take_errors(self) -> list[str]:
+        """The refusals so far, which the test thereby expected."""
+        with self._lock:
+            errors, self.errors = self.errors, []
+        return errors
+
+    def fail_next(self, status: int = 500, code: int = 20500, times: int = 1) -> None:
+        """Answer the next ``times`` valid requests with a Twilio error (and no effect)."""
+        with self._lock:
+            self._failures.extend([(status, code)] * times)
+
+    def messages(self) -> list[dict[str, str]]:
+        return self._forms("Messages.json")
+
+    def calls(self) -> list[dict[str, str]]:
+        return self._forms("Calls.json")
+
+    def dequeues(self) -> list[RecordedRequest]:
+        with self._lock:
+            return [r for r in self.requests if "/Members/" in r.path and r.method == "POST"]
+
+    def _forms(self, suffix: str) -> list[dict[str, str]]:
+        with self._lock:
+            return [r.form for r in self.requests if r.method == "POST" and r.path.endswith(suffix)]
+
+    def _app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        return self._answer(Request(environ))(environ, start_response)
+
+    def _answer(self, request: Request) -> Response:
+        username = request.authorization.username if request.authorization else None
+        refusal = self._refusal(request, username)
+        with self._lock:
+            self.requests.append(
+                RecordedRequest(request.method, request.path, request.form.to_dict(), username)
+            )
+            if refusal:
+                self.errors.append(refusal)
+                return _error(400, 20001, refusal)
+            if self._failures:
+                status, code = self._failures.pop(0)
+                return _error(status, code, "failure requested by the test")
+            switch = self.switch
+        match = ACCOUNT_PATH.match(request.path)
+        assert match is not None
+        return _Resources(switch, match["account"]).answer(request, match["rest"])
+
+    def _refusal(self, request: Request, username: str | None) -> str | None:
+        match = ACCOUNT_PATH.match(request.path)
+        if not match:
+            return f"{request.method} {request.path}: not a 2010-04-01 account path"
+        if username != match["account"]:
+            return f"{request.method} {request.path}: basic auth must name the account SID"
+        if not self.validate:
+            return None
+        try:
+            validator(self.base_url).validate_request(WerkzeugOpenAPIRequest(request))
+        except OpenAPIError as exc:
+            return f"{request.method} {request.path}: {exc} {exc.__cause__ or ''}".strip()
+        return None
+
+
+class _Resources:
+    """The few resources Hotline uses, answered from the switch's state."""
+
+    def __init__(self, switch: Switch, account: str) -> None:
+        self.switch = switch
+        self.account = account
+        self.prefix = f"/2010-04-01/Accounts/{account}"
+
+    def answer(self, request: Request, rest: str) -> Response:
+        form, method = request.form, request.method
+        if method == "POST" and rest == "Messages.json":
+            return self._message(form.to_dict())
+        if method == "POST" and rest == "Calls.json":
+            return self._call(form.to_dict(), form.getlist("StatusCallbackEvent"))
+        if found := CALL.fullmatch(rest):
+            leg = self.switch.legs.get(found["sid"])
+            if leg is None:
+                return _not_found(request.path)
+            if method == "POST":
+                return self._update_call(leg, form.to_dict())
+            return _json(200, self._call_json(leg))
+        if found := QUEUE.fullmatch(rest):
+            queue = self.switch.queue_by_sid(found["queue"])
+            return _json(200, self._queue_json(queue)) if queue else _not_found(request.path)
+        if (found := MEMBERS.fullmatch(rest)) and method == "GET":
+            queue = self.switch.queue_by_sid(found["queue"])
+            if queue is None:
+                return _not_found(request.path)
+            members = [self._member_json(queue, m) for m in list(queue.members)]
+            return _json(200, {"queue_members": members, "uri": request.path})
+        if found := MEMBER.fullmatch(rest):
+            queue = self.switch.queue_by_sid(found["queue"])
+            member = queue.member(found["call"]) if queue else None
+            if queue is None or member is None:
+                return _not_found(request.path)
+            if method == "POST":
+                leg, url, verb = member.leg, form["Url"], form.get("Method", "POST")
+                self.switch.apply_later(lambda: leg.move_to(url, verb) if leg.queued else None)
+            return _json(200, self._member_json(queue, member))
+        return _not_found(request.path)
+
+    def _message(self, form: dict[str, str]) -> Response:
+        sid = self.switch.sids.mint("SM")
+        message = Message(sid, form.get("From", ""), form["To"], form.get("Body", ""))
+        self.switch.apply_later(lambda: self.switch.deliver_sms(message))
+        return _json(
+            201,
+            self._common()
+            | {
+                "sid": message.sid,
+                "to": message.to,
+                "from": message.sender,
+                "body": message.body,
+                "status": "queued",
+                "direction": "outbound-api",
+                "num_segments": "1",
+                "uri": f"{self.prefix}/Messages/{message.sid}.json",
+            },
+        )
+
+    def _call(self, form: dict[str, str], events: list[str]) -> Response:
+        sid = self.switch.sids.mint("CA")
+        self.switch.apply_later(lambda: self.switch.place_call(sid, form, events))
+        return _json(
+            201,
+            self._common()
+            | {
+                "sid": sid,
+                "to": form["To"],
+                "from": form.get("From"),
+                "status": "queued",
+                "direction": "outbound-api",
+                "uri": f"{self.prefix}/Calls/{sid}.json",
+            },
+        )
+
+    def _update_call(self, leg: Leg, form: dict[str, str]) -> Response:
+        if (form.get("Url") or form.get("Twiml")) and not leg.live:
+            # twilio.com/docs/api/errors/21220
+            return _error(400, 21220, "Call is not in-progress. Cannot redirect.")
+        self.switch.apply_later(lambda: self.switch.update_call(leg, form))
+        return _json(200, self._call_json(leg))
+
+    def _call_json(self, leg: Leg) -> dict[str, Any]:
+        return self._common() | {
+            "sid": leg.call_sid,
+            "to": leg.to,
+            "from": leg.caller,
+            "status": leg.status,
+            "direction": leg.direction,
+            "parent_call_sid": leg.parent_call_sid,
+            "uri": f"{self.prefix}/Calls/{leg.call_sid}.json",
+        }
+
+    def _queue_json(self, queue: TwilioQueue) -> dict[str, Any]:
+        now = self.switch.clock.now
+        return self._common() | {
+            "sid": queue.sid,
+            "friendly_name": queue.name,
+            "current_size": len(queue.members),
+            "average_wait_time": queue.average_wait(now),
+            "max_size": queue.max_size,
+            "uri": f"{self.prefix}/Queues/{queue.sid}.json",
+        }
+
+    def _member_json(self, queue: TwilioQueue, member: Member) -> dict[str, Any]:
+        sid = member.leg.call_sid
+        return {
+            "call_sid": sid,
+            "queue_sid": queue.sid,
+            "position": queue.position(member) if member in queue.members else 0,
+            "wait_time": member.waited(self.switch.clock.now),
+            "date_enqueued": DATE,
+            "uri": f"{self.prefix}/Queues/{queue.sid}/Members/{sid}.json",
+        }
+
+    def _common(self) -> dict[str, Any]:
+        return {"account_sid": self.account, "api_version": "2010-04-01", "date_created": DATE}
+
+
+def _json(status: int, body: dict[str, Any]) -> Response:
+    return Response(json.dumps(body), status=status, mimetype="application/json")
+
+
+def _not_found(path: str) -> Response:
+    return _error(404, 20404, f"The requested resource {path} was not found")
+
+
+def _error(status: int, code: int, message: str) -> Response:
+    return _json(
+        status,
+        {
+            "code": code,
+            "message": message,
+            "status": status,
+            "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        },
+    )

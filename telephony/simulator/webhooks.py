@@ -1,0 +1,58 @@
+"""What Twilio sends to a webhook and what it accepts back.
+
+Every request is signed as Twilio signs it (``X-Twilio-Signature``, the
+account's auth token over the full URL and the sorted POST parameters). A
+reply that is not a 2xx, not ``text/xml``/``application/xml`` or not a
+well-formed ``<Response>`` is what Twilio's debugger calls errors 11200, 12300
+and 12100: the caller then hears "an application error has occurred" and the
+call ends (twilio.com/docs/api/errors/11200, /12100, /12300).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+from twilio.request_validator import RequestValidator
+
+API_VERSION = "2010-04-01"
+TWIML_TYPES = ("text/xml", "application/xml")
+APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
+
+
+def sign(token: str, url: str, params: dict[str, str]) -> str:
+    return str(RequestValidator(token).compute_signature(url, params))
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What came back from a webhook; ``status`` is None when nothing answered."""
+
+    url: str
+    status: int | None
+    content_type: str = ""
+    body: str = ""
+    error: str = ""
+
+
+class TwilioWouldFail(AssertionError):
+    """Raised in strict mode where real Twilio would log an error against Hotline."""
+
+
+def problem(reply: Reply, *, twiml: bool) -> str | None:
+    """Why Twilio would refuse this reply, or None. Status callbacks need only a 2xx."""
+    if reply.status is None:
+        return f"11200 HTTP retrieval failure: {reply.url} did not answer ({reply.error})"
+    if not 200 <= reply.status < 300:
+        return f"11200 HTTP retrieval failure: {reply.url} answered HTTP {reply.status}"
+    if not twiml:
+        return None
+    if reply.content_type not in TWIML_TYPES:
+        return f"12300 Invalid Content-Type {reply.content_type!r} from {reply.url}"
+    try:
+        root = ET.fromstring(reply.body)
+    except ET.ParseError as exc:
+        return f"12100 Document parse failure at {reply.url}: {exc}"
+    if root.tag != "Response":
+        return f"12100 Document parse failure at {reply.url}: the root is <{root.tag}>"
+    return None

@@ -1,0 +1,123 @@
+"""The REST stand-in: requests held to Twilio's OpenAPI description, and their effects on
+the switch (SMS, calls that ring, calls and queue members that move)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+
+from telephony.simulator import Busy, Machine, NoAnswer, RestStandIn, Switch
+from tests.simulator.conftest import ACCOUNT, CALLER, LINE, TOKEN, FakeApp
+
+AGENT = "+15550000009"
+
+
+def rest(stand_in: RestStandIn, method: str, path: str, **data: Any) -> requests.Response:
+    """A request to the stand-in as Twilio's client sends it: form-encoded, basic auth."""
+    url = f"{stand_in.base_url}/2010-04-01/Accounts/{ACCOUNT}/{path}"
+    return requests.request(method, url, data=data, auth=(ACCOUNT, TOKEN), timeout=5)
+
+
+def ring(stand_in: RestStandIn, **extra: Any) -> str:
+    response = rest(
+        stand_in,
+        "POST",
+        "Calls.json",
+        To=AGENT,
+        From=LINE,
+        Url="http://localhost/ring",
+        StatusCallback="http://localhost/ringing",
+        Timeout="20",
+        **extra,
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["sid"])
+
+
+def test_an_sms_reaches_the_phone(switch: Switch, stand_in: RestStandIn) -> None:
+    rest(stand_in, "POST", "Messages.json", To=CALLER, From=LINE, Body="Your code is 482913")
+    switch.wait(0)  # effects apply on the switch's thread
+    assert switch.phone(CALLER).last_code() == "482913"
+
+
+def test_a_call_rings_and_on_answering_fetches_its_url(
+    switch: Switch, stand_in: RestStandIn, fake: FakeApp
+) -> None:
+    fake.documents["/ring"] = "<Response><Say>Hello agent</Say><Pause length='10'/></Response>"
+    sid = ring(stand_in)
+    switch.wait(0)
+    [fetch] = fake.forms("/ring")
+    assert (fetch["CallSid"], fetch["Direction"], fetch["To"]) == (sid, "outbound-api", AGENT)
+    [status] = fake.forms("/ringing")  # only "completed" was asked for, by default
+    assert (status["CallStatus"], status["CallDuration"]) == ("completed", str(1 + 10))
+
+
+@pytest.mark.parametrize(("behaviour", "status"), [(NoAnswer(), "no-answer"), (Busy(), "busy")])
+def test_a_call_nobody_answers(
+    switch: Switch, stand_in: RestStandIn, fake: FakeApp, behaviour: object, status: str
+) -> None:
+    switch.phone(AGENT).behaviour = behaviour  # type: ignore[assignment]
+    ring(stand_in)
+    switch.wait(0)
+    assert fake.forms("/ring") == []
+    assert fake.forms("/ringing")[0]["CallStatus"] == status
+
+
+def test_an_answering_machine_listens_then_hangs_up(
+    switch: Switch, stand_in: RestStandIn, fake: FakeApp
+) -> None:
+    switch.phone(AGENT).behaviour = Machine(listens=20)
+    fake.documents["/ring"] = (
+        '<Response><Gather action="/key" timeout="8"><Say>Press 1</Say></Gather>'
+        "<Redirect>/ring</Redirect></Response>"
+    )
+    ring(stand_in, StatusCallbackEvent=["initiated", "answered", "completed"])
+    switch.wait(0)
+    assert fake.forms("/key") == [] and len(fake.forms("/ring")) >= 2
+    statuses = [form["CallStatus"] for form in fake.forms("/ringing")]
+    assert statuses == ["queued", "in-progress", "completed"]
+
+
+def test_a_dequeue_requests_the_enqueue_action_at_once_and_moves_the_caller(
+    switch: Switch, stand_in: RestStandIn, fake: FakeApp
+) -> None:
+    fake.documents |= {
+        "/incoming": '<Response><Enqueue action="/left" waitUrl="/wait">q</Enqueue></Response>',
+        "/wait": "<Response><Play>https://x/m.mp3</Play></Response>",
+        "/left": "<Response><Say>Not run</Say></Response>",
+        "/moved": "<Response><Say>Moved</Say><Gather/></Response>",
+    }
+    caller = switch.caller(CALLER).dial()
+    queue = fake.forms("/wait")[0]["QueueSid"]
+    rest(stand_in, "POST", f"Queues/{queue}/Members/Front.json", Url="http://localhost/moved")
+    switch.wait(0)
+    [left] = fake.forms("/left")
+    assert left["QueueResult"] == "redirected" and left["QueueSid"] == queue
+    assert caller.text == "Moved" and not caller.queued  # the action's TwiML was not run
+    assert rest(stand_in, "GET", f"Queues/{queue}.json").json()["current_size"] == 0
+
+
+def test_a_live_call_moves_or_ends(switch: Switch, stand_in: RestStandIn, fake: FakeApp) -> None:
+    fake.documents["/incoming"] = "<Response><Gather/></Response>"
+    caller = switch.caller(CALLER).dial()
+    twiml = "<Response><Say>New</Say><Gather/></Response>"
+    rest(stand_in, "POST", f"Calls/{caller.call_sid}.json", Twiml=twiml)
+    switch.wait(0)
+    assert caller.text == "New"
+    rest(stand_in, "POST", f"Calls/{caller.call_sid}.json", Status="completed")
+    switch.wait(0)
+    assert caller.hung_up and fake.forms("/status")[0]["CallStatus"] == "completed"
+
+
+def test_twilios_description_refuses_a_call_without_to(stand_in: RestStandIn) -> None:
+    response = rest(stand_in, "POST", "Calls.json", From=LINE, Url="http://localhost/ring")
+    assert response.status_code == 400
+    assert "To" in stand_in.take_errors()[0]
+
+
+def test_an_unknown_queue_member_is_not_found(stand_in: RestStandIn) -> None:
+    path = f"Queues/QU{'1' * 32}/Members/Front.json"
+    response = rest(stand_in, "POST", path, Url="http://localhost/x")
+    assert response.status_code == 404 and response.json()["code"] == 20404
