@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -139,6 +140,12 @@ class PhoneCall:
         return self._request(
             action, {"DialCallStatus": "completed", "DialCallDuration": str(seconds)}
         )
+
+    def late(self, url: str, extra: dict[str, str] | None = None) -> PhoneCall:
+        """A request of this call that arrives late (Twilio retrying one, or the answer
+        to an older prompt), followed on a copy: this call keeps its own prompt."""
+        twin = dataclasses.replace(self, heard=[], documents=[], played=[], gather=None)
+        return twin._request(url, extra or {})
 
     def end(self, status: str = "completed", duration: int = 60) -> None:
         self.post("/voice/status", {"CallStatus": status, "CallDuration": str(duration)})
