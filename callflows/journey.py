@@ -140,7 +140,7 @@ def back_in_queue(ctx: CallContext) -> Document:
     """A caller who should be waiting: in their queue again (Twilio keeps one place)."""
     if ctx.call.queue is None:
         return twiml.hang_up()
-    return waiting.enqueue(ctx, ctx.call.queue)
+    return waiting.hold(ctx, ctx.call.queue)
 
 
 def close(ctx: CallContext, params: VoiceParams) -> Document:

@@ -168,6 +168,11 @@ def after_call(ctx: AgentContext) -> Document:
     """The agent's side of the conversation ended: a short wrap-up, then ready again."""
     ctx.leg.stage = AgentStage.WRAP_UP
     _set_status(ctx, AgentStatus.WRAP_UP)
+    return wrap_up(ctx)
+
+
+def wrap_up(ctx: AgentContext) -> Document:
+    """The wrap-up question; said again to a late request, which changes nothing."""
     return ctx.voice.ask(
         [ctx.flow.agents.texts.wrap_up], webhook_url("agents.ready"), single_key=True, timeout=20
     )

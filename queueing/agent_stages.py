@@ -15,7 +15,7 @@ AGENT_STAGES: StageTable[AgentStage, AgentContext] = StageTable(
         # A late key to an old whisper, or from a call already talking, hears the menu.
         AgentStage.WHISPER: Stage(("agents.answer_offer",), agent_line.menu),
         AgentStage.CONNECTED: Stage(("agents.after",), agent_line.menu),
-        AgentStage.WRAP_UP: Stage(("agents.ready",), agent_line.after_call),
+        AgentStage.WRAP_UP: Stage(("agents.ready",), agent_line.wrap_up),
         AgentStage.ENDED: Stage((), agent_line.goodbye),
     },
     anytime={"agents.ring_status"},

@@ -41,6 +41,13 @@ def enqueue(ctx: CallContext, queue: str, preface: Sequence[Line] = ()) -> Docum
     routing.reserve(ctx.call, None, ctx.now)
     ctx.record("queue.entered", queue=queue, menu=ctx.call.menu)
     ringing.ring_for(ctx.session, ctx.call, ctx.twilio, ctx.now)
+    return hold(ctx, queue, preface)
+
+
+def hold(ctx: CallContext, queue: str, preface: Sequence[Line] = ()) -> Document:
+    """The Enqueue of a caller in ``queue``; said again to a waiting caller's late
+    request, which changes nothing (Twilio keeps one place in its queue, and the
+    caller keeps theirs, and any agent's reservation, here)."""
     return twiml.enqueue(
         ctx.voice.speak([*preface, ctx.flow.prompts.hold]),
         ctx.flow.queue_name(queue),

@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from models import Base
-from models.db import upgrade
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    inspect,
+    select,
+    text,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models import Base, VerificationGuard
+from models.agents import AgentStage
+from models.base import NAMING_CONVENTION, UTCDateTime, check_in
+from models.calls import CallStage
+from models.db import alembic_config, make_engine, upgrade
+from verification import guard
 
 
 def test_migrated_database_matches_the_models(engine: Engine) -> None:
@@ -30,3 +55,137 @@ def test_first_start_creates_and_migrates_a_fresh_sqlite_file(tmp_path, settings
     assert path.exists()
     assert set(Base.metadata.tables) <= set(inspect(app.extensions["db"].engine).get_table_names())
     app.extensions["db"].engine.dispose()
+
+
+# --- CHECK constraints: the database keeps to the values the models use ----------------
+
+Checks = dict[tuple[str, str], tuple[str, frozenset[str]]]
+# A CHECK as written (``stage IN ('a', 'b')``) or as PostgreSQL gives it back
+# (``(stage)::text = ANY ((ARRAY['a'::character varying, ...])::text[])``).
+CHECK_IN = re.compile(
+    r"\(*(?P<column>\w+)\)?(?:::[a-z ]+?)?\s*(?:IN\s*\(|=\s*ANY\s*\(+\s*ARRAY\[)(?P<values>.*)",
+    re.IGNORECASE | re.DOTALL,
+)
+QUOTED = re.compile(r"'((?:[^']|'')*)'")
+
+
+def allowed(sqltext: str) -> tuple[str, frozenset[str]]:
+    """The column a CHECK constrains and the values it allows."""
+    match = CHECK_IN.fullmatch(" ".join(sqltext.replace('"', "").split()))
+    assert match is not None, f"not a CHECK of allowed values: {sqltext}"
+    values = frozenset(v.replace("''", "'") for v in QUOTED.findall(match["values"]))
+    assert values, f"no values in {sqltext}"
+    return match["column"], values
+
+
+def database_checks(engine: Engine) -> Checks:
+    inspector = inspect(engine)
+    return {
+        (table, check["name"]): allowed(check["sqltext"])
+        for table in inspector.get_table_names()
+        for check in inspector.get_check_constraints(table)
+    }
+
+
+def model_checks(metadata: MetaData) -> Checks:
+    return {
+        (table.name, str(check.name)): allowed(str(check.sqltext))
+        for table in metadata.sorted_tables
+        for check in table.constraints
+        if isinstance(check, CheckConstraint)
+    }
+
+
+def test_the_databases_checks_allow_exactly_the_models_values(engine: Engine) -> None:
+    models = model_checks(Base.metadata)
+    assert models[("calls", "ck_calls_stage")] == ("stage", frozenset(CallStage))
+    assert models[("agent_calls", "ck_agent_calls_stage")] == ("stage", frozenset(AgentStage))
+    assert database_checks(engine) == models
+
+
+def test_a_stage_the_database_refuses_is_caught(engine: Engine) -> None:
+    drifted = MetaData(naming_convention=NAMING_CONVENTION)
+    Table(
+        "calls",
+        drifted,
+        Column("stage", String(16)),
+        CheckConstraint(check_in("stage", [*CallStage, "on_hold"]), name="stage"),
+    )
+    models = model_checks(Base.metadata) | model_checks(drifted)
+    assert database_checks(engine) != models
+    # What the comparison saves us from: a call at the new stage cannot be saved.
+    insert = text(
+        "INSERT INTO calls (call_sid, stage, started_at, claimed_by_caller_id, verified,"
+        " verification_failures, menu_misses, turn, version)"
+        " VALUES (:sid, :stage, :now, false, false, 0, 0, 0, 1)"
+    ).bindparams(bindparam("now", type_=UTCDateTime()))
+    now = datetime.now(UTC)
+    with engine.begin() as connection:
+        connection.execute(insert, {"sid": "CA-ended", "stage": "ended", "now": now})
+    with pytest.raises(IntegrityError, match="ck_calls_stage"), engine.begin() as connection:
+        connection.execute(insert, {"sid": "CA-on-hold", "stage": "on_hold", "now": now})
+
+
+# --- 0005: lockouts survive the change of key ------------------------------------------
+
+LOCKED_UNTIL = datetime(2026, 11, 24, 3, 0)  # naive UTC, as SQLite keeps it
+
+
+def migrate(engine: Engine, step: Callable[[Config, str], None], revision: str) -> None:
+    """Run an Alembic command on Hotline's connection, as models.db does."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        step(config, revision)
+
+
+def guards(engine: Engine, key: str) -> set[tuple[str, int, datetime | None]]:
+    table = Table("verification_guards", MetaData(), autoload_with=engine)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(table.c[key], table.c.consecutive_failures, table.c.locked_until)
+        )
+        return {(row[0], row[1], row[2]) for row in rows}
+
+
+def test_0005_keeps_live_lockouts_both_ways(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'guards.db'}")
+    upgrade(engine)
+    migrate(engine, command.downgrade, "0004")
+    old = MetaData()
+    old.reflect(engine, only=["customers", "verification_guards"])
+    with engine.begin() as connection:
+        for number, customer_id in enumerate(("C1", "C2")):
+            connection.execute(
+                old.tables["customers"].insert(),
+                {
+                    "id": customer_id,
+                    "name": "Test",
+                    "phone": f"+861380013800{number}",
+                    "language": "zh",
+                    "status": "active",
+                    "updated_at": LOCKED_UNTIL,
+                },
+            )
+        connection.execute(
+            old.tables["verification_guards"].insert(),
+            [
+                {"customer_id": "C1", "consecutive_failures": 5, "locked_until": LOCKED_UNTIL},
+                {"customer_id": "C2", "consecutive_failures": 3, "locked_until": None},
+            ],
+        )
+
+    migrate(engine, command.upgrade, "head")
+    assert guards(engine, "subject") == {
+        ("customer:C1", 5, LOCKED_UNTIL),
+        ("customer:C2", 3, None),
+    }
+    with Session(engine) as session:
+        during = LOCKED_UNTIL.replace(tzinfo=UTC) - timedelta(minutes=1)
+        assert guard.is_locked(session, guard.customer("C1"), during)
+        session.add(VerificationGuard(subject=guard.agent("A01"), consecutive_failures=2))
+        session.commit()
+
+    migrate(engine, command.downgrade, "0004")
+    assert guards(engine, "customer_id") == {("C1", 5, LOCKED_UNTIL), ("C2", 3, None)}
+    engine.dispose()
