@@ -76,16 +76,22 @@ def play_agent(switch: Switch, phone: str, pin: str | None) -> Leg:
     if leg is None:
         leg = switch.caller(phone, to=AGENT_LINE).dial()
         if pin is not None:
-            take_step(leg, f"{pin}#")
-            take_step(leg, "1")
+            keyed(leg, f"{pin}#", "agent")
+            keyed(leg, "1", "agent")
     return leg
+
+
+def keyed(call: Leg, step: str, who: str) -> None:
+    """A step the script takes, shown in the transcript as the person would take it."""
+    click.echo(f"{who:<7} > {step}")
+    take_step(call, step)
 
 
 def agent_takes_the_caller(switch: Switch, phone: str, pin: str) -> None:
     """The scripted agent: takes the waiting caller, accepts after the whisper, talks in the
     conference, hangs up."""
     agent = play_agent(switch, phone, pin)
-    take_step(agent, "1")
+    keyed(agent, "1", "agent")
     if agent.conference is None:
         raise StepError(f"the agent was not connected to the caller; heard: {agent.text}")
     switch.wait(switch.durations.talk_seconds)
@@ -101,8 +107,7 @@ def run_script(switch: Switch, call: Leg, steps: list[str], agent: tuple[str, st
             pending_agent = None
         if not call.live:
             raise StepError(f"step {number} {step!r}: the call had already ended")
-        click.echo(f"> {step}")
-        take_step(call, step)
+        keyed(call, step, "caller")
     if pending_agent is not None and call.queued:
         agent_takes_the_caller(switch, *pending_agent)
     if call.live:

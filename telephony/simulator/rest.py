@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest
 from openapi_core.exceptions import OpenAPIError
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from telephony.simulator.leg import Leg
@@ -66,7 +66,9 @@ class RestStandIn:
     _thread: threading.Thread | None = None
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> RestStandIn:
-        self._server = make_server(host, port, self._app, threaded=True)
+        self._server = make_server(
+            host, port, self._app, threaded=True, request_handler=_QuietHandler
+        )
         self.base_url = f"http://{host}:{self._server.server_port}"
         if self.validate:
             validator(self.base_url)  # a missing description fails here, before any request
@@ -270,6 +272,14 @@ class _Resources:
 
     def _common(self) -> dict[str, Any]:
         return {"account_sid": self.account, "api_version": "2010-04-01", "date_created": DATE}
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Hotline's REST requests are shown as what they do (an SMS, a ring), not as
+    access-log lines in the middle of a transcript."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
 
 
 def _json(status: int, body: dict[str, Any]) -> Response:

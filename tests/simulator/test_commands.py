@@ -3,13 +3,16 @@ behaviour, and Hotline itself for the scripted agent."""
 
 from __future__ import annotations
 
+import shlex
 import socket
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from pydantic import SecretStr
@@ -105,31 +108,55 @@ def test_interactive_takes_a_line_at_a_time(cli: FlaskCliRunner, server: str) ->
     assert "say: words" in result.output and "Press 1" in result.output
 
 
+def call_hotline(settings: Settings, app: Flask, args: list[str]) -> Result:
+    """``flask simulate ARGS`` against Hotline served on loopback, its REST base URL where
+    the command's stand-in for Twilio's API listens."""
+    port = free_port()
+    local = settings.model_copy(update={"twilio_api_base_url": f"http://127.0.0.1:{port}"})
+    hotline = create_app(local)
+    hotline.extensions["clock"] = app.extensions["clock"]
+    for url in serve(hotline):
+        result = simulator(local).invoke(args=["simulate", "--server", url, *args])
+    hotline.extensions["db"].engine.dispose()
+    return result
+
+
 @pytest.mark.usefixtures("demo")
 def test_the_scripted_agent_takes_the_caller_who_then_rates(settings: Settings, app: Flask) -> None:
     """The whole demo against Hotline: caller queues, the agent calls in, takes and accepts
     the caller, talks, hangs up; the caller hears the rating prompt and rates."""
-    port = free_port()
-    local = settings.model_copy(update={"twilio_api_base_url": f"http://127.0.0.1:{port}"})
-    hotline = create_app(local)  # the same app, its REST base URL where the command listens
-    hotline.extensions["clock"] = app.extensions["clock"]
     wang = customer(language="zh")
     fang = next(agent for agent in DEMO["agents"] if agent["id"] == "A04")
-    for url in serve(hotline):
-        result = simulator(local).invoke(
-            args=[
-                "simulate",
-                "--server",
-                url,
-                "--from",
-                wang["phone"],
-                "--keys",
-                f"1,{wang['pin']},2,0,5",
-                "--agent",
-                f"{fang['phone']}:{fang['pin']}",
-            ]
-        )
-    hotline.extensions["db"].engine.dispose()
+    result = call_hotline(
+        settings,
+        app,
+        [
+            "--from",
+            wang["phone"],
+            "--keys",
+            f"1,{wang['pin']},2,0,5",
+            "--agent",
+            f"{fang['phone']}:{fang['pin']}",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "agent   [cmn-CN Polly.Zhiyu] 已验证客户，王小明" in result.output
     assert "请为本次服务评分" in result.output and "感谢您的来电" in result.output
+
+
+@pytest.mark.usefixtures("demo")
+def test_the_readme_quick_start_call_is_verified_answered_and_taken_by_an_agent(
+    settings: Settings, app: Flask
+) -> None:
+    """The command the README tells a new user to run, exactly as written there."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    [command] = [line for line in readme.splitlines() if line.startswith("./dev call --")]
+    result = call_hotline(settings, app, shlex.split(command)[2:])
+    assert result.exit_code == 0, result.output
+    said = result.output
+    assert "Thank you, you are verified." in said
+    assert "Your latest top-up" in said and "300 yuan" in said  # the demo data's answer
+    assert "已验证客户，Emily Chen" in said  # the agent hears who is waiting and why
+    conference = [line for line in said.splitlines() if "joins conference" in line]
+    assert len(conference) == 2 and conference[0].split()[-1] == conference[1].split()[-1]
+    assert "Please rate this call" in said and "Thank you for calling" in said
