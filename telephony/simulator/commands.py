@@ -51,7 +51,13 @@ START_HINT = "start Hotline first: `flask --app app run` (or `./dev demo`) in an
 )
 def simulate(server: str, caller: str, keys: str | None, agent: str | None) -> None:
     """Call Hotline as Twilio would: signed webhooks, TwiML followed verb by verb, queues,
-    conferences, SMS and agents' phones, on a virtual clock."""
+    conferences, SMS and agents' phones, on a virtual clock.
+
+    Without --keys, dial by hand: type keys, `say: words` for speech, `wait` for another
+    turn of the hold music, `agent` to play an agent, `help` for the rest. The server's
+    REST requests (SMS codes, agent rings, dequeues) reach this command's stand-in for
+    Twilio's API at TWILIO_API_BASE_URL, so run it against a server configured so
+    (./dev demo does that)."""
     settings = current_app.extensions["settings"]
     agent_login = _agent(agent)
     if not _reachable(server):

@@ -38,7 +38,7 @@ from tests.demo import DEMO, customer
 @pytest.fixture
 def bare_app(tmp_path: Path) -> Flask:
     """The app as ``flask --app app`` builds it: no database touched, no secrets."""
-    settings = Settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'unused.db'}")  # type: ignore[call-arg]
+    settings = Settings.model_validate({"database_url": f"sqlite:///{tmp_path / 'unused.db'}"})
     return create_app(settings)
 
 

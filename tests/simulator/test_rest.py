@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from telephony.simulator import Busy, Machine, NoAnswer, RestStandIn, Switch
+from telephony.simulator.phones import Behaviour
 from tests.simulator.conftest import ACCOUNT, CALLER, LINE, TOKEN, FakeApp
 
 AGENT = "+15550000009"
@@ -56,9 +57,9 @@ def test_a_call_rings_and_on_answering_fetches_its_url(
 
 @pytest.mark.parametrize(("behaviour", "status"), [(NoAnswer(), "no-answer"), (Busy(), "busy")])
 def test_a_call_nobody_answers(
-    switch: Switch, stand_in: RestStandIn, fake: FakeApp, behaviour: object, status: str
+    switch: Switch, stand_in: RestStandIn, fake: FakeApp, behaviour: Behaviour, status: str
 ) -> None:
-    switch.phone(AGENT).behaviour = behaviour  # type: ignore[assignment]
+    switch.phone(AGENT).behaviour = behaviour
     ring(stand_in)
     switch.wait(0)
     assert fake.forms("/ring") == []
