@@ -4,7 +4,6 @@ VERIFICATION_LOCKOUT_MINUTES, even when several calls guess at once."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 import verification.agents
 from models import Call, VerificationGuard
 from telephony.simulator import Leg
+from tests.concurrently import press_at_once
 from tests.conftest import OPEN_HOURS
 from tests.demo import DEMO, customer
 
@@ -101,7 +101,7 @@ def test_the_right_pin_clears_the_count(phone, db: Session) -> None:
 
 
 def test_concurrent_wrong_pins_never_get_more_than_five_tries_checked(
-    app: Flask, phone, db: Session, monkeypatch: pytest.MonkeyPatch
+    phone, db: Session, monkeypatch: pytest.MonkeyPatch  # noqa: ANN001
 ) -> None:
     checked: list[str] = []
     compare = verification.agents.matches
@@ -113,26 +113,7 @@ def test_concurrent_wrong_pins_never_get_more_than_five_tries_checked(
 
     monkeypatch.setattr(verification.agents, "matches", counted)
     calls = [agent_line(phone) for _ in range(10)]
-    for call in calls:
-        call.client = app.test_client()  # one client (one connection) per agent call
-    start = threading.Barrier(len(calls))
-    errors: list[BaseException] = []
-
-    def press(call: Leg, pin: str) -> None:
-        try:
-            start.wait()
-            call.press(pin)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [
-        threading.Thread(target=press, args=(call, f"{9000 + i}")) for i, call in enumerate(calls)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors
+    press_at_once(calls, [f"{9000 + i}" for i in range(len(calls))])
     assert len(checked) == 5
     for call in calls:
         assert call.text == ASK_PIN  # each heard a proper answer, locked or not

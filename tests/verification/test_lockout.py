@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -11,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from models import VerificationAttempt, VerificationGuard
 from telephony.simulator import Leg
+from tests.concurrently import press_at_once
 from tests.conftest import OPEN_HOURS
 from tests.demo import customer, national
 
@@ -102,25 +102,8 @@ def test_a_success_starts_the_count_again(phone, db: Session) -> None:
 
 
 def test_concurrent_wrong_pins_never_get_more_than_five_tries(phone, db: Session) -> None:
-    calls = [at_pin_prompt(phone) for _ in range(10)]  # each thread has its own connection
-    start = threading.Barrier(len(calls))
-    errors: list[BaseException] = []
-
-    def guess(call: Leg, pin: str) -> None:
-        try:
-            start.wait()
-            call.press(pin)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [
-        threading.Thread(target=guess, args=(call, f"{9000 + i}")) for i, call in enumerate(calls)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors
+    calls = [at_pin_prompt(phone) for _ in range(10)]
+    press_at_once(calls, [f"{9000 + i}" for i in range(len(calls))])
     assert attempts(db, "failure") == 5
     assert attempts(db, "locked") == 5
     lock = guard(db)
