@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flowfile.flow import Flow
-from flowfile.menus import Answer, GoTo, Inform, ToQueue
+from flowfile.menus import AnswerOption, MenuOption, QueueOption, SayOption
 from flowfile.vocabulary import Language, Spoken, Text
 
 
@@ -26,7 +26,7 @@ class SayText:
 @dataclass(frozen=True)
 class GiveAnswer:
     menu: str
-    option: Answer
+    option: AnswerOption
 
 
 @dataclass(frozen=True)
@@ -55,13 +55,13 @@ def choose(
     if key == keys.repeat:
         return key, ShowMenu(menu)
     option = flow.menus[menu].options.get(key)
-    if isinstance(option, GoTo):
+    if isinstance(option, MenuOption):
         return key, ShowMenu(option.menu)
-    if isinstance(option, Inform):
+    if isinstance(option, SayOption):
         return key, SayText(menu, option.text)
-    if isinstance(option, Answer):
+    if isinstance(option, AnswerOption):
         return key, GiveAnswer(menu, option)
-    if isinstance(option, ToQueue):
+    if isinstance(option, QueueOption):
         return key, ToAgent(option.queue)
     return key, Missed(menu)
 
