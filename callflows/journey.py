@@ -15,7 +15,8 @@ from queueing import waiting
 from telephony.params import VoiceParams
 from telephony.urls import webhook_url
 from verification import steps as verification
-from verification.steps import Step, Verdict
+from verification.policy import Verdict
+from verification.steps import Step
 
 TERMINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 
