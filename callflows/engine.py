@@ -3,7 +3,8 @@
 Pure: it reads the flow and typed values (the caller's language, whether they are
 verified, their misses so far), and neither Flask nor the database. Decisions are
 named after the option kinds of the flow file (``do: menu|say|answer|queue``);
-callflows.journey carries them out.
+callflows.journey carries them out. Where a verification verdict and the offer of an
+agent lead is decided here too.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from flowfile.flow import Flow
 from flowfile.menus import AnswerOption, MenuOption, QueueOption, SayOption
 from flowfile.vocabulary import Language, Spoken, Text
+from verification.policy import Verdict
 
 # Wrong keys, unknown words or silences in a row before the caller reaches an agent.
 MISSES_BEFORE_AGENT = 3
@@ -69,6 +71,14 @@ class Missed:
 Decision = ShowMenu | ToQueue | Say | GiveAnswer | Refused | Missed
 
 
+@dataclass(frozen=True)
+class OfferAgent:
+    """After verification without a verified caller: an agent (0, or staying on the
+    line) or the menus anyway (1), after ``preface``."""
+
+    preface: tuple[Text, ...] = ()
+
+
 def choose(
     flow: Flow,
     menu: str,
@@ -118,6 +128,27 @@ def _missed(flow: Flow, menu: str, misses: int) -> Missed:
         # Never hang up on a caller who cannot find their way: give them a person.
         return Missed(misses, ToQueue(flow.menu_queue(menu)))
     return Missed(misses, ShowMenu(menu, (flow.prompts.not_an_option,)))
+
+
+def after_verification(flow: Flow, verdict: Verdict) -> ShowMenu | OfferAgent:
+    """A verified caller reaches the main menu; anyone else is offered an agent, told why
+    when the caller ID's customer is locked or no code could be texted to them."""
+    prompts = flow.prompts
+    if verdict is Verdict.VERIFIED:
+        return ShowMenu("main", (prompts.verified,))
+    if verdict is Verdict.LOCKED:
+        return OfferAgent((prompts.locked,))
+    if verdict is Verdict.SMS_FAILED:
+        return OfferAgent((prompts.sms_unavailable,))
+    return OfferAgent()
+
+
+def after_offer(digits: str) -> ShowMenu | ToQueue:
+    """1: the menus, unverified; 0, any other key or silence: the caller stayed on the
+    line for an agent."""
+    if digits == "1":
+        return ShowMenu("main")
+    return ToQueue("general")
 
 
 def heard_key(flow: Flow, menu: str, speech: str, language: Language) -> str:

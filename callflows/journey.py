@@ -9,7 +9,6 @@ from callflows import answers, engine
 from calls import twiml
 from calls.context import CallContext
 from calls.twiml import Document, Line
-from flowfile.vocabulary import Text
 from models.calls import CallStage
 from queueing import waiting
 from telephony.params import VoiceParams
@@ -49,17 +48,13 @@ def submit_secret(ctx: CallContext, digits: str) -> Document:
 
 
 def follow(ctx: CallContext, step: Step) -> Document:
-    """Play a verification question, or route the call by the verdict."""
+    """Play a verification question, or go where the verdict leads."""
     if not isinstance(step, Verdict):
         return step
-    prompts = ctx.flow.prompts
-    if step is Verdict.VERIFIED:
-        return show_menu(ctx, "main", [prompts.verified])
-    preface = {Verdict.LOCKED: [prompts.locked], Verdict.SMS_FAILED: [prompts.sms_unavailable]}
-    return agent_offer(ctx, preface.get(step, []))
+    return _go(ctx, engine.after_verification(ctx.flow, step))
 
 
-def agent_offer(ctx: CallContext, preface: Sequence[Text] = ()) -> Document:
+def agent_offer(ctx: CallContext, preface: Sequence[Line] = ()) -> Document:
     ctx.call.stage = CallStage.AGENT_OFFER
     return ctx.voice.ask(
         [*preface, ctx.flow.prompts.agent_offer],
@@ -70,11 +65,10 @@ def agent_offer(ctx: CallContext, preface: Sequence[Text] = ()) -> Document:
 
 
 def take_offer(ctx: CallContext, digits: str) -> Document:
-    if digits == "1":
+    to = engine.after_offer(digits)
+    if isinstance(to, engine.ShowMenu):
         ctx.record("offer.declined")
-        return show_menu(ctx, "main", [])
-    # 0, or silence: the caller was offered an agent and stayed on the line.
-    return waiting.enqueue(ctx, "general")
+    return _go(ctx, to)
 
 
 def current_menu(ctx: CallContext) -> Document:
@@ -131,11 +125,15 @@ def choose_from_menu(ctx: CallContext, params: VoiceParams) -> Document:
 
 
 def _go(
-    ctx: CallContext, to: engine.ShowMenu | engine.ToQueue, said: Sequence[Line] = ()
+    ctx: CallContext,
+    to: engine.ShowMenu | engine.ToQueue | engine.OfferAgent,
+    said: Sequence[Line] = (),
 ) -> Document:
     """Where the engine sends the call, after ``said`` (an answer, fixed words)."""
     if isinstance(to, engine.ToQueue):
         return waiting.enqueue(ctx, to.queue, said)
+    if isinstance(to, engine.OfferAgent):
+        return agent_offer(ctx, [*said, *to.preface])
     return show_menu(ctx, to.menu, [*said, *to.preface])
 
 

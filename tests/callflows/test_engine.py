@@ -9,6 +9,7 @@ from flowfile.flow import Flow
 from flowfile.menus import AnswerOption
 from flowfile.vocabulary import Language
 from tests.flowfile.flows import shipped_flow
+from verification.policy import Verdict
 
 
 @pytest.fixture(scope="module")
@@ -188,6 +189,46 @@ def test_spoken_words_map_to_keys(
     flow: Flow, menu: str, said: str, language: Language, key: str
 ) -> None:
     assert engine.heard_key(flow, menu, said, language) == key
+
+
+@pytest.mark.parametrize(
+    ("language", "words"), [("zh", "身份验证成功"), ("en", "you are verified")]
+)
+def test_a_verified_caller_hears_so_then_the_main_menu(
+    flow: Flow, language: Language, words: str
+) -> None:
+    shown = engine.after_verification(flow, Verdict.VERIFIED)
+    assert isinstance(shown, engine.ShowMenu) and shown.menu == "main"
+    assert words in spoken(shown.preface, language)
+
+
+@pytest.mark.parametrize(
+    ("verdict", "language", "why"),
+    [
+        (Verdict.LOCKED, "zh", "电话验证已暂时锁定"),
+        (Verdict.LOCKED, "en", "phone verification is locked for now"),
+        (Verdict.SMS_FAILED, "zh", "暂时无法发送短信验证码"),
+        (Verdict.SMS_FAILED, "en", "we cannot send a text message code right now"),
+        (Verdict.UNVERIFIED, "zh", ""),  # the offer itself says we could not verify them
+        (Verdict.UNVERIFIED, "en", ""),
+    ],
+)
+def test_anyone_not_verified_is_offered_an_agent_and_told_why(
+    flow: Flow, verdict: Verdict, language: Language, why: str
+) -> None:
+    offer = engine.after_verification(flow, verdict)
+    assert isinstance(offer, engine.OfferAgent)
+    assert why in spoken(offer.preface, language)
+    assert bool(offer.preface) == bool(why)
+
+
+@pytest.mark.parametrize("digits", ["0", "", "5", "*"])
+def test_a_caller_offered_an_agent_who_stays_reaches_the_general_queue(digits: str) -> None:
+    assert engine.after_offer(digits) == engine.ToQueue("general")
+
+
+def test_one_after_the_offer_reaches_the_main_menu_unverified() -> None:
+    assert engine.after_offer("1") == engine.ShowMenu("main")
 
 
 def test_hints_list_the_menus_words_in_the_callers_language(flow: Flow) -> None:
