@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from callflows import engine
+from callflows.answers import ANSWERS
 from flowfile.flow import Flow
+from flowfile.loader import load_flow
 from flowfile.menus import AnswerOption
 from flowfile.vocabulary import Language
-from tests.flowfile.flows import shipped_flow
+from tests.flowfile.flows import changed_flow, shipped_flow
 from verification.policy import Verdict
 
 
@@ -154,6 +159,16 @@ def test_then_offer_offers_an_agent_in_the_same_menu(
     assert isinstance(given, engine.GiveAnswer) and given.answer == "freeze_reason"
     assert isinstance(given.then, engine.ShowMenu) and given.then.menu == "account"
     assert words in spoken(given.then.preface, language)
+
+
+def test_a_queue_option_goes_straight_to_its_queue_verified_or_not(tmp_path: Path) -> None:
+    def report_line(flow: dict[str, Any]) -> None:
+        report = {"do": "queue", "queue": "urgent", "keywords": {"en": ["report"]}}
+        flow["menus"]["guides"]["options"]["5"] = report
+
+    flow = load_flow(changed_flow(tmp_path, report_line), answers=ANSWERS)
+    assert choose(flow, "guides", "5", verified=False) == engine.ToQueue("urgent")
+    assert choose(flow, "guides", "", "I want to report it") == engine.ToQueue("urgent")
 
 
 def test_then_queue_goes_straight_to_that_queue(flow: Flow) -> None:
