@@ -108,7 +108,7 @@ def choose_from_menu(ctx: CallContext, params: VoiceParams) -> Document:
             misses=decision.misses,
         )
         return _go(ctx, decision.then)
-    ctx.call.menu_misses = 0
+    ctx.call.menu_misses = 0  # any choice ends a run of misses
     heard = {"speech": params.speech_result} if params.speech_result and not params.digits else {}
     ctx.record("menu.chosen", menu=menu, key=key, **heard)
     if isinstance(decision, engine.Say):
