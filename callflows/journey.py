@@ -9,15 +9,14 @@ from callflows import answers, engine
 from calls import twiml
 from calls.context import CallContext
 from calls.twiml import Document, Line
-from flowfile.vocabulary import Text
 from models.calls import CallStage
 from queueing import waiting
 from telephony.params import VoiceParams
 from telephony.urls import webhook_url
 from verification import steps as verification
-from verification.steps import Step, Verdict
+from verification.policy import Verdict
+from verification.steps import Step
 
-MENU_MISSES_BEFORE_AGENT = 3
 TERMINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 
 
@@ -49,17 +48,13 @@ def submit_secret(ctx: CallContext, digits: str) -> Document:
 
 
 def follow(ctx: CallContext, step: Step) -> Document:
-    """Play a verification question, or route the call by the verdict."""
+    """Play a verification question, or go where the verdict leads."""
     if not isinstance(step, Verdict):
         return step
-    prompts = ctx.flow.prompts
-    if step is Verdict.VERIFIED:
-        return show_menu(ctx, "main", [prompts.verified])
-    preface = {Verdict.LOCKED: [prompts.locked], Verdict.SMS_FAILED: [prompts.sms_unavailable]}
-    return agent_offer(ctx, preface.get(step, []))
+    return _go(ctx, engine.after_verification(ctx.flow, step))
 
 
-def agent_offer(ctx: CallContext, preface: Sequence[Text] = ()) -> Document:
+def agent_offer(ctx: CallContext, preface: Sequence[Line] = ()) -> Document:
     ctx.call.stage = CallStage.AGENT_OFFER
     return ctx.voice.ask(
         [*preface, ctx.flow.prompts.agent_offer],
@@ -70,11 +65,10 @@ def agent_offer(ctx: CallContext, preface: Sequence[Text] = ()) -> Document:
 
 
 def take_offer(ctx: CallContext, digits: str) -> Document:
-    if digits == "1":
+    to = engine.after_offer(digits)
+    if isinstance(to, engine.ShowMenu):
         ctx.record("offer.declined")
-        return show_menu(ctx, "main", [])
-    # 0, or silence: the caller was offered an agent and stayed on the line.
-    return waiting.enqueue(ctx, "general")
+    return _go(ctx, to)
 
 
 def current_menu(ctx: CallContext) -> Document:
@@ -95,45 +89,52 @@ def show_menu(ctx: CallContext, menu: str, preface: Sequence[Line]) -> Document:
 
 def choose_from_menu(ctx: CallContext, params: VoiceParams) -> Document:
     menu = ctx.call.menu or "main"
-    key, outcome = engine.choose(ctx.flow, menu, params.digits, params.speech_result, ctx.language)
-    if isinstance(outcome, engine.Missed):
-        return _missed(ctx, menu, params)
-    ctx.call.menu_misses = 0
-    heard = {"speech": params.speech_result} if params.speech_result and not params.digits else {}
-    ctx.record("menu.chosen", menu=menu, key=key, **heard)
-    prompts = ctx.flow.answers
-    if isinstance(outcome, engine.ShowMenu):
-        return show_menu(ctx, outcome.menu, [])
-    if isinstance(outcome, engine.SayText):
-        ctx.record("info.given", menu=menu, key=key)
-        return show_menu(ctx, menu, [outcome.text, prompts.after_answer])
-    if isinstance(outcome, engine.ToAgent):
-        return waiting.enqueue(ctx, outcome.queue)
-    option = outcome.option
-    if not ctx.call.verified:
-        ctx.record("answer.refused", menu=menu, answer=option.answer, reason="unverified")
-        return show_menu(ctx, menu, [prompts.needs_verification])
-    lines = answers.give(ctx, option.answer)
-    ctx.record("answer.given", menu=menu, answer=option.answer)
-    if option.then == "queue" and option.queue is not None:
-        return waiting.enqueue(ctx, option.queue, lines)
-    closing = prompts.offer_agent if option.then == "offer" else prompts.after_answer
-    return show_menu(ctx, menu, [*lines, closing])
-
-
-def _missed(ctx: CallContext, menu: str, params: VoiceParams) -> Document:
-    ctx.call.menu_misses += 1
-    ctx.record(
-        "menu.missed",
-        menu=menu,
-        key=params.digits or None,
-        speech=params.speech_result or None,
+    key, decision = engine.choose(
+        ctx.flow,
+        menu,
+        params.digits,
+        params.speech_result,
+        ctx.language,
+        verified=ctx.call.verified,
         misses=ctx.call.menu_misses,
     )
-    if ctx.call.menu_misses >= MENU_MISSES_BEFORE_AGENT:
-        # Never hang up on a caller who cannot find their way: give them a person.
-        return waiting.enqueue(ctx, ctx.flow.menu_queue(menu))
-    return show_menu(ctx, menu, [ctx.flow.prompts.not_an_option])
+    if isinstance(decision, engine.Missed):
+        ctx.call.menu_misses = decision.misses
+        ctx.record(
+            "menu.missed",
+            menu=menu,
+            key=params.digits or None,
+            speech=params.speech_result or None,
+            misses=decision.misses,
+        )
+        return _go(ctx, decision.then)
+    ctx.call.menu_misses = 0  # any choice ends a run of misses
+    heard = {"speech": params.speech_result} if params.speech_result and not params.digits else {}
+    ctx.record("menu.chosen", menu=menu, key=key, **heard)
+    if isinstance(decision, engine.Say):
+        ctx.record("info.given", menu=menu, key=key)
+        return _go(ctx, decision.then, [decision.text])
+    if isinstance(decision, engine.Refused):
+        ctx.record("answer.refused", menu=menu, answer=decision.answer, reason="unverified")
+        return _go(ctx, decision.then)
+    if isinstance(decision, engine.GiveAnswer):
+        lines = answers.give(ctx, decision.answer)
+        ctx.record("answer.given", menu=menu, answer=decision.answer)
+        return _go(ctx, decision.then, lines)
+    return _go(ctx, decision)
+
+
+def _go(
+    ctx: CallContext,
+    to: engine.ShowMenu | engine.ToQueue | engine.OfferAgent,
+    said: Sequence[Line] = (),
+) -> Document:
+    """Where the engine sends the call, after ``said`` (an answer, fixed words)."""
+    if isinstance(to, engine.ToQueue):
+        return waiting.enqueue(ctx, to.queue, said)
+    if isinstance(to, engine.OfferAgent):
+        return agent_offer(ctx, [*said, *to.preface])
+    return show_menu(ctx, to.menu, [*said, *to.preface])
 
 
 def back_in_queue(ctx: CallContext) -> Document:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, model_validator
 
 from flowfile.agents import Agents
-from flowfile.menus import Answer, GlobalKeys, GoTo, Inform, Menu
+from flowfile.menus import AnswerOption, GlobalKeys, Menu, MenuOption, SayOption
 from flowfile.queues import Hours, Waiting
 from flowfile.texts import AnswerTexts, Prompts, Words
 from flowfile.vocabulary import Key, Language, Strict, Text
@@ -82,12 +82,12 @@ class Flow(Strict):
                 where = f"{place}.options.{key}"
                 if key in reserved:
                     problems.append(f"{where}: key {key} is reserved for agent, back or repeat")
-                if isinstance(option, GoTo) and option.menu not in self.menus:
+                if isinstance(option, MenuOption) and option.menu not in self.menus:
                     problems.append(f"{where}.menu: no menu named {option.menu!r}")
                 target: str | None = getattr(option, "queue", None)
                 if target is not None and target not in self.queues:
                     problems.append(f"{where}.queue: unknown queue {target!r}")
-                if isinstance(option, Answer) and option.then == "queue" and target is None:
+                if isinstance(option, AnswerOption) and option.then == "queue" and target is None:
                     problems.append(f"{where}: 'then: queue' needs a queue")
         return problems
 
@@ -109,7 +109,7 @@ class Flow(Strict):
             texts += [
                 (f"menus.{name}.options.{key}.text", option.text)
                 for key, option in menu.options.items()
-                if isinstance(option, Inform)
+                if isinstance(option, SayOption)
             ]
         return texts
 
@@ -117,7 +117,7 @@ class Flow(Strict):
         """The menu whose option leads to ``menu`` (where ``*`` goes back to)."""
         for name, candidate in self.menus.items():
             for option in candidate.options.values():
-                if isinstance(option, GoTo) and option.menu == menu:
+                if isinstance(option, MenuOption) and option.menu == menu:
                     return name
         return None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from flowfile.flow import Flow
-from flowfile.menus import Answer, GoTo, Inform, ToQueue
+from flowfile.menus import AnswerOption, MenuOption, QueueOption, SayOption
 from flowfile.vocabulary import Language
 
 LABEL_LENGTH = 40
@@ -34,18 +34,18 @@ def _edges(flow: Flow, language: Language) -> Iterator[tuple[str, str, str, str,
     for name, menu in flow.menus.items():
         for key, option in menu.options.items():
             leaf = f"{name}_{_node_key(key)}"
-            if isinstance(option, GoTo):
+            if isinstance(option, MenuOption):
                 yield name, key, option.menu, option.menu, False
-            elif isinstance(option, Inform):
+            elif isinstance(option, SayOption):
                 yield name, key, leaf, _short(option.text[language]), False
-            elif isinstance(option, Answer):
+            elif isinstance(option, AnswerOption):
                 after = {
                     "menu": "",
                     "offer": ", then offer an agent",
                     "queue": f", then queue {option.queue}",
                 }[option.then]
                 yield name, key, leaf, f"answer: {option.answer}{after}", False
-            elif isinstance(option, ToQueue):
+            elif isinstance(option, QueueOption):
                 yield name, key, f"q_{option.queue}", f"queue: {option.queue}", False
         queue = flow.menu_queue(name)
         yield name, flow.keys.agent, f"q_{queue}", f"queue: {queue}", True

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from flowfile.flow import Flow
-from flowfile.menus import GoTo
+from flowfile.menus import MenuOption
 
 
 def graph_problems(flow: Flow) -> list[str]:
@@ -17,7 +17,7 @@ def graph_problems(flow: Flow) -> list[str]:
         if not menu.options:
             problems.append(f"menus.{name}: a dead end, it has no options")
         for key, option in menu.options.items():
-            if isinstance(option, GoTo) and option.menu in flow.menus:
+            if isinstance(option, MenuOption) and option.menu in flow.menus:
                 parents[option.menu].append(f"menus.{name}.options.{key}")
     for name in sorted(set(flow.menus) - _reachable(flow)):
         problems.append(f"menus.{name}: unreachable from the main menu")
@@ -37,9 +37,10 @@ def _reachable(flow: Flow) -> set[str]:
     seen, todo = {"main"}, ["main"]
     while todo:
         for option in flow.menus[todo.pop()].options.values():
-            if isinstance(option, GoTo) and option.menu in flow.menus and option.menu not in seen:
-                seen.add(option.menu)
-                todo.append(option.menu)
+            if isinstance(option, MenuOption) and option.menu in flow.menus:
+                if option.menu not in seen:
+                    seen.add(option.menu)
+                    todo.append(option.menu)
     return seen
 
 

@@ -1,4 +1,6 @@
-"""Menus and their options: what each key (or spoken word) does."""
+"""Menus and their options: what each key (or spoken word) does. Each kind of option
+is named after its ``do`` (``do: say`` is a SayOption), and so is what the engine
+decides for it (callflows.engine)."""
 
 from __future__ import annotations
 
@@ -18,13 +20,15 @@ def known_answer(name: str, info: ValidationInfo) -> str:
     return name
 
 
-class GoTo(Strict):
+class MenuOption(Strict):
+    """Another menu."""
+
     do: Literal["menu"]
     menu: str
     keywords: Spoken = Spoken()
 
 
-class Inform(Strict):
+class SayOption(Strict):
     """Fixed information (a how-to, a warning), then the menu again."""
 
     do: Literal["say"]
@@ -32,7 +36,7 @@ class Inform(Strict):
     keywords: Spoken = Spoken()
 
 
-class Answer(Strict):
+class AnswerOption(Strict):
     """An answer from the caller's own account: verified callers only."""
 
     do: Literal["answer"]
@@ -45,13 +49,15 @@ class Answer(Strict):
     _known = field_validator("answer")(known_answer)
 
 
-class ToQueue(Strict):
+class QueueOption(Strict):
+    """Straight to agents, in this queue."""
+
     do: Literal["queue"]
     queue: str
     keywords: Spoken = Spoken()
 
 
-Option = Annotated[GoTo | Inform | Answer | ToQueue, Field(discriminator="do")]
+Option = Annotated[MenuOption | SayOption | AnswerOption | QueueOption, Field(discriminator="do")]
 
 
 class Menu(Strict):

@@ -1,11 +1,12 @@
 """The verification steps of a call (SPEC §5), each returning what to play or a verdict.
 
-Verification decides; the call flow (callflows.journey) decides what follows a verdict.
+verification.policy decides; the steps here read and write the database (the claim,
+the lockout guard, SMS codes, attempts) and carry its decisions out. The call flow
+(callflows) decides what follows a verdict.
 """
 
 from __future__ import annotations
 
-import enum
 import logging
 from datetime import timedelta
 from typing import TypeAlias
@@ -14,25 +15,26 @@ from sqlalchemy import select
 
 from calls.context import CallContext
 from calls.twiml import Document
-from flowfile.vocabulary import Text
 from models import Customer, VerificationAttempt
 from models.calls import CallStage
 from models.verification import AttemptMethod, AttemptOutcome
 from telephony.numbers import keyed_in_number, mask
 from telephony.rest import TwilioUnavailable
 from telephony.urls import webhook_url
-from verification import codes, guard
+from verification import codes, guard, policy
+from verification.policy import (
+    AskNumber,
+    AskSecret,
+    Claim,
+    Decision,
+    Failed,
+    NoInput,
+    SendCode,
+    Verdict,
+)
 from verification.secrets import CUSTOMER_PIN, matches
 
 log = logging.getLogger(__name__)
-
-
-class Verdict(enum.Enum):
-    VERIFIED = "verified"
-    UNVERIFIED = "unverified"  # the attempts of this call are used up
-    LOCKED = "locked"  # the caller-ID customer is locked out
-    SMS_FAILED = "sms_failed"  # the caller-ID customer needs a code we could not send
-
 
 Step: TypeAlias = Document | Verdict
 
@@ -41,43 +43,32 @@ def begin(ctx: CallContext) -> Step:
     """Ask for the PIN (or SMS code) of the caller-ID customer, else for a number."""
     customer = ctx.customer(ctx.call.claimed_customer_id) if ctx.call.claimed_by_caller_id else None
     if customer is None:
-        return _ask_number(ctx, [])
-    if guard.is_locked(ctx.session, guard.customer(customer.id), ctx.now):
-        ctx.record("verification.locked")
-        return Verdict.LOCKED
-    if customer.pin_hash is None:
-        try:
-            _send_code(ctx, customer)
-        except TwilioUnavailable as exc:
-            log.error("SMS code for %s not sent: %s", mask(customer.phone), exc)
-            ctx.record("verification.sms_failed")
-            return Verdict.SMS_FAILED
-    return _ask_secret(ctx, [])
+        return _carry_out(ctx, policy.begin(ctx.flow.prompts, Claim.NOBODY, locked=False))
+    locked = guard.is_locked(ctx.session, guard.customer(customer.id), ctx.now)
+    return _carry_out(ctx, policy.begin(ctx.flow.prompts, _claim(ctx), locked=locked))
 
 
 def submit_number(ctx: CallContext, digits: str) -> Step:
+    prompts = ctx.flow.prompts
     if not digits:
-        return _no_input(ctx) or _ask_number(ctx, [ctx.flow.prompts.no_input])
+        return _carry_out(ctx, policy.after_silence(prompts, Claim.NOBODY, **_attempts(ctx)))
     number = keyed_in_number(digits.rstrip("#"), ctx.settings.default_region)
     customer = None
     if number is not None:
         customer = ctx.session.scalars(select(Customer).where(Customer.phone == number)).first()
     ctx.call.claimed_customer_id = customer.id if customer else None
     ctx.call.claimed_by_caller_id = False
-    ctx.record("verification.number_entered", registered=customer is not None)
-    if customer is not None and customer.pin_hash is None:
-        try:
-            _send_code(ctx, customer)
-        except TwilioUnavailable as exc:
-            # Said nothing about it: the caller must not learn the number is registered.
-            log.error("SMS code for %s not sent: %s", mask(customer.phone), exc)
-            ctx.record("verification.sms_failed")
-    return _ask_secret(ctx, [])
+    registered = customer is not None
+    ctx.record("verification.number_entered", registered=registered)
+    has_pin = customer is not None and customer.pin_hash is not None
+    return _carry_out(ctx, policy.after_number(prompts, registered=registered, has_pin=has_pin))
 
 
 def submit_secret(ctx: CallContext, digits: str) -> Step:
+    prompts = ctx.flow.prompts
+    claim = _claim(ctx)
     if not digits:
-        return _no_input(ctx) or _ask_secret(ctx, [ctx.flow.prompts.no_input])
+        return _carry_out(ctx, policy.after_silence(prompts, claim, **_attempts(ctx)))
     secret = digits.rstrip("#")
     customer = ctx.customer(ctx.call.claimed_customer_id)
     method = (
@@ -85,11 +76,12 @@ def submit_secret(ctx: CallContext, digits: str) -> Step:
         if customer is not None and customer.pin_hash is None
         else AttemptMethod.PIN
     )
+    settings = ctx.settings
     if customer is None:
         # Hash anyway, so an unregistered number costs the same work as a wrong PIN.
-        matches(ctx.settings.secret_key_bytes(), CUSTOMER_PIN, "", secret, None)
-        return _failed(ctx, None, method)
-    settings = ctx.settings
+        matches(settings.secret_key_bytes(), CUSTOMER_PIN, "", secret, None)
+        _attempt(ctx, None, method, AttemptOutcome.FAILURE)
+        return _carry_out(ctx, policy.after_failure(prompts, claim, **_attempts(ctx)))
     if not guard.reserve_attempt(
         ctx.session,
         guard.customer(customer.id),
@@ -98,18 +90,15 @@ def submit_secret(ctx: CallContext, digits: str) -> Step:
         now=ctx.now,
     ):
         _attempt(ctx, customer.id, method, AttemptOutcome.LOCKED)
-        if ctx.call.claimed_by_caller_id:
-            ctx.record("verification.locked")
-            return Verdict.LOCKED
-        # A keyed-in number gets no hint that it is registered, or locked.
-        return _failed(ctx, customer.id, method, counted=False)
+        return _carry_out(ctx, policy.after_lockout(prompts, claim, **_attempts(ctx)))
     key = settings.secret_key_bytes()
     if method is AttemptMethod.PIN:
         correct = matches(key, CUSTOMER_PIN, customer.id, secret, customer.pin_hash)
     else:
         correct = codes.use_code(ctx.session, customer.id, secret, key=key, now=ctx.now)
     if not correct:
-        return _failed(ctx, customer.id, method)
+        _attempt(ctx, customer.id, method, AttemptOutcome.FAILURE)
+        return _carry_out(ctx, policy.after_failure(prompts, claim, **_attempts(ctx)))
     guard.clear(ctx.session, guard.customer(customer.id))
     _attempt(ctx, customer.id, method, AttemptOutcome.SUCCESS)
     ctx.call.verified = True
@@ -125,66 +114,78 @@ def submit_secret(ctx: CallContext, digits: str) -> Step:
 
 
 def ask_number(ctx: CallContext) -> Document:
-    return _ask_number(ctx, [])
+    return _ask(ctx, policy.ask(ctx.flow.prompts, Claim.NOBODY))
 
 
 def ask_secret(ctx: CallContext) -> Document:
-    return _ask_secret(ctx, [])
+    return _ask(ctx, policy.ask_secret(ctx.flow.prompts, _claim(ctx)))
 
 
-def _failed(
-    ctx: CallContext, customer_id: str | None, method: AttemptMethod, *, counted: bool = True
-) -> Step:
-    if counted:
-        _attempt(ctx, customer_id, method, AttemptOutcome.FAILURE)
-    ctx.call.verification_failures += 1
-    ctx.record("verification.failed", attempt=ctx.call.verification_failures)
-    if ctx.call.verification_failures >= ctx.settings.verification_attempts_per_call:
-        return Verdict.UNVERIFIED
-    retry = [ctx.flow.prompts.not_matched]
-    if ctx.call.claimed_by_caller_id:
-        return _ask_secret(ctx, retry)
-    # A keyed-in number starts over from the number, so that a wrong number and
-    # a wrong PIN sound exactly the same.
-    ctx.call.claimed_customer_id = None
-    return _ask_number(ctx, retry)
-
-
-def _no_input(ctx: CallContext) -> Verdict | None:
-    """Silence uses up one of the call's attempts (it is no guess, so no lockout count)."""
-    ctx.call.verification_failures += 1
-    ctx.record("verification.no_input", attempt=ctx.call.verification_failures)
-    if ctx.call.verification_failures >= ctx.settings.verification_attempts_per_call:
-        return Verdict.UNVERIFIED
-    return None
-
-
-def _ask_number(ctx: CallContext, preface: list[Text]) -> Document:
-    ctx.call.stage = CallStage.NUMBER
-    return ctx.voice.ask([*preface, ctx.flow.prompts.ask_number], webhook_url("verify.number"))
-
-
-def _ask_secret(ctx: CallContext, preface: list[Text]) -> Document:
-    ctx.call.stage = CallStage.SECRET
-    prompts = ctx.flow.prompts
-    question = prompts.ask_pin_or_code
-    if ctx.call.claimed_by_caller_id:
+def _claim(ctx: CallContext) -> Claim:
+    """The claim of a call that has a number: its caller ID's, or a keyed-in one (whose
+    customer is not even looked up, so that silence costs the same either way)."""
+    if not ctx.call.claimed_by_caller_id:
+        return Claim.KEYED_IN
+    # A lookup, not a write: flushing the call here would cost this request an extra
+    # UPDATE of it (and of its version).
+    with ctx.session.no_autoflush:
         customer = ctx.customer(ctx.call.claimed_customer_id)
-        question = prompts.ask_pin if customer and customer.pin_hash else prompts.ask_sms_code
-    return ctx.voice.ask([*preface, question], webhook_url("verify.secret"))
+    has_pin = customer is not None and customer.pin_hash is not None
+    return Claim.CALLER_ID_PIN if has_pin else Claim.CALLER_ID_CODE
 
 
-def _send_code(ctx: CallContext, customer: Customer) -> None:
-    language = ctx.call.language or customer.language
-    codes.send_code(
-        ctx.session,
-        ctx.twilio,
-        customer,
-        ctx.flow.prompts.sms_code[language],
-        key=ctx.settings.secret_key_bytes(),
-        now=ctx.now,
-    )
+def _attempts(ctx: CallContext) -> dict[str, int]:
+    return {
+        "failures": ctx.call.verification_failures,
+        "limit": ctx.settings.verification_attempts_per_call,
+    }
+
+
+def _carry_out(ctx: CallContext, decision: Decision) -> Step:
+    """Text a code, count a failure or a silence, ask, or hand on a verdict."""
+    if isinstance(decision, SendCode):
+        return _carry_out(ctx, decision.then if _texted(ctx) else decision.unsent)
+    if isinstance(decision, Failed | NoInput):
+        ctx.call.verification_failures = decision.failures
+        kind = "verification.failed" if isinstance(decision, Failed) else "verification.no_input"
+        ctx.record(kind, attempt=decision.failures)
+        return _carry_out(ctx, decision.then)
+    if isinstance(decision, Verdict):
+        if decision is Verdict.LOCKED:
+            ctx.record("verification.locked")
+        return decision
+    return _ask(ctx, decision)
+
+
+def _ask(ctx: CallContext, question: AskNumber | AskSecret) -> Document:
+    if isinstance(question, AskNumber):
+        ctx.call.claimed_customer_id = None  # starting over: the number keyed before is gone
+        ctx.call.stage = CallStage.NUMBER
+        return ctx.voice.ask(question.lines, webhook_url("verify.number"))
+    ctx.call.stage = CallStage.SECRET
+    return ctx.voice.ask(question.lines, webhook_url("verify.secret"))
+
+
+def _texted(ctx: CallContext) -> bool:
+    """Text a fresh code to the claimed customer; False (logged) when none went out."""
+    customer = ctx.customer(ctx.call.claimed_customer_id)
+    if customer is None:
+        raise LookupError(f"an SMS code for call {ctx.call.id}, which claims no customer")
+    try:
+        codes.send_code(
+            ctx.session,
+            ctx.twilio,
+            customer,
+            ctx.flow.prompts.sms_code[ctx.call.language or customer.language],
+            key=ctx.settings.secret_key_bytes(),
+            now=ctx.now,
+        )
+    except TwilioUnavailable as exc:
+        log.error("SMS code for %s not sent: %s", mask(customer.phone), exc)
+        ctx.record("verification.sms_failed")
+        return False
     ctx.record("verification.sms_sent")
+    return True
 
 
 def _attempt(

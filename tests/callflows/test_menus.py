@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from flowfile.menus import GoTo
+from flowfile.menus import MenuOption
 from models import Call, Customer, RefundTicket
 from telephony.simulator import Leg
 from tests.demo import customer
@@ -265,7 +265,7 @@ def leaf_paths() -> list[tuple[str, ...]]:
     def visit(menu: str, path: tuple[str, ...]) -> None:
         for key, option in flow.menus[menu].options.items():
             paths.append((*path, key))
-            if isinstance(option, GoTo):
+            if isinstance(option, MenuOption):
                 visit(option.menu, (*path, key))
 
     visit("main", ())
@@ -289,4 +289,4 @@ def test_every_option_is_reached_alike_by_keys_and_by_voice(
         by_voice.say(option.keywords.words(language)[0])
         assert by_voice.text == heard
         assert by_voice.queue == by_keys.queue
-        menu = option.menu if isinstance(option, GoTo) else menu
+        menu = option.menu if isinstance(option, MenuOption) else menu
