@@ -77,6 +77,7 @@ def refund_request(ctx: CallContext, customer: Customer) -> list[Line]:
             call_id=ctx.call.id,
             amount=latest.amount,
             status=TicketStatus.OPEN,
+            created_at=ctx.now,
         )
         ctx.session.add(ticket)
         ctx.session.flush()

@@ -70,7 +70,7 @@ class CallContext(Context):
 
     def record(self, kind: str, **data: Any) -> None:
         """Add a step to the call's history (never a PIN, code or full number)."""
-        self.session.add(CallEvent(call=self.call, kind=kind, data=data))
+        self.session.add(CallEvent(call=self.call, kind=kind, data=data, at=self.now))
 
     def customer(self, customer_id: str | None) -> Customer | None:
         return self.session.get(Customer, customer_id) if customer_id else None
@@ -94,25 +94,24 @@ class AgentContext(Context):
         """Agent steps go on the caller's record when they concern one."""
         if self.leg.caller_call_id is not None:
             data = {"agent": self.agent.id if self.agent else None, **data}
-            self.session.add(CallEvent(call_id=self.leg.caller_call_id, kind=kind, data=data))
+            event = CallEvent(call_id=self.leg.caller_call_id, kind=kind, data=data, at=self.now)
+            self.session.add(event)
 
 
 def open_call(session: Session, params: VoiceParams, services: Services) -> CallContext:
-    call = find_or_open_call(session, params, services.settings.default_region)
-    return CallContext(
-        session, services.flow, services.settings, services.twilio, services.clock(), call
-    )
+    now = services.clock()
+    call = find_or_open_call(session, params, services.settings.default_region, now)
+    return CallContext(session, services.flow, services.settings, services.twilio, now, call)
 
 
 def open_agent_call(session: Session, params: VoiceParams, services: Services) -> AgentContext:
-    leg = find_or_open_leg(session, params, services.settings.default_region)
+    now = services.clock()
+    leg = find_or_open_leg(session, params, services.settings.default_region, now)
     agent = session.get(Agent, leg.agent_id) if leg.agent_id else None
-    return AgentContext(
-        session, services.flow, services.settings, services.twilio, services.clock(), leg, agent
-    )
+    return AgentContext(session, services.flow, services.settings, services.twilio, now, leg, agent)
 
 
-def find_or_open_call(session: Session, params: VoiceParams, region: str) -> Call:
+def find_or_open_call(session: Session, params: VoiceParams, region: str, now: datetime) -> Call:
     if not params.call_sid:
         raise NoCallSid
     call = session.scalars(select(Call).where(Call.call_sid == params.call_sid)).one_or_none()
@@ -124,6 +123,7 @@ def find_or_open_call(session: Session, params: VoiceParams, region: str) -> Cal
         call_sid=params.call_sid,
         caller=caller,
         called=to_e164(params.to, region),
+        started_at=now,
         stage=CallStage.LANGUAGE,
         verified=False,
         verification_failures=0,
@@ -138,12 +138,14 @@ def find_or_open_call(session: Session, params: VoiceParams, region: str) -> Cal
         call.claimed_by_caller_id = customer_id is not None
     identified = "known" if call.claimed_by_caller_id else "unknown" if caller else "withheld"
     session.add(call)
-    session.add(CallEvent(call=call, kind="call.started", data={"caller_id": identified}))
+    session.add(CallEvent(call=call, kind="call.started", data={"caller_id": identified}, at=now))
     session.flush()
     return call
 
 
-def find_or_open_leg(session: Session, params: VoiceParams, region: str) -> AgentCall:
+def find_or_open_leg(
+    session: Session, params: VoiceParams, region: str, now: datetime
+) -> AgentCall:
     if not params.call_sid:
         raise NoCallSid
     leg = session.scalars(select(AgentCall).where(AgentCall.call_sid == params.call_sid)).first()
@@ -156,6 +158,7 @@ def find_or_open_leg(session: Session, params: VoiceParams, region: str) -> Agen
             call_sid=params.call_sid,
             agent_id=agent_id,
             confirmed=False,
+            started_at=now,
             stage=AgentStage.PIN,
             pin_failures=0,
             turn=0,

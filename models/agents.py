@@ -63,7 +63,7 @@ class AgentCall(Base):
     # The queued caller this agent is hearing about, or talking to.
     caller_call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"))
     turn: Mapped[int] = mapped_column(default=0)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the app's clock
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}

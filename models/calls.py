@@ -10,7 +10,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from flowfile.vocabulary import Language
-from models.base import Base, UTCDateTime, check_in, enum_column, utcnow
+from models.base import Base, UTCDateTime, check_in, enum_column
 
 
 class CallStage(StrEnum):
@@ -39,7 +39,8 @@ class Call(Base):
     call_sid: Mapped[str] = mapped_column(String(64), unique=True)
     caller: Mapped[str | None] = mapped_column(String(20))  # E.164, None when withheld
     called: Mapped[str | None] = mapped_column(String(20))
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Times of a call come from the app's one clock (calls.context), never a default.
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     twilio_status: Mapped[str | None] = mapped_column(String(16))
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
@@ -92,7 +93,7 @@ class CallEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
     kind: Mapped[str] = mapped_column(String(48))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 

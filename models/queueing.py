@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from flowfile.vocabulary import Language
-from models.base import Base, UTCDateTime, check_in, enum_column, utcnow
+from models.base import Base, UTCDateTime, check_in, enum_column
 
 
 class FollowUpStatus(StrEnum):
@@ -30,7 +30,7 @@ class CallbackRequest(Base):
     status: Mapped[FollowUpStatus] = mapped_column(
         enum_column(FollowUpStatus), default=FollowUpStatus.OPEN
     )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the app's clock
 
 
 class Voicemail(Base):
@@ -48,4 +48,4 @@ class Voicemail(Base):
     status: Mapped[FollowUpStatus] = mapped_column(
         enum_column(FollowUpStatus), default=FollowUpStatus.OPEN
     )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the app's clock

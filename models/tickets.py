@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UTCDateTime, check_in, enum_column, utcnow
+from models.base import Base, UTCDateTime, check_in, enum_column
 
 
 class TicketStatus(StrEnum):
@@ -38,4 +38,4 @@ class RefundTicket(Base):
     status: Mapped[TicketStatus] = mapped_column(
         enum_column(TicketStatus), default=TicketStatus.OPEN
     )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the app's clock

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UTCDateTime, check_in, enum_column, utcnow
+from models.base import Base, UTCDateTime, check_in, enum_column
 
 
 class AttemptMethod(StrEnum):
@@ -49,7 +49,7 @@ class VerificationAttempt(Base):
     )
     method: Mapped[AttemptMethod] = mapped_column(enum_column(AttemptMethod))
     outcome: Mapped[AttemptOutcome] = mapped_column(enum_column(AttemptOutcome))
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)  # the app's clock
 
 
 class OneTimeCode(Base):
@@ -62,7 +62,7 @@ class OneTimeCode(Base):
         ForeignKey("customers.id", ondelete="CASCADE"), index=True
     )
     code_hash: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message_sid: Mapped[str | None] = mapped_column(String(64))

@@ -100,6 +100,7 @@ def ring_ended(ctx: AgentContext, caller_id: int | None, params: VoiceParams) ->
             call_id=caller.id,
             kind="agent.missed" if missed else "agent.left",
             data={"agent": agent.id, "status": status},
+            at=ctx.now,
         )
     )
     ringing.ring_for(ctx.session, caller, ctx.twilio, ctx.now, exclude=agent.id)

@@ -69,7 +69,9 @@ def ring_for(
                 .execution_options(synchronize_session=False)
             )
             return None
-        session.add(CallEvent(call_id=caller.id, kind="agent.rung", data={"agent": agent.id}))
+        session.add(
+            CallEvent(call_id=caller.id, kind="agent.rung", data={"agent": agent.id}, at=now)
+        )
         return agent
     return None
 

@@ -167,6 +167,7 @@ def save_voicemail(ctx: CallContext, params: VoiceParams) -> Document:
             recording_sid=params.recording_sid or None,
             duration_seconds=params.recording_duration,
             status=FollowUpStatus.OPEN,
+            created_at=ctx.now,
         )
     )
     ctx.call.outcome = "voicemail"
@@ -190,6 +191,7 @@ def record_callback(ctx: CallContext) -> Document:
             language=ctx.language,
             topic=ctx.call.queue or "general",
             status=FollowUpStatus.OPEN,
+            created_at=ctx.now,
         )
     )
     ctx.call.outcome = "callback"

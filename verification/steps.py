@@ -193,6 +193,10 @@ def _attempt(
 ) -> None:
     ctx.session.add(
         VerificationAttempt(
-            call_id=ctx.call.id, customer_id=customer_id, method=method, outcome=outcome
+            call_id=ctx.call.id,
+            customer_id=customer_id,
+            method=method,
+            outcome=outcome,
+            at=ctx.now,
         )
     )

@@ -11,15 +11,14 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from callflows.answers import ANSWERS
-from flowfile.loader import load_flow
 from flowfile.vocabulary import LANGUAGES
 from models import Agent, Call
 from models.calls import CallStage
 from queueing.matching import callers_for, may_take
-from settings import DEFAULT_FLOW_FILE
+from tests.conftest import OPEN_HOURS
+from tests.flowfile.flows import shipped_flow
 
-QUEUES = sorted(load_flow(DEFAULT_FLOW_FILE, answers=ANSWERS).queues)
+QUEUES = sorted(shipped_flow().queues)
 _sids = itertools.count(1)
 
 
@@ -29,7 +28,11 @@ def agent(skills: list[str], languages: list[str]) -> Agent:
 
 def caller(queue: str | None, language: str | None) -> Call:
     return Call(
-        call_sid=f"CA{next(_sids):032x}", stage=CallStage.QUEUED, queue=queue, language=language
+        call_sid=f"CA{next(_sids):032x}",
+        started_at=OPEN_HOURS,
+        stage=CallStage.QUEUED,
+        queue=queue,
+        language=language,
     )
 
 
