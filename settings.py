@@ -89,24 +89,30 @@ class Settings(BaseSettings):
         if self.twilio_validate_signatures and not self.twilio_auth_token:
             missing.append("TWILIO_AUTH_TOKEN: required while TWILIO_VALIDATE_SIGNATURES is true")
         if self.twilio_validate_signatures and not self.hotline_secret_key:
-            missing.append(
-                "HOTLINE_SECRET_KEY: required outside local development"
-                " (TWILIO_VALIDATE_SIGNATURES=false)"
-            )
+            missing.append(NO_SECRET_KEY)
         return missing
 
     def require_secrets(self) -> None:
-        missing = self.missing_secrets()
-        if missing:
-            raise ConfigError("invalid settings:\n  " + "\n  ".join(missing))
+        _refuse(self.missing_secrets())
 
     def secret_key_bytes(self) -> bytes:
+        """The key of PIN and code hashes: all that importing and verifying need."""
         if self.hotline_secret_key:
             return self.hotline_secret_key.get_secret_value().encode()
         if not self.development:
-            self.require_secrets()
+            _refuse([NO_SECRET_KEY])
         # Development only: a fixed, public key.
         return b"hotline-development-key-not-secret"
+
+
+NO_SECRET_KEY = (
+    "HOTLINE_SECRET_KEY: required outside local development (TWILIO_VALIDATE_SIGNATURES=false)"
+)
+
+
+def _refuse(missing: list[str]) -> None:
+    if missing:
+        raise ConfigError("invalid settings:\n  " + "\n  ".join(missing))
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -116,6 +116,7 @@ def test_data_commands_refuse_an_unmigrated_database_until_it_is_upgraded(
     assert upgraded.returncode == 0, upgraded.stderr
     without_key = operator.flask("seed-demo")
     assert without_key.returncode != 0 and "HOTLINE_SECRET_KEY" in without_key.stderr
+    assert "TWILIO_AUTH_TOKEN" not in without_key.stderr  # importing needs no token
     assert operator.count("customers") == 0
 
     seeded = operator.flask("seed-demo", HOTLINE_SECRET_KEY="set-for-this-test")
