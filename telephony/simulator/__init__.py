@@ -7,7 +7,8 @@ REST API. It models Twilio, not Hotline, and imports nothing of Hotline's.
 """
 
 from telephony.simulator.clock import Durations
-from telephony.simulator.leg import Gathering, Leg, Said
+from telephony.simulator.interpreter import Gathering, Said
+from telephony.simulator.leg import Leg
 from telephony.simulator.numbers import AGENT_LINE, Number, hotline_numbers
 from telephony.simulator.phones import Answer, Busy, Machine, NoAnswer, Person, SimulatedPhone
 from telephony.simulator.rest import RecordedRequest, RestStandIn

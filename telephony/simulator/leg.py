@@ -1,22 +1,22 @@
-"""One call leg following TwiML verb by verb, the way Twilio does.
+"""One call leg: what the person on it heard, the actions they (or Twilio, on its own
+schedule) take, and the hooks through which the switch moves the call.
 
-The public attributes and methods are those of a phone in a test: what the
-person heard since their last action, and the actions a person (or Twilio, on
-its own schedule) takes. Everything a leg does goes through its switch, which
-holds the clock, the queues, the conferences and the other legs.
+Everything a leg does goes through its switch, which holds the clock, the queues, the
+conferences and the other legs; its TwiML is played, verb by verb, by its interpreter
+(``interpreter.py``), and its time in a queue is kept by ``waiting.py``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
 from telephony.simulator import twiml
+from telephony.simulator.interpreter import Gathering, Interpreter, Said
 from telephony.simulator.phones import Machine, SimulatedPhone
-from telephony.simulator.twiml import Context, TwimlError, Verb
-from telephony.simulator.webhooks import API_VERSION, APPLICATION_ERROR
+from telephony.simulator.twiml import Context
+from telephony.simulator.webhooks import API_VERSION
 
 if TYPE_CHECKING:
     from telephony.simulator.conferences import Conference
@@ -24,23 +24,7 @@ if TYPE_CHECKING:
     from telephony.simulator.queues import Member
     from telephony.simulator.switch import Switch
 
-# Enqueue without waitUrl: Twilio's own classical playlist (twilio.com/docs/api/twiml/enqueue).
-DEFAULT_WAIT_MUSIC = "http://s3.amazonaws.com/com.twilio.sounds.music/index.xml"
 LIVE = ("ringing", "in-progress")
-
-
-@dataclass
-class Said:
-    text: str
-    language: str | None
-    voice: str | None
-
-
-@dataclass
-class Gathering:
-    action: str
-    attributes: dict[str, str]
-    rest: list[Verb]  # what Twilio plays next when the caller stays silent
 
 
 class Leg:
@@ -89,18 +73,8 @@ class Leg:
         self.status_method = "POST"
         self.on_end: Callable[[], None] | None = None  # told when this call ends
         self._callbacks_sent = 0
-        self._rest: list[Verb] = []
-        self._context = Context.CALL
-        self._then: Callable[[], None] = self._hang_up_at_end
-        self._record: Verb | None = None
-        self._member: Member | None = None
-        self._enqueue: Verb | None = None
-        self._enqueue_url = ""
-        self._after_enqueue: list[Verb] = []
-        self._parked = False  # a wait document has ended; the next turn waits for time
-        self._dialing: Dialing | None = None
-        self._participant: Conference | None = None
-        self._bridge: Bridge | None = None
+        self._interpreter = Interpreter(self)
+        self._waiting = self._interpreter.waiting
 
     # --- what a test reads ---------------------------------------------------------
 
@@ -120,7 +94,7 @@ class Leg:
 
     @property
     def queued(self) -> bool:
-        return self._member is not None
+        return self._waiting.member is not None
 
     def params(self) -> dict[str, str]:
         params = {
@@ -152,7 +126,7 @@ class Leg:
             self.status = "ringing"
             self.answered_at = self.switch.clock.now
             self.switch.emit(self, "ring", f"{self.caller} calls {self.to}")
-            self._follow(self._absolute(number.voice_url) or self.url)
+            self._interpreter.follow(self._absolute(number.voice_url) or self.url)
         return self
 
     def answer(self) -> Leg:
@@ -182,7 +156,7 @@ class Leg:
                 # Keys that stop short are sent once the timeout has passed.
                 self.switch.clock.advance(float(gather.attributes.get("timeout", 5)))
             extra = {"Digits": keys} | ({"FinishedOnKey": finished_on} if finished_on else {})
-            self._answer_gather(gather, extra if keys else None)
+            self._interpreter.answer(gather, extra if keys else None)
         return self
 
     def say(self, words: str, confidence: float = 0.9) -> Leg:
@@ -192,7 +166,7 @@ class Leg:
             assert "speech" in twiml.inputs_of(gather.attributes), "this prompt takes keys only"
             self.switch.clock.advance(self.switch.durations.say(words))
             extra = {"SpeechResult": words, "Confidence": str(confidence)}
-            self._answer_gather(gather, extra if words else None)
+            self._interpreter.answer(gather, extra if words else None)
         return self
 
     def silence(self) -> Leg:
@@ -200,13 +174,14 @@ class Leg:
         (or requests its action, with ``actionOnEmptyResult``); a Record ends empty and
         its action is not requested (twilio.com/docs/voice/twiml/record)."""
         with self.switch.turn():
-            if self._record is not None:
+            interpreter = self._interpreter
+            if interpreter.record is not None:
                 self._reset_heard()
-                record, self._record, self.record_action = self._record, None, None
+                record, interpreter.record, self.record_action = interpreter.record, None, None
                 self.switch.clock.advance(twiml.number(record, "timeout", 5))
-                self._run()
+                interpreter.run()
             else:
-                self._answer_gather(self._listening(), None)
+                interpreter.answer(self._listening(), None)
         return self
 
     def hold(
@@ -216,24 +191,25 @@ class Leg:
         hears nothing) and Twilio requests it again. ``heard`` is what the new turn says;
         the arguments override the position, time in queue and average the queue reports."""
         with self.switch.turn():
-            assert self._member is not None, "the caller is not waiting in a queue"
-            while self._member is not None and not self._parked:
+            waiting = self._waiting
+            assert waiting.member is not None, "the caller is not waiting in a queue"
+            while waiting.member is not None and not waiting.parked:
                 assert self.gather is not None, "the wait document never ends"
-                self._answer_gather(self.gather, None)
-            if self._member is not None:
+                self._interpreter.answer(self.gather, None)
+            if waiting.member is not None:
                 self._reset_heard()
                 if seconds is not None:
-                    self._member.joined_at = self.switch.clock.now - seconds
-                self._wait_turn(position, average)
+                    waiting.member.joined_at = self.switch.clock.now - seconds
+                waiting.turn(position, average)
         return self
 
     def leave_message(self, duration: int = 12) -> Leg:
         """Speak after the beep for ``duration`` seconds and press #: Twilio posts the
         recording to the Record's action."""
         with self.switch.turn():
-            assert self._record is not None, "nobody is recording"
+            record, self._interpreter.record = self._interpreter.record, None
+            assert record is not None, "nobody is recording"
             self._reset_heard()
-            record, self._record = self._record, None
             action, self.record_action = self.record_action, None
             duration = min(duration, int(twiml.number(record, "maxLength", 3600)))
             self.switch.clock.advance(duration)
@@ -247,20 +223,21 @@ class Leg:
             }
             if finish:
                 extra["Digits"] = "#" if "#" in finish else finish[0]
-            self._follow(action or self.url, extra, record.get("method", "POST"))
+            self._interpreter.follow(action or self.url, extra, record.get("method", "POST"))
         return self
 
     def leave_queue(self, result: str, seconds: int = 30) -> Leg:
         """Twilio takes the caller out of the queue after ``seconds`` with this
         ``QueueResult`` and requests the Enqueue action; ``hangup`` means the caller hung up."""
         with self.switch.turn():
-            assert self._member is not None, "the caller is not in a queue"
+            member = self._waiting.member
+            assert member is not None, "the caller is not in a queue"
             self._reset_heard()
-            self._member.joined_at = self.switch.clock.now - seconds
+            member.joined_at = self.switch.clock.now - seconds
             if result == "hangup":
-                self._finish("completed")
+                self.finish("completed")
             else:
-                self._leave_queue(result)
+                self._waiting.leave(result)
         return self
 
     def redirect(self, url: str, method: str = "POST") -> Leg:
@@ -275,13 +252,14 @@ class Leg:
         ended through the REST API): every participant's Dial completes and its action
         is requested. On a two-party call, the other side hangs up."""
         with self.switch.turn():
-            assert self._participant or self._bridge, "the call is not in a conference"
+            participant, bridge = self._interpreter.participant, self._interpreter.bridge
+            assert participant or bridge, "the call is not in a conference"
             self._reset_heard()
             self.switch.clock.advance(seconds)
-            if self._participant is not None:
-                self._participant.end("conference-ended-via-API", None)
-            elif self._bridge is not None:
-                self._bridge.partner(self)._finish("completed")
+            if participant is not None:
+                participant.end("conference-ended-via-API", None)
+            elif bridge is not None:
+                bridge.partner(self).finish("completed")
         return self
 
     def hang_up(self) -> None:
@@ -292,7 +270,7 @@ class Leg:
                 self.switch.ring_ended(self, "busy")  # declined while it rang
             else:
                 assert self.live, "the call has already ended"
-                self._finish("completed")
+                self.finish("completed")
 
     def end(self, status: str = "completed", duration: int = 60) -> None:
         """The call ends with this status after ``duration`` seconds, as Twilio's status
@@ -300,7 +278,7 @@ class Leg:
         callback (again)."""
         with self.switch.turn():
             if self.live:
-                self._finish(status, duration)
+                self.finish(status, duration)
             else:
                 self.status = status
                 self.post_status("completed", duration)
@@ -321,17 +299,14 @@ class Leg:
         queued caller's Enqueue action is requested at once with ``QueueResult=redirected``
         and its TwiML is not run: the call goes on at ``url`` (TWILIO.md; Enqueue's action,
         twilio.com/docs/voice/twiml/enqueue; twilio.com/docs/voice/api/member-resource)."""
-        self._stop()
-        if self._member is not None:
-            action, params = self._dequeue("redirected")
-            if action:
-                self._fetch(action, params, self._enqueue_method)
-        self._context, self._then = Context.CALL, self._hang_up_at_end
+        self._interpreter.stop()
+        self._waiting.gone("redirected")
+        self._interpreter.enter(Context.CALL)
         if document is None:
-            self._follow(urljoin(self.url, url), method=method)
+            self._interpreter.follow(urljoin(self.url, url), method=method)
         else:
             self.documents.append(document)
-            self._run_document(twiml.verbs(document))
+            self._interpreter.play(twiml.verbs(document))
 
     def answered(self, url: str | None, method: str, document: str | None) -> None:
         """A call placed through the REST API was picked up: it runs ``Url`` (or ``Twiml``)."""
@@ -340,28 +315,28 @@ class Leg:
         self.post_status("answered")
         if document is not None:
             self.documents.append(document)
-            self._run_document(twiml.verbs(document))
+            self._interpreter.play(twiml.verbs(document))
         else:
-            self._follow(url or self.url, method=method)
+            self._interpreter.follow(url or self.url, method=method)
 
     def whisper(self, url: str | None, method: str, connect: Callable[[], None]) -> None:
         """A dialled party picked up: the noun's ``url`` document plays to them first."""
         self.status = "in-progress"
         self.answered_at = self.switch.clock.now
         self.post_status("answered")
-        self._context, self._then = Context.WHISPER, connect
+        self._interpreter.enter(Context.WHISPER, connect)
         if url is None:
             connect()
         else:
-            self._follow(url, method=method)
+            self._interpreter.follow(url, method=method)
 
     def announce(self, url: str | None, extra: dict[str, str], connect: Callable[[], None]) -> None:
         """A <Dial><Queue> took this caller: the Queue's ``url`` plays to them first."""
-        self._context, self._then = Context.ANNOUNCE, connect
+        self._interpreter.enter(Context.ANNOUNCE, connect)
         if url is None:
             connect()
         else:
-            self._follow(url, extra)
+            self._interpreter.follow(url, extra)
 
     def ring_ended(self, status: str) -> None:
         """Never answered: ``no-answer``, ``busy``, ``failed`` or ``canceled``."""
@@ -371,311 +346,64 @@ class Leg:
         self.switch.emit(self, "end", f"{self.to}: {status}")
 
     def bridged(self, bridge: Bridge | None) -> None:
-        self._bridge = bridge
+        self._interpreter.bridge = bridge
 
     def joined(self, conference: Conference | None) -> None:
-        self._participant = conference
+        self._interpreter.participant = conference
 
     def conference_wait(self, url: str, method: str) -> None:
         """Alone in a conference that has not started: its waitUrl plays."""
-        self._context, self._then = Context.CONFERENCE_WAIT, lambda: None
-        self._follow(url, method=method)
+        self._interpreter.enter(Context.CONFERENCE_WAIT, lambda: None)
+        self._interpreter.follow(url, method=method)
 
     def dial_done(self, dialing: Dialing, params: dict[str, str]) -> None:
         """The <Dial> ended: its action is requested (and followed, while the call is up),
         or the document goes on after the <Dial>."""
-        if self._dialing is dialing:
-            self._dialing = None
+        if self._interpreter.dialing is dialing:
+            self._interpreter.dialing = None
             self.dial_action = None
         if dialing.action is None:
             if self.live:
-                self._run_document(dialing.rest, dialing.url)
+                self._interpreter.play(dialing.rest, dialing.url)
             return
         if self.live:
-            self._follow(dialing.action, params, dialing.method)
+            self._interpreter.follow(dialing.action, params, dialing.method)
         else:  # the caller hung up: Twilio still tells the action, and runs nothing
-            self._fetch(dialing.action, params, dialing.method)
+            self._interpreter.fetch(dialing.action, params, dialing.method)
 
     def queue_done(self, result: str) -> None:
         """A <Dial><Queue> bridge with this caller ended: the Enqueue action hears
         ``QueueResult=bridged`` only now (twilio.com/docs/voice/twiml/enqueue)."""
-        self._bridge = None
-        self._context, self._then = Context.CALL, self._hang_up_at_end
-        action, params = self._enqueue_result(result)
-        if action and self.live:
-            self._follow(action, params, self._enqueue_method)
-        elif action:
-            self._fetch(action, params, self._enqueue_method)
-        elif self.live:
-            self._run_document(self._after_enqueue, self._enqueue_url)
+        self._interpreter.bridge = None
+        self._waiting.bridge_ended(result)
 
     def taken_from_queue(self) -> Member:
         """A <Dial><Queue> takes this caller; the Enqueue action waits for the bridge's end."""
-        assert self._member is not None
-        member, self._member = self._member, None
-        self._stop()
-        self.switch.queues[self.queue or ""].members.remove(member)
-        self.waited = member.waited(self.switch.clock.now)
-        self.wait_url = None
-        return member
-
-    def finish(self, status: str = "completed") -> None:
-        self._finish(status)
+        return self._waiting.taken()
 
     def machine_turn(self) -> None:
         """An answering machine never answers a prompt and hangs up after listening."""
         if not self.live or not isinstance(self.phone.behaviour, Machine):
             return
+        interpreter = self._interpreter
         listened = self.switch.clock.now - (self.answered_at or 0.0)
-        if listened >= self.phone.behaviour.listens or not (self.gather or self._record):
-            self._finish("completed")
-        elif self._record is not None:
-            self._record = self.record_action = None
-            self._run()
+        if listened >= self.phone.behaviour.listens or not (self.gather or interpreter.record):
+            self.finish("completed")
+        elif interpreter.record is not None:
+            interpreter.record = self.record_action = None
+            interpreter.run()
         elif self.gather is not None:
-            self._answer_gather(self.gather, None)
+            interpreter.answer(self.gather, None)
 
-    # --- following TwiML ---------------------------------------------------------------
-
-    _enqueue_method = "POST"
-
-    def _absolute(self, url: str | None) -> str | None:
-        return urljoin(self.base_url + "/", url) if url else None
-
-    def _reset_heard(self) -> None:
-        self.heard, self.played = [], []
-
-    def _listening(self) -> Gathering:
-        assert self.gather is not None, f"nobody asked for input; heard: {self.text}"
-        self._reset_heard()
-        return self.gather
-
-    def _answer_gather(self, gather: Gathering, extra: dict[str, str] | None) -> None:
-        self.gather = None
-        if extra is None:
-            self.switch.clock.advance(float(gather.attributes.get("timeout", 5)))
-            if gather.attributes.get("actionOnEmptyResult", "").lower() != "true":
-                self._run()
-                return
-        method = gather.attributes.get("method", "POST")
-        self._follow(gather.action, extra or {}, method)
-
-    def _fetch(
-        self, url: str, extra: dict[str, str] | None = None, method: str = "POST"
-    ) -> list[Verb] | None:
-        self.url = urljoin(self.url, url)
-        body = self.switch.fetch(self.url, self.params() | (extra or {}), method)
-        if body is None:
-            return None
-        self.documents.append(body)
-        return twiml.verbs(body)
-
-    def _follow(self, url: str, extra: dict[str, str] | None = None, method: str = "POST") -> None:
-        """Request a document and play it, in the context the call is in."""
-        verbs = self._fetch(url, extra, method)
-        if verbs is None:
-            self._application_error()
-            return
-        if self.status == "ringing":
-            self.status = "in-progress"
-        self._rest = verbs
-        self._run()
-
-    def _run_document(self, verbs: list[Verb], url: str | None = None) -> None:
-        if url:
-            self.url = url
-        self._context, self._then = Context.CALL, self._hang_up_at_end
-        self._rest = list(verbs)
-        self._run()
-
-    def _run(self) -> None:
-        while self.live:
-            if not self._rest:
-                self._then()
-                return
-            verb = self._rest.pop(0)
-            try:
-                twiml.check(verb, self._context)
-                carry_on = self._execute(verb)
-            except TwimlError as exc:
-                self.switch.fail(f"{self.call_sid} at {self.url}: {exc}")
-                self._application_error()
-                return
-            if not carry_on:
-                if self.live and isinstance(self.phone.behaviour, Machine):
-                    self.switch.later(self.machine_turn)
-                return
-
-    def _execute(self, verb: Verb) -> bool:
-        """Play one verb; False when the call now waits (for a person, a queue, a dial)."""
-        clock, durations = self.switch.clock, self.switch.durations
-        if verb.tag == "Say":
-            said = Said(twiml.spoken(verb), verb.get("language"), verb.get("voice"))
-            for _ in range(max(1, int(twiml.number(verb, "loop", 1)))):
-                self.heard.append(said)
-                self.switch.emit(self, "say", said.text, said)
-                clock.advance(durations.say(said.text))
-        elif verb.tag == "Play":
-            url = (verb.text or "").strip()
-            for _ in range(max(1, int(twiml.number(verb, "loop", 1)))):
-                self.played.append(url)
-                self.switch.emit(self, "play", url)
-                clock.advance(durations.play_seconds)
-        elif verb.tag == "Pause":
-            clock.advance(twiml.number(verb, "length", 1))
-        elif verb.tag == "Gather":
-            for child in verb:
-                self._execute(child)
-            action = urljoin(self.url, verb.get("action") or self.url)
-            self.gather = Gathering(action, dict(verb.attrib), self._rest)
-            return False
-        elif verb.tag == "Redirect":
-            target = (verb.text or "").strip() or self.url
-            verbs = self._fetch(target, method=verb.get("method", "POST"))
-            if verbs is None:
-                self._application_error()
-                return False
-            self._rest = verbs
-        elif verb.tag == "Record":
-            self._record = verb
-            self.record_action = urljoin(self.url, verb.get("action") or self.url)
-            return False
-        elif verb.tag == "Hangup":
-            self._finish("completed")
-            return False
-        elif verb.tag == "Enqueue":
-            self._join_queue(verb)
-            return False
-        elif verb.tag == "Leave":
-            self._leave_queue("leave")
-            return False
-        elif verb.tag == "Dial":
-            from telephony.simulator.dialing import Dialing
-
-            self._dialing = Dialing(self, verb, self._rest, self.url)
-            self._rest = []
-            self.dial_action = self._dialing.action
-            self._dialing.start()
-            return False
-        else:
-            raise TwimlError(f"<{verb.tag}> is not modelled by the simulator")
-        return True
-
-    def _hang_up_at_end(self) -> None:
-        # A document that runs out ends the call (twilio.com/docs/voice/twiml).
-        self._finish("completed")
-
-    def _park(self) -> None:
-        # A wait document that ends is requested again once it has played (TWILIO.md):
-        # the next turn comes with hold(), when the test lets that time pass.
-        self._parked = True
-
-    def _application_error(self) -> None:
-        said = Said(APPLICATION_ERROR, "en-US", None)
-        self.heard.append(said)
-        self.switch.emit(self, "say", said.text, said)
-        self._finish("completed")
-
-    # --- queues ------------------------------------------------------------------------
-
-    def _join_queue(self, verb: Verb) -> None:
-        name = (verb.text or "").strip()
-        if len(name) > 64:
-            raise TwimlError(f"queue name longer than 64 characters: {name!r}")
-        action, wait_url = verb.get("action"), verb.get("waitUrl")
-        self.queue = name
-        self.queue_action = urljoin(self.url, action) if action else None
-        self.wait_url = urljoin(self.url, wait_url) if wait_url else None
-        self._enqueue, self._enqueue_url = verb, self.url
-        self._enqueue_method = verb.get("method", "POST")
-        self._after_enqueue, self._rest = self._rest, []
-        queue = self.switch.queue(name)
-        self._member = queue.join(self, self.switch.clock.now)
-        if self._member is None:
-            self._after_queue("queue-full", {"QueueResult": "queue-full"})
-            return
-        self.switch.emit(self, "queue", f"joins {name} at position {queue.position(self._member)}")
-        self.switch.caller_waiting(queue)
-        if self._member is not None:
-            self._wait_turn(None, None)
-
-    def _wait_turn(self, position: int | None, average: int | None) -> None:
-        assert self._member is not None
-        self._parked = False
-        queue, now = self.switch.queues[self.queue or ""], self.switch.clock.now
-        self.waited = self._member.waited(now)
-        params = queue.wait_params(self._member, now, position, average)
-        self.switch.emit(
-            self, "queue", f"position {params['QueuePosition']}, waited {self.waited} s"
-        )
-        self._context, self._then = Context.WAIT, self._park
-        if self.wait_url is None:
-            self.played.append(DEFAULT_WAIT_MUSIC)
-            self.switch.clock.advance(self.switch.durations.play_seconds)
-            self._park()
-            return
-        assert self._enqueue is not None
-        self._follow(self.wait_url, params, self._enqueue.get("waitUrlMethod", "POST"))
-
-    def _dequeue(self, result: str) -> tuple[str | None, dict[str, str]]:
-        assert self._member is not None
-        member, self._member = self._member, None
-        queue = self.switch.queues[self.queue or ""]
-        queue.members.remove(member)
-        self.waited = member.waited(self.switch.clock.now)
-        self.wait_url = None
-        self._parked = False
-        self.gather = None
-        return self._enqueue_result(result, queue.sid)
-
-    def _enqueue_result(
-        self, result: str, queue_sid: str | None = None
-    ) -> tuple[str | None, dict[str, str]]:
-        action, self.queue_action = self.queue_action, None
-        sid = queue_sid or self.switch.queues[self.queue or ""].sid
-        return action, {"QueueResult": result, "QueueSid": sid, "QueueTime": str(self.waited)}
-
-    def _leave_queue(self, result: str) -> None:
-        """<Leave> (or a result a test injects): the action is requested at once and the
-        call goes on with its TwiML, or with the verbs after the <Enqueue>."""
-        self._stop()
-        self._after_queue(*self._dequeue(result))
-
-    def _after_queue(self, action: str | None, params: dict[str, str]) -> None:
-        self.queue_action = None
-        if action:
-            self._context, self._then = Context.CALL, self._hang_up_at_end
-            self._follow(action, params, self._enqueue_method)
-        else:
-            self._run_document(self._after_enqueue, self._enqueue_url)
-
-    # --- the end ------------------------------------------------------------------------
-
-    def _stop(self) -> None:
-        """Whatever the call is doing now is interrupted."""
-        self.gather = None
-        self._record = self.record_action = None
-        self._rest = []
-        if self._dialing is not None:
-            dialing, self._dialing = self._dialing, None
-            self.dial_action = None
-            dialing.abandon()
-        if self._participant is not None:
-            self._participant.leave(self)
-        if self._bridge is not None:
-            self._bridge.end(self)
-
-    def _finish(self, status: str, duration: int | None = None) -> None:
+    def finish(self, status: str = "completed", duration: int | None = None) -> None:
+        """The call ends: whatever it was doing stops, and the status callback is posted."""
         if not self.live:
             return
         self.status = status
         self.hung_up = True
-        dialing, self._dialing = self._dialing, None
-        if self._member is not None:
-            action, params = self._dequeue("hangup")
-            if action:  # requested, and its TwiML not run: the caller has gone
-                self._fetch(action, params, self._enqueue_method)
-        self._stop()
+        dialing, self._interpreter.dialing = self._interpreter.dialing, None
+        self._waiting.gone("hangup")
+        self._interpreter.stop()
         if dialing is not None:
             dialing.caller_left()
         self.post_status("completed", duration)
@@ -699,3 +427,14 @@ class Leg:
                 duration = self.talked()
             params["CallDuration"] = str(duration)
         self.switch.notify(self.status_callback, params, self.status_method)
+
+    def _absolute(self, url: str | None) -> str | None:
+        return urljoin(self.base_url + "/", url) if url else None
+
+    def _reset_heard(self) -> None:
+        self.heard, self.played = [], []
+
+    def _listening(self) -> Gathering:
+        assert self.gather is not None, f"nobody asked for input; heard: {self.text}"
+        self._reset_heard()
+        return self.gather

@@ -24,7 +24,8 @@ from urllib.parse import urlencode, urljoin
 from telephony.simulator.clock import Clock, Durations
 from telephony.simulator.conferences import Conference
 from telephony.simulator.ids import Sids
-from telephony.simulator.leg import Leg, Said
+from telephony.simulator.interpreter import Said
+from telephony.simulator.leg import Leg
 from telephony.simulator.numbers import Number
 from telephony.simulator.phones import Answer, Busy, Machine, Message, Person, SimulatedPhone
 from telephony.simulator.queues import TwilioQueue

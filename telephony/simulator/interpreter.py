@@ -1,0 +1,224 @@
+"""A leg's TwiML played verb by verb, the way Twilio plays it: the verbs still to play, the
+context they play in, what follows when they run out, one handler per verb, and what
+the verbs left running (a Record listening, a Dial, a conference, a bridge, a queue).
+
+A verb that waits for the person (a Gather, a Record) stops the document; the leg's
+actions take it up again (twilio.com/docs/voice/twiml).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin
+
+from telephony.simulator import twiml
+from telephony.simulator.dialing import Dialing
+from telephony.simulator.phones import Machine
+from telephony.simulator.twiml import Context, TwimlError, Verb
+from telephony.simulator.waiting import Waiting
+from telephony.simulator.webhooks import APPLICATION_ERROR
+
+if TYPE_CHECKING:
+    from telephony.simulator.conferences import Conference
+    from telephony.simulator.dialing import Bridge
+    from telephony.simulator.leg import Leg
+
+
+@dataclass
+class Said:
+    text: str
+    language: str | None
+    voice: str | None
+
+
+@dataclass
+class Gathering:
+    action: str
+    attributes: dict[str, str]
+    rest: list[Verb]  # what Twilio plays next when the caller stays silent
+
+
+class Interpreter:
+    def __init__(self, leg: Leg) -> None:
+        self.leg = leg
+        self.switch = leg.switch
+        self.rest: list[Verb] = []
+        self.context = Context.CALL
+        self.then: Callable[[], None] = self._hang_up_at_end
+        self.record: Verb | None = None  # a <Record> listening now
+        self.dialing: Dialing | None = None
+        self.participant: Conference | None = None
+        self.bridge: Bridge | None = None
+        self.waiting = Waiting(leg, self)
+        self._handlers: dict[str, Callable[[Verb], bool]] = {
+            "Say": self._say,
+            "Play": self._play,
+            "Pause": self._pause,
+            "Gather": self._gather,
+            "Redirect": self._redirect,
+            "Record": self._record,
+            "Hangup": self._hangup,
+            "Enqueue": self._enqueue,
+            "Leave": self._leave,
+            "Dial": self._dial,
+        }
+
+    def enter(self, context: Context, then: Callable[[], None] | None = None) -> None:
+        """The next document plays in ``context``; ``then`` follows when it runs out (by
+        default the call ends)."""
+        self.context, self.then = context, then or self._hang_up_at_end
+
+    def fetch(
+        self, url: str, extra: dict[str, str] | None = None, method: str = "POST"
+    ) -> list[Verb] | None:
+        leg = self.leg
+        leg.url = urljoin(leg.url, url)
+        body = self.switch.fetch(leg.url, leg.params() | (extra or {}), method)
+        if body is None:
+            return None
+        leg.documents.append(body)
+        return twiml.verbs(body)
+
+    def follow(self, url: str, extra: dict[str, str] | None = None, method: str = "POST") -> None:
+        """Request a document and play it, in the context the call is in."""
+        verbs = self.fetch(url, extra, method)
+        if verbs is None:
+            self.application_error()
+            return
+        if self.leg.status == "ringing":
+            self.leg.status = "in-progress"
+        self.rest = verbs
+        self.run()
+
+    def play(self, verbs: list[Verb], url: str | None = None) -> None:
+        """Play these verbs as the call's document (from ``url``, when they came from one)."""
+        if url:
+            self.leg.url = url
+        self.enter(Context.CALL)
+        self.rest = list(verbs)
+        self.run()
+
+    def answer(self, gather: Gathering, extra: dict[str, str] | None) -> None:
+        """The Gather heard ``extra`` (None: nothing before its timeout)."""
+        self.leg.gather = None
+        if extra is None:
+            self.switch.clock.advance(float(gather.attributes.get("timeout", 5)))
+            if gather.attributes.get("actionOnEmptyResult", "").lower() != "true":
+                self.run()
+                return
+        method = gather.attributes.get("method", "POST")
+        self.follow(gather.action, extra or {}, method)
+
+    def run(self) -> None:
+        leg = self.leg
+        while leg.live:
+            if not self.rest:
+                self.then()
+                return
+            verb = self.rest.pop(0)
+            try:
+                twiml.check(verb, self.context)
+                carry_on = self._execute(verb)
+            except TwimlError as exc:
+                self.switch.fail(f"{leg.call_sid} at {leg.url}: {exc}")
+                self.application_error()
+                return
+            if not carry_on:
+                if leg.live and isinstance(leg.phone.behaviour, Machine):
+                    self.switch.later(leg.machine_turn)
+                return
+
+    def stop(self) -> None:
+        """Whatever the call is doing now is interrupted."""
+        self.leg.gather = None
+        self.record = self.leg.record_action = None
+        self.rest = []
+        if self.dialing is not None:
+            dialing, self.dialing = self.dialing, None
+            self.leg.dial_action = None
+            dialing.abandon()
+        if self.participant is not None:
+            self.participant.leave(self.leg)
+        if self.bridge is not None:
+            self.bridge.end(self.leg)
+
+    def application_error(self) -> None:
+        said = Said(APPLICATION_ERROR, "en-US", None)
+        self.leg.heard.append(said)
+        self.switch.emit(self.leg, "say", said.text, said)
+        self.leg.finish("completed")
+
+    def _hang_up_at_end(self) -> None:
+        # A document that runs out ends the call (twilio.com/docs/voice/twiml).
+        self.leg.finish("completed")
+
+    # --- the verbs: each returns False when the call now waits (for a person, a queue,
+    # a dial) -----------------------------------------------------------------------------
+
+    def _execute(self, verb: Verb) -> bool:
+        handler = self._handlers.get(verb.tag)
+        if handler is None:
+            raise TwimlError(f"<{verb.tag}> is not modelled by the simulator")
+        return handler(verb)
+
+    def _say(self, verb: Verb) -> bool:
+        said = Said(twiml.spoken(verb), verb.get("language"), verb.get("voice"))
+        for _ in range(max(1, int(twiml.number(verb, "loop", 1)))):
+            self.leg.heard.append(said)
+            self.switch.emit(self.leg, "say", said.text, said)
+            self.switch.clock.advance(self.switch.durations.say(said.text))
+        return True
+
+    def _play(self, verb: Verb) -> bool:
+        url = (verb.text or "").strip()
+        for _ in range(max(1, int(twiml.number(verb, "loop", 1)))):
+            self.leg.played.append(url)
+            self.switch.emit(self.leg, "play", url)
+            self.switch.clock.advance(self.switch.durations.play_seconds)
+        return True
+
+    def _pause(self, verb: Verb) -> bool:
+        self.switch.clock.advance(twiml.number(verb, "length", 1))
+        return True
+
+    def _gather(self, verb: Verb) -> bool:
+        for child in verb:
+            self._execute(child)
+        action = urljoin(self.leg.url, verb.get("action") or self.leg.url)
+        self.leg.gather = Gathering(action, dict(verb.attrib), self.rest)
+        return False
+
+    def _redirect(self, verb: Verb) -> bool:
+        target = (verb.text or "").strip() or self.leg.url
+        verbs = self.fetch(target, method=verb.get("method", "POST"))
+        if verbs is None:
+            self.application_error()
+            return False
+        self.rest = verbs
+        return True
+
+    def _record(self, verb: Verb) -> bool:
+        self.record = verb
+        self.leg.record_action = urljoin(self.leg.url, verb.get("action") or self.leg.url)
+        return False
+
+    def _hangup(self, verb: Verb) -> bool:
+        self.leg.finish("completed")
+        return False
+
+    def _enqueue(self, verb: Verb) -> bool:
+        self.waiting.join(verb)
+        return False
+
+    def _leave(self, verb: Verb) -> bool:
+        self.waiting.leave("leave")
+        return False
+
+    def _dial(self, verb: Verb) -> bool:
+        self.dialing = Dialing(self.leg, verb, self.rest, self.leg.url)
+        self.rest = []
+        self.leg.dial_action = self.dialing.action
+        self.dialing.start()
+        return False
