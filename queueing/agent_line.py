@@ -118,12 +118,28 @@ def _offer(ctx: AgentContext, caller: Call) -> Document:
     ctx.leg.stage = AgentStage.WHISPER
     ctx.leg.caller_call_id = caller.id
     ctx.record("agent.offered")
+    return _ask_to_accept(ctx, caller)
+
+
+def _ask_to_accept(ctx: AgentContext, caller: Call) -> Document:
     return ctx.voice.ask(
         [*whisper(ctx, caller), ctx.flow.agents.texts.accept],
         webhook_url("agents.answer_offer"),
         single_key=True,
         timeout=8,
     )
+
+
+def whisper_again(ctx: AgentContext) -> Document:
+    """What a late request hears while the agent is deciding: the same whisper and
+    question, and nothing changes (the caller stays reserved for this agent)."""
+    return _ask_to_accept(ctx, _their_caller(ctx))
+
+
+def talking(ctx: AgentContext) -> Document:
+    """What a late request hears while the agent talks: their room again, so the Dial
+    action still leads to wrap-up; no second dequeue, nothing changes."""
+    return _join(ctx, _their_caller(ctx), [])
 
 
 def answer_offer(ctx: AgentContext, key: str) -> Document:
@@ -160,8 +176,12 @@ def answer_offer(ctx: AgentContext, key: str) -> Document:
     ctx.leg.stage = AgentStage.CONNECTED
     _set_status(ctx, AgentStatus.BUSY)
     ctx.record("agent.connected")
+    return _join(ctx, caller, [texts.connecting])
+
+
+def _join(ctx: AgentContext, caller: Call, said: list[Line]) -> Document:
     return twiml.join_conference(
-        ctx.voice.speak([texts.connecting]), caller.call_sid, action=webhook_url("agents.after")
+        ctx.voice.speak(said), caller.call_sid, action=webhook_url("agents.after")
     )
 
 
@@ -235,6 +255,14 @@ def goodbye(ctx: AgentContext) -> Document:
 def _ask_pin(ctx: AgentContext) -> Document:
     ctx.leg.stage = AgentStage.PIN
     return ctx.voice.ask([ctx.flow.agents.texts.ask_pin], webhook_url("agents.pin"))
+
+
+def _their_caller(ctx: AgentContext) -> Call:
+    caller_id = ctx.leg.caller_call_id
+    caller = ctx.session.get(Call, caller_id) if caller_id is not None else None
+    if caller is None:
+        raise LookupError(f"agent call {ctx.leg.id} at {ctx.leg.stage} names no caller")
+    return caller
 
 
 def _agent(ctx: AgentContext) -> Agent:

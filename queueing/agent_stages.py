@@ -12,9 +12,8 @@ AGENT_STAGES: StageTable[AgentStage, AgentContext] = StageTable(
     {
         AgentStage.PIN: Stage(("agents.incoming", "agents.ring", "agents.pin"), agent_line.greet),
         AgentStage.MENU: Stage(("agents.menu",), agent_line.menu),
-        # A late key to an old whisper, or from a call already talking, hears the menu.
-        AgentStage.WHISPER: Stage(("agents.answer_offer",), agent_line.menu),
-        AgentStage.CONNECTED: Stage(("agents.after",), agent_line.menu),
+        AgentStage.WHISPER: Stage(("agents.answer_offer",), agent_line.whisper_again),
+        AgentStage.CONNECTED: Stage(("agents.after",), agent_line.talking),
         AgentStage.WRAP_UP: Stage(("agents.ready",), agent_line.wrap_up),
         AgentStage.ENDED: Stage((), agent_line.goodbye),
     },

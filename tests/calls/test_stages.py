@@ -141,6 +141,7 @@ class Heard:
     queue: str | None
     queue_action: str | None
     wait_url: str | None
+    conference: str | None  # the room a <Dial><Conference> would join
     hung_up: bool
 
     @classmethod
@@ -159,6 +160,7 @@ class Heard:
             queue=enqueue.text if enqueue is not None else None,
             queue_action=absolute(enqueue.get("action")) if enqueue is not None else None,
             wait_url=absolute(enqueue.get("waitUrl")) if enqueue is not None else None,
+            conference=room.text if (room := root.find("Dial/Conference")) is not None else None,
             hung_up=root.find("Hangup") is not None,
         )
 
@@ -281,6 +283,35 @@ def test_at_the_agent_menu_a_late_menu_key_hears_the_menu(phone, app, db) -> Non
     for heard in (offline, pin):
         assert "To take the next caller now" in heard.text and not heard.hung_up
         assert heard.gather.action == call.gather.action
+
+
+@whole_call
+def test_hearing_the_whisper_a_late_menu_key_hears_the_whisper_again(phone, app, db) -> None:
+    caller = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("3").press("0")
+    caller.hold(position=1, seconds=15)
+    agent = agent_line(phone).press(SARAH["pin"])
+    menu = agent.gather.action
+    agent.press("1")
+    heard = late(app, db, agent, menu, {"Digits": "1"})
+    assert "Emily Chen" in heard.text and heard.gather.action == agent.gather.action
+    agent.press("1")  # the live whisper still takes the caller, who was kept for this agent
+    assert agent.conference is not None and caller.conference == agent.conference
+
+
+@whole_call
+def test_talking_a_retried_accept_hears_the_room_and_wrap_up_still_follows(
+    phone, app, db, twilio_api
+) -> None:
+    caller = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("3").press("0")
+    caller.hold(position=1, seconds=15)
+    agent = agent_line(phone).press(SARAH["pin"]).press("1")
+    whisper = agent.gather.action
+    agent.press("1")
+    heard = late(app, db, agent, whisper, {"Digits": "1"})  # Twilio retrying the accept
+    assert heard.conference == agent.conference == caller.conference
+    assert len(twilio_api.dequeues()) == 1  # the caller is not taken out of a queue twice
+    agent.conference_ends(seconds=60)
+    assert "The call has ended" in agent.text  # wrap-up, not the agent menu
 
 
 @whole_call
