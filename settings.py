@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     verification_lockout_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
     # SPEC §6: after this long in a queue, a caller may leave a voicemail or ask for a callback.
     queue_max_wait_seconds: Annotated[int, Field(ge=30, le=4 * 3600)] = 600
+    # SPEC §2: humans to reach when Hotline cannot serve (database down, an urgent
+    # caller and no agent on): a phone number, or a SIP URI such as the team's desk phones.
+    overflow_number: str | None = None
+    # SPEC §2: the longest an agent stays in wrap-up before being ready again.
+    agent_wrap_up_seconds: Annotated[int, Field(ge=5, le=600)] = 30
 
     @field_validator("default_region")
     @classmethod
@@ -57,6 +62,15 @@ class Settings(BaseSettings):
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(f"{value!r} is not a region code such as CN, US or GB")
         return region
+
+    @field_validator("overflow_number")
+    @classmethod
+    def _number_or_sip(cls, value: str | None) -> str | None:
+        if value and value.strip().lower().startswith("sip:"):
+            if "@" not in value:
+                raise ValueError(f"{value!r} is not a SIP URI such as sip:desk@pbx.example.com")
+            return value.strip()
+        return cls._e164_number(value)
 
     @field_validator("hotline_number")
     @classmethod

@@ -155,6 +155,19 @@ def join_conference(response: Document, caller_sid: str, *, action: str) -> Docu
     return response
 
 
+def dial_overflow(response: Document, number: str, *, action: str | None = None) -> Document:
+    """Put the caller through to ``OVERFLOW_NUMBER``: humans outside Hotline, reached by
+    a phone number or a SIP URI (``<Dial><Sip>``). Twilio requests ``action``, if any,
+    when that call ends or fails, with ``DialCallStatus``."""
+    dial = Dial(action=action, method="POST") if action else Dial()
+    if number.lower().startswith("sip:"):
+        dial.sip(number)
+    else:
+        dial.number(number)
+    response.append(dial)
+    return response
+
+
 def caller_apology(queue_name: str) -> Document:
     response = _fixed(CALLER_APOLOGY)
     # No action URL: whatever went wrong must not be called again after the agent call.

@@ -110,3 +110,20 @@ def test_dotenv_file_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     settings = load_settings()
     assert settings.twilio_auth_token is not None
     assert settings.twilio_auth_token.get_secret_value() == "from-file"
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("+86 10 6552 9988", "+861065529988"),
+        ("sip:desk@pbx.example.com", "sip:desk@pbx.example.com"),
+    ],
+)
+def test_overflow_number_takes_a_phone_number_or_a_sip_uri(given: str, kept: str) -> None:
+    assert load_settings(overflow_number=given).overflow_number == kept
+
+
+@pytest.mark.parametrize("given", ["desk phones", "sip:nobody"])
+def test_a_bad_overflow_number_is_named(given: str) -> None:
+    with pytest.raises(ConfigError, match="OVERFLOW_NUMBER"):
+        load_settings(overflow_number=given)
