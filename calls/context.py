@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,6 +24,8 @@ from settings import Settings
 from telephony.numbers import to_e164
 from telephony.params import VoiceParams
 from telephony.rest import TwilioGateway
+
+T = TypeVar("T")
 
 
 class NoCallSid(Exception):
@@ -52,8 +54,18 @@ class Context:
     session: Session
     flow: Flow
     settings: Settings
-    twilio: TwilioGateway
+    gateway: TwilioGateway  # requests go through rest(), never inside a transaction
     now: datetime  # the clock at this request
+
+    def rest(self, request: Callable[[TwilioGateway], T]) -> T:
+        """Make a request to Twilio's REST API with no database transaction open.
+
+        What this step has done so far is committed first, and what follows runs in
+        a new transaction, so a slow or failing API holds no lock and stalls no other
+        call. The gateway's short timeout bounds the wait; a failure raises
+        ``TwilioUnavailable`` for the step to handle (in that new transaction)."""
+        self.session.commit()
+        return request(self.gateway)
 
 
 @dataclass

@@ -103,7 +103,7 @@ def ring_ended(ctx: AgentContext, caller_id: int | None, params: VoiceParams) ->
             at=ctx.now,
         )
     )
-    ringing.ring_for(ctx.session, caller, ctx.twilio, ctx.now, exclude=agent.id)
+    ringing.ring_for(ctx, caller, exclude=agent.id)
     return twiml.empty()
 
 
@@ -155,7 +155,7 @@ def answer_offer(ctx: AgentContext, key: str) -> Document:
         passed = ctx.session.get(Call, caller_id)
         if passed is not None:
             ctx.session.refresh(passed)
-            ringing.ring_for(ctx.session, passed, ctx.twilio, ctx.now, exclude=agent.id)
+            ringing.ring_for(ctx, passed, exclude=agent.id)
         return _goodbye(ctx, [])
     caller = ctx.session.get(Call, caller_id)
     if caller is None or not routing.claim(ctx.session, caller_id, agent.id):
@@ -164,10 +164,9 @@ def answer_offer(ctx: AgentContext, key: str) -> Document:
             return _goodbye(ctx, [texts.gone])
         return menu(ctx, [texts.gone])
     ctx.session.refresh(caller)
+    connect_url = webhook_url("queueing.connect", absolute=True)
     try:
-        ctx.twilio.dequeue(
-            caller.queue_sid or "", caller.call_sid, webhook_url("queueing.connect", absolute=True)
-        )
+        ctx.rest(lambda api: api.dequeue(caller.queue_sid or "", caller.call_sid, connect_url))
     except TwilioUnavailable:
         # Put the caller back exactly as they were, for the next agent.
         caller.stage, caller.agent_id = CallStage.QUEUED, None

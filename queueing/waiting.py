@@ -40,7 +40,7 @@ def enqueue(ctx: CallContext, queue: str, preface: Sequence[Line] = ()) -> Docum
     ctx.call.agent_id = None
     routing.reserve(ctx.call, None, ctx.now)
     ctx.record("queue.entered", queue=queue, menu=ctx.call.menu)
-    ringing.ring_for(ctx.session, ctx.call, ctx.twilio, ctx.now)
+    ringing.ring_for(ctx, ctx.call)
     return hold(ctx, queue, preface)
 
 
@@ -62,7 +62,7 @@ def wait_document(ctx: CallContext, params: VoiceParams) -> Document:
     if params.queue_sid:
         ctx.call.queue_sid = params.queue_sid  # an agent needs it to take this caller
     if ctx.call.stage == CallStage.QUEUED:
-        ringing.ring_for(ctx.session, ctx.call, ctx.twilio, ctx.now)  # agents may be free now
+        ringing.ring_for(ctx, ctx.call)  # agents may be free now
     waited = params.queue_time or 0
     if ctx.call.stage == CallStage.QUEUED and waited >= ctx.settings.queue_max_wait_seconds:
         ctx.call.leave_reason = "max_wait"

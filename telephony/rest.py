@@ -17,6 +17,9 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 TWILIO_API_ORIGIN = "https://api.twilio.com"
+# Seconds to connect, and again to read the answer: a webhook waits for its REST
+# request, and must still answer well inside Twilio's 15 s.
+REST_TIMEOUT_SECONDS = 3.0
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +31,7 @@ class TwilioUnavailable(RuntimeError):
 class BaseUrlHttpClient(TwilioHttpClient):
     """Sends Twilio's REST requests to another origin (a mock, or a proxy)."""
 
-    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+    def __init__(self, base_url: str, timeout: float = REST_TIMEOUT_SECONDS) -> None:
         # Twilio's own request logging is verbose and names numbers; keep ours.
         quiet = logging.getLogger("twilio.http_client.quiet")
         quiet.setLevel(logging.WARNING)

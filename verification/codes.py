@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -9,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from models import Customer, OneTimeCode
 from models.db import changed
-from telephony.rest import TwilioGateway
 from verification.secrets import SMS_CODE, keyed_hash, matches, new_sms_code
 
 CODE_LIFETIME = timedelta(minutes=5)
@@ -20,7 +20,7 @@ RESEND_AFTER = timedelta(seconds=60)
 
 def send_code(
     session: Session,
-    gateway: TwilioGateway,
+    send: Callable[[str, str], str],
     customer: Customer,
     message: str,
     *,
@@ -29,8 +29,8 @@ def send_code(
 ) -> None:
     """Text a fresh code to the customer's registered phone, retiring older ones.
 
-    ``message`` holds ``{code}``. Raises ``TwilioUnavailable`` when no SMS went out,
-    and then keeps no code.
+    ``message`` holds ``{code}``; ``send(to, body)`` sends the SMS and gives its SID.
+    Raises ``TwilioUnavailable`` when no SMS went out, and then keeps no code.
     """
     recent = session.scalar(
         select(OneTimeCode.id).where(
@@ -57,7 +57,7 @@ def send_code(
     session.add(row)
     session.flush()
     try:
-        row.message_sid = gateway.send_sms(customer.phone, message.format(code=code))
+        row.message_sid = send(customer.phone, message.format(code=code))
     except Exception:
         session.delete(row)
         raise

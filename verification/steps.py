@@ -174,7 +174,7 @@ def _texted(ctx: CallContext) -> bool:
     try:
         codes.send_code(
             ctx.session,
-            ctx.twilio,
+            lambda to, body: ctx.rest(lambda api: api.send_sms(to, body)),
             customer,
             ctx.flow.prompts.sms_code[ctx.call.language or customer.language],
             key=ctx.settings.secret_key_bytes(),

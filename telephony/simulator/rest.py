@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +61,7 @@ class RestStandIn:
     errors: list[str] = field(default_factory=list)
     base_url: str = ""
     _failures: list[tuple[int, int]] = field(default_factory=list)
+    _meanwhile: list[Callable[[], None]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: BaseWSGIServer | None = None
     _thread: threading.Thread | None = None
@@ -91,6 +92,7 @@ class RestStandIn:
             self.requests.clear()
             self.errors.clear()
             self._failures.clear()
+            self._meanwhile.clear()
             self.switch = Switch()
 
     def take_errors(self) -> list[str]:
@@ -103,6 +105,13 @@ class RestStandIn:
         """Answer the next ``times`` valid requests with a Twilio error (and no effect)."""
         with self._lock:
             self._failures.extend([(status, code)] * times)
+
+    def slow_next(self, meanwhile: Callable[[], None]) -> None:
+        """Twilio's API is slow to answer the next valid request: ``meanwhile`` runs
+        (on the stand-in's thread) before the answer goes back, as other calls would
+        go on while Hotline waits."""
+        with self._lock:
+            self._meanwhile.append(meanwhile)
 
     def messages(self) -> list[dict[str, str]]:
         return self._forms("Messages.json")
@@ -135,6 +144,9 @@ class RestStandIn:
                 status, code = self._failures.pop(0)
                 return _error(status, code, "failure requested by the test")
             switch = self.switch
+            meanwhile = self._meanwhile.pop(0) if self._meanwhile else None
+        if meanwhile is not None:
+            meanwhile()
         match = ACCOUNT_PATH.match(request.path)
         assert match is not None
         return _Resources(switch, match["account"]).answer(request, match["rest"])
