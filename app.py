@@ -18,6 +18,9 @@ from flask import Flask
 from callflows.answers import ANSWERS
 from callflows.routes import verify, voice
 from callflows.stages import CALLER_STAGES
+from calls.fallback import bp as fallback
+from calls.spool import Spool, replay_pending
+from calls.spool import bp as spool_commands
 from flowfile.commands import bp as flow_commands
 from flowfile.loader import FlowError, load_flow
 from logs import configure_logging
@@ -61,6 +64,11 @@ def create_server(settings: Settings | None = None) -> Flask:
             " line still works)"
         )
     upgrade(app.extensions["db"].engine)
+    with app.app_context():
+        # Recordings kept while the database was down (calls.spool) go in first.
+        replayed = replay_pending()
+    if replayed:
+        log.info("%d recording(s) kept while the database was down are now voicemails", replayed)
     return app
 
 
@@ -99,8 +107,10 @@ def _build(settings: Settings) -> Flask:
         # The call's state machines, read by the webhook runner (calls.webhooks).
         stages={"caller": CALLER_STAGES, "agent": AGENT_STAGES},
         answers=frozenset(ANSWERS),
+        spool=Spool(settings.spool_dir or Path(app.instance_path) / "spool"),
     )
     for blueprint in (
+        fallback,
         voice,
         verify,
         queueing,
@@ -110,6 +120,7 @@ def _build(settings: Settings) -> Flask:
         simulator,
         db_commands,
         flow_commands,
+        spool_commands,
     ):
         app.register_blueprint(blueprint)
     return app

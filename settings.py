@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     # SPEC §2: humans to reach when Hotline cannot serve (database down, an urgent
     # caller and no agent on): a phone number, or a SIP URI such as the team's desk phones.
     overflow_number: str | None = None
+    # Where recordings wait while the database is down (calls.spool); instance/spool
+    # when unset. Each server replays what it spooled: keep it on a lasting disk.
+    spool_dir: Path | None = None
     # SPEC §2: the longest an agent stays in wrap-up before being ready again.
     agent_wrap_up_seconds: Annotated[int, Field(ge=5, le=600)] = 30
 

@@ -16,16 +16,49 @@ from flowfile.vocabulary import Language, Text
 Document: TypeAlias = VoiceResponse
 # A flow text, or one with the values for its {names}.
 Line: TypeAlias = Text | tuple[Text, dict[str, str]]
+# The longest message a caller may leave on the failure path.
+FAILURE_MESSAGE_SECONDS = 120
 
-# Said when Hotline itself has failed (database down, say), so it cannot rely
-# on the flow file or know the caller's language: fixed words and voices.
+# The failure path (calls.failure): said when Hotline itself has failed (database down,
+# say), so it relies on nothing that may have failed, the flow's texts included, and
+# cannot know the caller's language: fixed words, each language in its own voice.
 _ZH = ("cmn-CN", "Polly.Zhiyu")
 _EN = ("en-US", "Polly.Joanna")
-CALLER_APOLOGY = (
-    ("对不起，系统暂时出现问题。正在为您转接人工客服。", *_ZH),
-    ("We are sorry, something went wrong on our side. Connecting you to an agent.", *_EN),
+Fixed: TypeAlias = tuple[tuple[str, str, str], ...]
+CALLER_APOLOGY: Fixed = (
+    ("对不起，系统暂时出现问题。", *_ZH),
+    ("We are sorry, something went wrong on our side.", *_EN),
 )
-AGENT_APOLOGY = (("Sorry, something went wrong. Please call the agent line again.", *_EN),)
+TO_OVERFLOW: Fixed = (
+    ("正在为您转接客服人员，请稍候。", *_ZH),
+    ("Connecting you to a colleague, please hold.", *_EN),
+)
+OVERFLOW_UNANSWERED: Fixed = (
+    ("对不起，客服人员暂时无法接听。", *_ZH),
+    ("We are sorry, nobody could take your call.", *_EN),
+)
+TAKE_MESSAGE: Fixed = (
+    (
+        "现在无法为您接通人工客服。请在提示音后留下您的问题和联系电话，"
+        "留言完毕请按井号键，我们会尽快给您回电。",
+        *_ZH,
+    ),
+    (
+        "We cannot put you through to an agent right now. After the tone, please leave"
+        " your question and a number to reach you, then press the hash key. We will call"
+        " you back.",
+        *_EN,
+    ),
+)
+NO_MESSAGE: Fixed = (
+    ("没有录到您的留言。再见。", *_ZH),
+    ("We did not record a message. Goodbye.", *_EN),
+)
+MESSAGE_KEPT: Fixed = (
+    ("您的留言已收到，我们会尽快给您回电。再见。", *_ZH),
+    ("Thank you, we have your message and will call you back. Goodbye.", *_EN),
+)
+AGENT_APOLOGY: Fixed = (("Sorry, something went wrong. Please call the agent line again.", *_EN),)
 
 
 class Voice:
@@ -168,17 +201,36 @@ def dial_overflow(response: Document, number: str, *, action: str | None = None)
     return response
 
 
-def caller_apology(queue_name: str) -> Document:
+def caller_apology(
+    overflow_number: str | None, *, overflow_action: str, message_action: str
+) -> Document:
+    """The apology, then a human: a dial to ``OVERFLOW_NUMBER`` when there is one (its
+    ``overflow_action`` hears how that went), else a message for agents, recorded."""
     response = _fixed(CALLER_APOLOGY)
-    # No action URL: whatever went wrong must not be called again after the agent call.
-    response.enqueue(queue_name)
+    if overflow_number:
+        _say_fixed(response, TO_OVERFLOW)
+        return dial_overflow(response, overflow_number, action=overflow_action)
+    return take_message(response, action=message_action)
+
+
+def take_message(response: Document, *, action: str, preface: Fixed = ()) -> Document:
+    """A voicemail on the failure path: Twilio posts the recording to ``action``."""
+    _say_fixed(response, (*preface, *TAKE_MESSAGE))
+    record(response, action=action, max_length=FAILURE_MESSAGE_SECONDS)
+    # An empty recording does not request the action: Twilio goes on here.
+    _say_fixed(response, NO_MESSAGE)
+    response.hangup()
+    return response
+
+
+def fixed_goodbye(lines: Fixed) -> Document:
+    response = _fixed(lines)
+    response.hangup()
     return response
 
 
 def agent_apology() -> Document:
-    response = _fixed(AGENT_APOLOGY)
-    response.hangup()
-    return response
+    return fixed_goodbye(AGENT_APOLOGY)
 
 
 def hang_up() -> Document:
@@ -197,8 +249,11 @@ def as_http(response: Document) -> Response:
     return Response(str(response), mimetype="text/xml")
 
 
-def _fixed(lines: Sequence[tuple[str, str, str]]) -> Document:
-    response = VoiceResponse()
+def _fixed(lines: Fixed) -> Document:
+    return _say_fixed(VoiceResponse(), lines)
+
+
+def _say_fixed(response: Document, lines: Fixed) -> Document:
     for words, language, voice in lines:
         response.say(words, language=language, voice=voice)
     return response

@@ -28,11 +28,13 @@ from calls.context import (
     open_agent_call,
     open_call,
 )
+from calls.fallback import caller_failure
+from calls.spool import replay_some
 from calls.stages import StageTable
-from calls.twiml import Document, agent_apology, as_http, caller_apology
-from flowfile.flow import Flow
+from calls.twiml import Document, agent_apology, as_http
 from models.db import session
 from telephony.params import VoiceParams, parse_voice
+from telephony.signatures import check_signature
 
 log = logging.getLogger(__name__)
 
@@ -52,15 +54,11 @@ class Party(Generic[C]):
     name: str  # the key of its stage table in app.extensions["stages"]
     open: Callable[[Session, VoiceParams, Services], C]
     row: Callable[[C], Staged]  # the record that holds the stage and turn
-    apology: Callable[[Flow], Document]  # when something inside has failed
+    # When something inside has failed: it must not need the database (calls.fallback).
+    apology: Callable[[VoiceParams], Document]
 
 
-CALLER: Party[CallContext] = Party(
-    "caller",
-    open_call,
-    lambda ctx: ctx.call,
-    lambda flow: caller_apology(flow.queue_name("general")),
-)
+CALLER: Party[CallContext] = Party("caller", open_call, lambda ctx: ctx.call, caller_failure)
 AGENT: Party[AgentContext] = Party(
     "agent", open_agent_call, lambda ctx: ctx.leg, lambda _: agent_apology()
 )
@@ -70,7 +68,7 @@ class Webhooks(Blueprint, Generic[C]):
     def __init__(self, name: str, import_name: str, url_prefix: str, party: Party[C]) -> None:
         super().__init__(name, import_name, url_prefix=url_prefix)
         self.party = party
-        self.before_request(_check_signature)
+        self.before_request(check_signature)
         self.url_defaults(self._stamp_turn)
         self.register_error_handler(Exception, self._on_error)
 
@@ -103,6 +101,7 @@ class Webhooks(Blueprint, Generic[C]):
         g.turns = {**g.get("turns", {}), self.party.name: row.turn}
         response = handler(ctx, params) if current and handler else table.replay(ctx, row.stage)
         db.commit()
+        replay_some()  # the database answers: recordings kept while it did not go in now
         return as_http(response)
 
     def _table(self) -> StageTable[Any, C]:
@@ -118,19 +117,24 @@ class Webhooks(Blueprint, Generic[C]):
 
     def _on_error(self, exc: Exception) -> Response | HTTPException:
         """Callers never hear Twilio's "application error": whatever fails inside, they
-        hear an apology (and a caller waits for an agent). Refusals (403) stay refusals."""
+        hear an apology and reach a human (calls.fallback), and agents an apology.
+        Refusals (403) stay refusals. Nothing here may wait on the database again beyond
+        its bounded waits (models.db.WAIT_SECONDS)."""
         if isinstance(exc, HTTPException):
             return exc
-        session().rollback()
+        _roll_back()
         if isinstance(exc, StaleDataError | IntegrityError):
             # Two webhooks of one call raced and the other won: carry on from its result.
             try:
                 return self._run(None)
             except Exception:  # noqa: BLE001 - the apology below is the answer then
-                session().rollback()
-        log.exception("webhook %s failed; the caller hears the apology", request.path)
-        return as_http(self.party.apology(current_app.extensions["flow"]))
+                _roll_back()
+        log.exception("webhook %s failed; the %s hears the apology", request.path, self.party.name)
+        return as_http(self.party.apology(parse_voice(request.form)))
 
 
-def _check_signature() -> None:
-    current_app.extensions["signature_check"](request)
+def _roll_back() -> None:
+    try:
+        session().rollback()
+    except Exception:  # noqa: BLE001 - a connection already lost has nothing to undo
+        log.warning("rolling back after a failed webhook failed too", exc_info=True)

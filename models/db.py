@@ -21,6 +21,11 @@ logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Any constant will do: it only has to be the same in every Hotline process.
 MIGRATION_LOCK_ID = 7_461_203
+# The longest any one database wait may take: connecting, a statement, a lock, a free
+# pooled connection. Twilio gives a webhook 15 s before the caller hears "an application
+# error"; a webhook that cannot get its data within this answers with the apology path
+# (calls.webhooks), well inside 5 s. Not a setting: raising it would break that promise.
+WAIT_SECONDS = 3
 
 
 def changed(session: Session, statement: Executable) -> int:
@@ -41,8 +46,14 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     if make_url(url).get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"timeout": 30})
+        return create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_timeout=WAIT_SECONDS,
+            connect_args=_bounded_waits(url),
+        )
+    # SQLite: a held write lock makes BEGIN IMMEDIATE wait this long, then fail.
+    engine = create_engine(url, connect_args={"timeout": WAIT_SECONDS})
 
     # SQLite: take the write lock when a transaction begins, so concurrent
     # requests queue up instead of failing on a read-then-write upgrade.
@@ -59,6 +70,26 @@ def make_engine(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _bounded_waits(url: str) -> dict[str, Any]:
+    """libpq settings that bound every wait on PostgreSQL, which has no limits of its own:
+    connecting, each statement, each lock, and unacknowledged network writes (a server
+    gone silent). Any ``options`` the URL already carries (a search_path) are kept."""
+    milliseconds = WAIT_SECONDS * 1000
+    given = make_url(url).query.get("options", ())
+    options = " ".join(
+        [
+            *([given] if isinstance(given, str) else given),
+            f"-c statement_timeout={milliseconds}",
+            f"-c lock_timeout={milliseconds}",
+        ]
+    )
+    return {
+        "connect_timeout": WAIT_SECONDS,
+        "tcp_user_timeout": milliseconds,
+        "options": options,
+    }
 
 
 def alembic_config() -> Config:
@@ -94,6 +125,10 @@ def upgrade(engine: Engine) -> None:
     head = ScriptDirectory.from_config(config).get_current_head()
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
+            # A migration may rightly take longer than a webhook's bounded waits, and so may
+            # waiting for another server's; both limits are lifted for this transaction only.
+            connection.execute(text("SET LOCAL statement_timeout = 0"))
+            connection.execute(text("SET LOCAL lock_timeout = 0"))
             # Several servers starting at once must not migrate side by side.
             connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
         current = MigrationContext.configure(connection).get_current_revision()

@@ -43,7 +43,8 @@ class Voicemail(Base):
     language: Mapped[Language] = mapped_column(String(2))
     topic: Mapped[str] = mapped_column(String(64))
     recording_url: Mapped[str] = mapped_column(String(500))
-    recording_sid: Mapped[str | None] = mapped_column(String(64))
+    # Unique: a recording replayed from the spool (calls.spool) twice is one voicemail.
+    recording_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     duration_seconds: Mapped[int | None]
     status: Mapped[FollowUpStatus] = mapped_column(
         enum_column(FollowUpStatus), default=FollowUpStatus.OPEN

@@ -9,6 +9,7 @@ bp = Blueprint("telephony", __name__, cli_group=None)
 
 WEBHOOKS = (
     ("Hotline number: A call comes in (HTTP POST)", "/voice/incoming"),
+    ("Hotline number: Primary handler fails (HTTP POST)", "/voice/fallback"),
     ("Hotline number: Call status changes (HTTP POST)", "/voice/status"),
     ("Agent line: A call comes in (HTTP POST)", "/agents/incoming"),
 )

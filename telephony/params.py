@@ -44,10 +44,14 @@ class VoiceParams(BaseModel):
     queue_sid: str = Field("", alias="QueueSid", max_length=64)
     queue_position: LenientInt = Field(None, alias="QueuePosition")
     average_queue_time: LenientInt = Field(None, alias="AvgQueueTime")
+    dial_call_status: str = Field("", alias="DialCallStatus")
     dial_call_duration: LenientInt = Field(None, alias="DialCallDuration")
     recording_url: str = Field("", alias="RecordingUrl")
     recording_sid: str = Field("", alias="RecordingSid")
     recording_duration: LenientInt = Field(None, alias="RecordingDuration")
+    # Sent to the Fallback URL: why Twilio gave up on the primary, and where.
+    error_code: str = Field("", alias="ErrorCode")
+    error_url: str = Field("", alias="ErrorUrl")
 
 
 _ADAPTER = TypeAdapter(VoiceParams)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import quote, urlsplit
 
-from flask import Request, abort
+from flask import Request, abort, current_app, request
 from twilio.request_validator import SIGNATURE_SETTINGS_HEADER, RequestValidator
 
 log = logging.getLogger(__name__)
@@ -61,3 +61,8 @@ class SignatureCheck:
         if not signature or not self.validator.validate(url, request.form, signature):
             log.warning("refused %s: missing or wrong X-Twilio-Signature", request.path)
             abort(403)
+
+
+def check_signature() -> None:
+    """``before_request`` of every webhook blueprint: the app's check, on this request."""
+    current_app.extensions["signature_check"](request)

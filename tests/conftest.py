@@ -104,7 +104,7 @@ def twilio_api(twilio_api_server: RestStandIn) -> Iterator[RestStandIn]:
 
 
 @pytest.fixture
-def settings(database_url: str, twilio_api: RestStandIn) -> Settings:
+def settings(database_url: str, twilio_api: RestStandIn, tmp_path: Path) -> Settings:
     # model_validate: these values only, whatever the environment or a .env says.
     return Settings.model_validate(
         {
@@ -117,6 +117,7 @@ def settings(database_url: str, twilio_api: RestStandIn) -> Settings:
             "twilio_validate_signatures": True,
             "hotline_secret_key": SECRET_KEY,
             "default_region": "CN",
+            "spool_dir": tmp_path / "spool",
         }
     )
 

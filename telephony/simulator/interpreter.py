@@ -18,7 +18,7 @@ from telephony.simulator.dialing import Dialing
 from telephony.simulator.phones import Machine
 from telephony.simulator.twiml import Context, TwimlError, Verb
 from telephony.simulator.waiting import Waiting
-from telephony.simulator.webhooks import APPLICATION_ERROR
+from telephony.simulator.webhooks import APPLICATION_ERROR, error_code
 
 if TYPE_CHECKING:
     from telephony.simulator.conferences import Conference
@@ -75,7 +75,16 @@ class Interpreter:
     ) -> list[Verb] | None:
         leg = self.leg
         leg.url = urljoin(leg.url, url)
-        body = self.switch.fetch(leg.url, leg.params() | (extra or {}), method)
+        params = leg.params() | (extra or {})
+        body = self.switch.fetch(leg.url, params, method)
+        if body is None and leg.fallback_url and leg.live and self.context is Context.CALL:
+            # Twilio could not use the answer: it requests the number's Fallback URL at
+            # once, with ErrorCode and ErrorUrl, and carries on with its TwiML
+            # (twilio.com/docs/usage/security/availability-reliability). Modelled for the
+            # call's own documents, with the call's parameters; the docs say no more.
+            failed, leg.url = leg.url, leg.fallback_url
+            why = {"ErrorCode": error_code(self.switch.errors[-1]), "ErrorUrl": failed}
+            body = self.switch.fetch(leg.url, leg.params() | why)
         if body is None:
             return None
         leg.documents.append(body)

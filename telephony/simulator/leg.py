@@ -70,6 +70,7 @@ class Leg:
         self.answered_at: float | None = None
         self.status_callback = status_callback
         self.status_events = status_events
+        self.fallback_url: str | None = None  # the called number's, for an inbound call
         self.status_method = "POST"
         self.on_end: Callable[[], None] | None = None  # told when this call ends
         self._callbacks_sent = 0
@@ -123,6 +124,7 @@ class Leg:
             number = self.switch.number_for(self.to, line)
             self.to = number.number
             self.status_callback = self._absolute(number.status_callback)
+            self.fallback_url = self._absolute(number.fallback_url)
             self.status = "ringing"
             self.answered_at = self.switch.clock.now
             self.switch.emit(self, "ring", f"{self.caller} calls {self.to}")

@@ -12,8 +12,10 @@ threads at once reach Hotline at once, as on the real network.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -350,8 +352,13 @@ class Switch:
         owned = getattr(self._local, "depth", 0) == 1
         if owned:  # let other callers act while this webhook is in flight
             self._lock.release()
+        started = time.monotonic()
         try:
-            return self.transport.send(method, url, data, signature)
+            reply = self.transport.send(method, url, data, signature)
+            # A transport may report a slower network than this process saw.
+            return dataclasses.replace(
+                reply, seconds=max(reply.seconds, time.monotonic() - started)
+            )
         finally:
             if owned:
                 self._lock.acquire()

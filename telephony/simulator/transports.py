@@ -10,10 +10,7 @@ from urllib.parse import urlsplit
 import requests
 from werkzeug.test import Client
 
-from telephony.simulator.webhooks import Reply
-
-# Twilio gives a webhook 15 seconds (TWILIO.md, "Requests Twilio sends").
-WEBHOOK_TIMEOUT = 15.0
+from telephony.simulator.webhooks import WEBHOOK_TIMEOUT, Reply
 
 
 class Transport(ABC):

@@ -18,6 +18,9 @@ from twilio.request_validator import RequestValidator
 API_VERSION = "2010-04-01"
 TWIML_TYPES = ("text/xml", "application/xml")
 APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
+# Twilio waits 15 seconds for a webhook's answer, connecting included
+# (twilio.com/docs/api/errors/11205).
+WEBHOOK_TIMEOUT = 15.0
 
 
 def sign(token: str, url: str, params: dict[str, str]) -> str:
@@ -33,6 +36,7 @@ class Reply:
     content_type: str = ""
     body: str = ""
     error: str = ""
+    seconds: float = 0.0  # how long the answer took, on the wall clock
 
 
 class TwilioWouldFail(AssertionError):
@@ -43,6 +47,11 @@ def problem(reply: Reply, *, twiml: bool) -> str | None:
     """Why Twilio would refuse this reply, or None. Status callbacks need only a 2xx."""
     if reply.status is None:
         return f"11200 HTTP retrieval failure: {reply.url} did not answer ({reply.error})"
+    if reply.seconds > WEBHOOK_TIMEOUT:
+        return (
+            f"11205 HTTP connection failure: {reply.url} answered after {reply.seconds:.1f} s;"
+            f" Twilio waits {WEBHOOK_TIMEOUT:.0f} s"
+        )
     if not 200 <= reply.status < 300:
         return f"11200 HTTP retrieval failure: {reply.url} answered HTTP {reply.status}"
     if not twiml:
@@ -56,3 +65,8 @@ def problem(reply: Reply, *, twiml: bool) -> str | None:
     if root.tag != "Response":
         return f"12100 Document parse failure at {reply.url}: the root is <{root.tag}>"
     return None
+
+
+def error_code(problem: str) -> str:
+    """The Twilio error code a ``problem`` starts with (``ErrorCode`` to a Fallback URL)."""
+    return problem.split(" ", 1)[0]

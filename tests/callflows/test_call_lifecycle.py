@@ -7,7 +7,7 @@ from flask import Flask
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from models import Call, VerificationAttempt
+from models import Call, VerificationAttempt, Voicemail
 from telephony.simulator import Leg
 from tests.demo import customer
 
@@ -92,8 +92,8 @@ def test_a_webhook_for_an_unknown_call_starts_it_properly(phone) -> None:
     assert "普通话请按1" in body  # the greeting: nothing skipped, no menu without verification
 
 
-def test_when_the_database_fails_the_caller_hears_an_apology_and_waits_for_an_agent(
-    app: Flask, phone
+def test_when_something_inside_fails_the_caller_hears_an_apology_and_leaves_a_message(
+    app: Flask, phone, db: Session
 ) -> None:
     call = phone(ZH["phone"]).dial()
     engine = app.extensions["db"].engine
@@ -105,11 +105,16 @@ def test_when_the_database_fails_the_caller_hears_an_apology_and_waits_for_an_ag
         with engine.begin() as connection:
             connection.execute(text("ALTER TABLE call_events_away RENAME TO call_events"))
     assert "something went wrong" in call.text and "系统暂时出现问题" in call.text
-    assert call.queue == "hotline-general" and call.queue_action is None
+    assert call.queue is None  # not a queue no agent takes from, but a message for agents
+    assert "请在提示音后留下您的问题" in call.text and "leave your question" in call.text
+    call.leave_message(duration=15)
+    assert "您的留言已收到" in call.text and call.hung_up
+    [voicemail] = db.scalars(select(Voicemail)).all()
+    assert voicemail.duration_seconds == 15 and voicemail.call_id == record(db, call).id
 
 
 def test_webhook_without_call_sid_still_gets_twiml(phone) -> None:
     call = phone(ZH["phone"])
     call.call_sid = ""
     body = call.post("/voice/incoming", {})
-    assert "<Enqueue>hotline-general</Enqueue>" in body
+    assert "系统暂时出现问题" in body and "<Record" in body

@@ -91,9 +91,10 @@ def test_an_error_from_the_server_fails_the_run(
     cli: FlaskCliRunner, server: str, fake: FakeApp
 ) -> None:
     fake.documents["/voice/menu"] = (500, "text/html", "Internal Server Error")
+    fake.documents["/voice/fallback"] = "<Response><Say>Sorry, a fault.</Say></Response>"
     result = cli.invoke(args=["simulate", "--server", server, "--keys", "1"])
     assert result.exit_code != 0
-    assert "an application error has occurred" in result.output
+    assert "Sorry, a fault." in result.output  # Twilio asked the number's Fallback URL
     assert "Hotline answered with an error Twilio would not accept: 11200" in result.output
 
 

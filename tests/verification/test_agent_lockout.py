@@ -101,7 +101,9 @@ def test_the_right_pin_clears_the_count(phone, db: Session) -> None:
 
 
 def test_concurrent_wrong_pins_never_get_more_than_five_tries_checked(
-    phone, db: Session, monkeypatch: pytest.MonkeyPatch  # noqa: ANN001
+    phone,
+    db: Session,
+    monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001
 ) -> None:
     checked: list[str] = []
     compare = verification.agents.matches
