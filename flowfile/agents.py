@@ -13,6 +13,7 @@ class AgentTexts(Strict):
     not_recognised: Text
     menu: Text
     no_callers: Text
+    ring: Text  # a rung agent hears this first, and presses a key for the whisper
     whisper: Text  # {verified} {who} {language} {topic}
     named: Text  # {name}: what {who} is for a verified caller
     verified: Text

@@ -1,6 +1,6 @@
 """Typed models by domain; importing this package registers every table on ``Base``."""
 
-from models.agents import Agent, AgentCall
+from models.agents import Agent, AgentCall, AgentPass
 from models.base import Base
 from models.calls import Call, CallEvent
 from models.customers import Account, Customer, Transaction
@@ -12,6 +12,7 @@ __all__ = [
     "Account",
     "Agent",
     "AgentCall",
+    "AgentPass",
     "Base",
     "Call",
     "CallbackRequest",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, check_in, enum_column, utcnow
@@ -39,6 +39,7 @@ class AgentStage(StrEnum):
     answers each stage."""
 
     PIN = "pin"
+    RING = "ring"  # a rung agent picked up: a key before the whisper (a voicemail never presses)
     MENU = "menu"
     WHISPER = "whisper"
     CONNECTED = "connected"
@@ -67,3 +68,18 @@ class AgentCall(Base):
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class AgentPass(Base):
+    """An agent passed on a caller: that caller is not offered to them again while the
+    pass holds (``queueing.passes``). One row per caller and agent, the latest pass."""
+
+    __tablename__ = "agent_passes"
+
+    call_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True
+    )
+    agent_id: Mapped[str] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
+    )
+    passed_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the app's clock

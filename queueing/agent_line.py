@@ -1,6 +1,8 @@
 """The agent line (SPEC §6): an agent calls in, is confirmed by caller ID and PIN, and
 takes the next caller, goes available, or goes offline. Before taking a caller the
-agent hears who is waiting and why, and accepts (1) or passes (2)."""
+agent hears who is waiting and why, and accepts (1) or passes (2). A rung agent
+first presses a key to hear it, so that a voicemail never takes the whisper. How
+each call ends is ``queueing.agent_ends``."""
 
 from __future__ import annotations
 
@@ -13,13 +15,13 @@ from calls.twiml import Document, Line
 from models import Agent, Call, CallEvent, Customer, RefundTicket
 from models.agents import AgentStage, AgentStatus
 from models.calls import CallStage
-from queueing import ringing, routing
-from telephony.params import VoiceParams
+from queueing import agent_ends, routing
 from telephony.rest import TwilioUnavailable
 from telephony.urls import webhook_url
 from verification.agents import check_agent_pin
 
 PIN_ATTEMPTS = 3
+RING_KEY_SECONDS = 8  # after "press 1 to hear it": then nobody is there (a voicemail)
 
 
 class NoAgent(RuntimeError):
@@ -67,7 +69,8 @@ def choose(ctx: AgentContext, key: str) -> Document:
 
 
 def ring_answered(ctx: AgentContext, caller_id: int | None) -> Document:
-    """A rung agent picked up: whisper the caller they were rung for, if still waiting."""
+    """A rung agent picked up: ask for a key before the whisper, if the caller they were
+    rung for still waits for them."""
     agent = ctx.agent
     if agent is None:
         return _goodbye(ctx, [ctx.flow.agents.texts.not_recognised])
@@ -75,36 +78,38 @@ def ring_answered(ctx: AgentContext, caller_id: int | None) -> Document:
     ctx.leg.rung = ctx.leg.confirmed = True
     caller = ctx.session.get(Call, caller_id) if caller_id is not None else None
     if caller is None or caller.stage != CallStage.QUEUED or caller.offered_agent_id != agent.id:
-        # Answered too late: another agent has the caller, or they left.
-        _set_status(ctx, AgentStatus.AVAILABLE, agent)
-        return _goodbye(ctx, [ctx.flow.agents.texts.gone])
+        return _too_late(ctx)
+    ctx.leg.caller_call_id = caller.id
+    return ring_prompt(ctx)
+
+
+def ring_prompt(ctx: AgentContext) -> Document:
+    """ "A Hotline call, press 1 to hear it"; said again to a late request."""
+    ctx.leg.stage = AgentStage.RING
+    return ctx.voice.ask(
+        [ctx.flow.agents.texts.ring],
+        webhook_url("agents.ring_key"),
+        single_key=True,
+        timeout=RING_KEY_SECONDS,
+    )
+
+
+def take_ring(ctx: AgentContext, key: str) -> Document:
+    """Any key: a person is there, who hears the whisper. None: the call was taken by a
+    voicemail or an answering machine, which never presses one; a missed ring."""
+    agent, caller = _agent(ctx), _their_caller(ctx)
+    if not key:
+        agent_ends.missed(ctx, agent, caller, "no key")
+        return _goodbye(ctx, [])
+    if caller.stage != CallStage.QUEUED or caller.offered_agent_id != agent.id:
+        return _too_late(ctx)
     return _offer(ctx, caller)
 
 
-def ring_ended(ctx: AgentContext, caller_id: int | None, params: VoiceParams) -> Document:
-    """The status callback of a ring. Never answered: the agent missed it and goes
-    offline until they call in. Answered but left before accepting or passing: the
-    agent stays available. Either way the caller is free for the next agent."""
-    agent = ctx.agent
-    caller = ctx.session.get(Call, caller_id) if caller_id is not None else None
-    if agent is None or caller is None or caller.stage != CallStage.QUEUED:
-        return twiml.empty()
-    if caller.offered_agent_id != agent.id:
-        return twiml.empty()
-    status = params.call_status
-    missed = status in ("no-answer", "busy", "failed", "canceled")
-    routing.reserve(caller, None, ctx.now)
-    _set_status(ctx, AgentStatus.OFFLINE if missed else AgentStatus.AVAILABLE, agent)
-    ctx.session.add(
-        CallEvent(
-            call_id=caller.id,
-            kind="agent.missed" if missed else "agent.left",
-            data={"agent": agent.id, "status": status},
-            at=ctx.now,
-        )
-    )
-    ringing.ring_for(ctx, caller, exclude=agent.id)
-    return twiml.empty()
+def _too_late(ctx: AgentContext) -> Document:
+    """Answered too late: another agent has the caller, or they left."""
+    _set_status(ctx, AgentStatus.AVAILABLE)
+    return _goodbye(ctx, [ctx.flow.agents.texts.gone])
 
 
 def take_next(ctx: AgentContext) -> Document:
@@ -146,18 +151,14 @@ def answer_offer(ctx: AgentContext, key: str) -> Document:
     agent, caller_id, texts = _agent(ctx), ctx.leg.caller_call_id, ctx.flow.agents.texts
     if caller_id is None:
         return menu(ctx)
+    caller = ctx.session.get(Call, caller_id)
     if key != "1":  # 2, or silence: pass the caller on
-        routing.release(ctx.session, caller_id, agent.id)
-        ctx.record("agent.passed")
+        if caller is not None:
+            agent_ends.passed(ctx, agent, caller)
         if not ctx.leg.rung:
             return menu(ctx)
         _set_status(ctx, AgentStatus.AVAILABLE)
-        passed = ctx.session.get(Call, caller_id)
-        if passed is not None:
-            ctx.session.refresh(passed)
-            ringing.ring_for(ctx, passed, exclude=agent.id)
         return _goodbye(ctx, [])
-    caller = ctx.session.get(Call, caller_id)
     if caller is None or not routing.claim(ctx.session, caller_id, agent.id):
         if ctx.leg.rung:
             _set_status(ctx, AgentStatus.AVAILABLE)
@@ -192,18 +193,22 @@ def after_call(ctx: AgentContext) -> Document:
 
 
 def wrap_up(ctx: AgentContext) -> Document:
-    """The wrap-up question; said again to a late request, which changes nothing."""
+    """The wrap-up question, listening for AGENT_WRAP_UP_SECONDS; said again to a late
+    request, which changes nothing. Hanging up ends wrap-up too (agent_ends)."""
     return ctx.voice.ask(
-        [ctx.flow.agents.texts.wrap_up], webhook_url("agents.ready"), single_key=True, timeout=20
+        [ctx.flow.agents.texts.wrap_up],
+        webhook_url("agents.ready"),
+        single_key=True,
+        timeout=ctx.settings.agent_wrap_up_seconds,
     )
 
 
 def ready(ctx: AgentContext, key: str) -> Document:
-    """After wrap-up: 1 takes the next caller now; anything else leaves the agent
-    available, to be called when callers wait."""
+    """After wrap-up: 1 takes the next caller now; another key or silence leaves the
+    agent available, rung for the next caller once this call has ended."""
     if key == "1":
         return take_next(ctx)
-    _set_status(ctx, AgentStatus.AVAILABLE)
+    agent_ends.end_wrap_up(ctx, _agent(ctx))
     return _goodbye(ctx, [ctx.flow.agents.texts.available])
 
 

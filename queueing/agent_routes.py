@@ -1,4 +1,5 @@
-"""The /agents webhooks: the agent line, from PIN to wrap-up, and rung agents."""
+"""The /agents webhooks: the agent line, from PIN to wrap-up, rung agents, and the
+status callbacks that say when either call has ended."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from flask import request
 from calls.context import AgentContext
 from calls.twiml import Document
 from calls.webhooks import AGENT, Webhooks
-from queueing import agent_line
+from queueing import agent_ends, agent_line
 from telephony.params import VoiceParams
 
 bp = Webhooks("agents", __name__, "/agents", AGENT)
@@ -29,9 +30,20 @@ def ring(ctx: AgentContext, _: VoiceParams) -> Document:
     return agent_line.ring_answered(ctx, _caller())
 
 
+@bp.webhook("/ring/key")
+def ring_key(ctx: AgentContext, params: VoiceParams) -> Document:
+    return agent_line.take_ring(ctx, params.digits)
+
+
 @bp.webhook("/ring/status")
 def ring_status(ctx: AgentContext, params: VoiceParams) -> Document:
-    return agent_line.ring_ended(ctx, _caller(), params)
+    return agent_ends.ring_ended(ctx, _caller(), params)
+
+
+@bp.webhook("/status")
+def status(ctx: AgentContext, params: VoiceParams) -> Document:
+    # The agent line number's "call status changes" (SPEC §3).
+    return agent_ends.line_ended(ctx, params)
 
 
 @bp.webhook("/pin")

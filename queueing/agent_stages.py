@@ -11,11 +11,12 @@ from queueing import agent_line
 AGENT_STAGES: StageTable[AgentStage, AgentContext] = StageTable(
     {
         AgentStage.PIN: Stage(("agents.incoming", "agents.ring", "agents.pin"), agent_line.greet),
+        AgentStage.RING: Stage(("agents.ring_key",), agent_line.ring_prompt),
         AgentStage.MENU: Stage(("agents.menu",), agent_line.menu),
         AgentStage.WHISPER: Stage(("agents.answer_offer",), agent_line.whisper_again),
         AgentStage.CONNECTED: Stage(("agents.after",), agent_line.talking),
         AgentStage.WRAP_UP: Stage(("agents.ready",), agent_line.wrap_up),
         AgentStage.ENDED: Stage((), agent_line.goodbye),
     },
-    anytime={"agents.ring_status"},
+    anytime={"agents.ring_status", "agents.status"},
 )

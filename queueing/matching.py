@@ -4,15 +4,21 @@ SQL; tests/queueing/test_matching.py proves the two agree.
 An agent takes callers of the queues they have the skill for (everyone takes
 the general and urgent queues) who speak one of the agent's languages; a caller
 who has not chosen a language yet can be taken by anyone.
+
+An agent is ready for a caller when available, or in a wrap-up that has outlasted
+``AGENT_WRAP_UP_SECONDS``: the end of wrap-up is reported by the agent's key, silence
+or hang-up, and a lost status callback must not keep the agent from callers for ever.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, or_
 
 from models import Agent, Call
+from models.agents import AgentStatus
 
 EVERYONES_QUEUES = ("urgent", "general")
 
@@ -26,6 +32,20 @@ def callers_for(agent: Agent) -> ColumnElement[bool]:
     return and_(
         Call.queue.in_([*EVERYONES_QUEUES, *agent.skills]),
         or_(Call.language.in_(agent.languages), Call.language.is_(None)),
+    )
+
+
+def is_ready(agent: Agent, now: datetime, wrap_up: timedelta) -> bool:
+    return agent.status == AgentStatus.AVAILABLE or (
+        agent.status == AgentStatus.WRAP_UP and agent.status_since <= now - wrap_up
+    )
+
+
+def ready_agents(now: datetime, wrap_up: timedelta) -> ColumnElement[bool]:
+    """The SQL twin of ``is_ready``: a condition on ``agents``."""
+    return or_(
+        Agent.status == AgentStatus.AVAILABLE,
+        and_(Agent.status == AgentStatus.WRAP_UP, Agent.status_since <= now - wrap_up),
     )
 
 

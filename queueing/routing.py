@@ -17,6 +17,7 @@ from models import Agent, Call
 from models.calls import CallStage
 from models.db import changed
 from queueing.matching import callers_for
+from queueing.passes import not_passed_by
 
 # A caller reserved for an agent who then vanished (hung up during the whisper,
 # a ring nobody reported back on) is free again after this long.
@@ -36,27 +37,34 @@ def reserve(caller: Call, agent_id: str | None, now: datetime) -> None:
     caller.offered_at = now if agent_id else None
 
 
-def offer_next_caller(session: Session, agent: Agent, now: datetime) -> Call | None:
-    """Reserve the next caller for ``agent`` to hear about (and accept or pass)."""
+def next_caller(session: Session, agent: Agent, now: datetime) -> Call | None:
+    """The caller ``agent`` should hear about next, locked until the transaction ends:
+    waiting, not kept for another agent, one they may take and have not passed on."""
     query = (
         select(Call)
         .where(
             Call.stage == CallStage.QUEUED,
             or_(Call.offered_agent_id.is_(None), Call.offered_at <= now - OFFER_HOLDS),
             callers_for(agent),
+            not_passed_by(agent.id, now),
         )
         .order_by((Call.queue == "urgent").desc(), Call.queued_at, Call.id)
         .limit(1)
         .with_for_update(skip_locked=True)
     )
-    caller = session.scalars(query).first()
+    return session.scalars(query).first()
+
+
+def offer_next_caller(session: Session, agent: Agent, now: datetime) -> Call | None:
+    """Reserve the next caller for ``agent`` to hear about (and accept or pass)."""
+    caller = next_caller(session, agent, now)
     if caller is not None:
         reserve(caller, agent.id, now)
     return caller
 
 
 def release(session: Session, caller_id: int, agent_id: str) -> None:
-    """The agent passed: the caller may be offered to someone else."""
+    """The agent passed or left: the caller may be offered to someone else."""
     session.execute(
         update(Call)
         .where(

@@ -12,6 +12,7 @@ WEBHOOKS = (
     ("Hotline number: Primary handler fails (HTTP POST)", "/voice/fallback"),
     ("Hotline number: Call status changes (HTTP POST)", "/voice/status"),
     ("Agent line: A call comes in (HTTP POST)", "/agents/incoming"),
+    ("Agent line: Call status changes (HTTP POST)", "/agents/status"),
 )
 
 

@@ -81,8 +81,11 @@ class TwilioGateway:
         except OSError as exc:
             raise TwilioUnavailable(f"Twilio's API could not be reached: {exc}") from exc
 
-    def ring(self, to: str, url: str, status_callback: str, timeout: int) -> str:
-        """Call ``to``; when answered the call runs the TwiML at ``url``. Returns its SID."""
+    def ring(
+        self, to: str, url: str, status_callback: str, status_events: list[str], timeout: int
+    ) -> str:
+        """Call ``to``; when answered the call runs the TwiML at ``url``, and
+        ``status_callback`` hears of ``status_events``. Returns its SID."""
         client = self._require_client()
         try:
             call = client.calls.create(
@@ -92,6 +95,7 @@ class TwilioGateway:
                 method="POST",
                 status_callback=status_callback,
                 status_callback_method="POST",
+                status_callback_event=status_events,
                 timeout=timeout,
             )
         except TwilioException as exc:

@@ -418,6 +418,9 @@ class Leg:
         number's "call status changes" URL, which hears only the end (TWILIO.md)."""
         if self.status_callback is None or event not in self.status_events:
             return
+        if self.phone.callbacks_lost:
+            self.switch.emit(self, "error", f"the {event} status callback is lost")
+            return
         self._callbacks_sent += 1
         params = self.params() | {
             "CallbackSource": "call-progress-events",

@@ -30,5 +30,5 @@ def hotline_numbers(hotline: str, agent_line: str = AGENT_LINE) -> list[Number]:
             status_callback="/voice/status",
             fallback_url="/voice/fallback",
         ),
-        Number(agent_line, "/agents/incoming"),
+        Number(agent_line, "/agents/incoming", status_callback="/agents/status"),
     ]

@@ -30,8 +30,8 @@ class Busy:
 
 @dataclass(frozen=True)
 class Machine:
-    """An answering machine: picks up, listens in silence to whatever it is played for
-    ``listens`` seconds (never pressing a key), then hangs up."""
+    """A voicemail or answering machine: picks up, records whatever it is played for
+    ``listens`` seconds (the leg's ``heard``), never pressing a key, then hangs up."""
 
     after: float | None = None
     listens: float = 30.0
@@ -59,6 +59,9 @@ class SimulatedPhone:
     behaviour: Behaviour = field(default_factory=Answer)
     messages: list[Message] = field(default_factory=list)
     legs: list[Leg] = field(default_factory=list)
+    # The status callbacks of this phone's calls never reach Hotline (it was down, or
+    # the network lost them): Twilio does not send them again.
+    callbacks_lost: bool = False
 
     @property
     def call(self) -> Leg | None:

@@ -208,6 +208,7 @@ class Switch:
     ) -> None:
         """Ring ``leg``'s phone for up to ``timeout`` seconds; it does what its behaviour says."""
         leg.status = "ringing"
+        leg.post_status("ringing")
         self.emit(leg, "ring", f"{leg.to} rings (from {leg.caller})")
         ring = self._rings[leg.call_sid] = Ring(answered, unanswered)
         behaviour = leg.phone.behaviour

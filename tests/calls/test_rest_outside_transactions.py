@@ -91,6 +91,7 @@ def test_taking_a_caller_out_of_the_queue_holds_no_lock(
     caller = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("2").press("0")
     agent = switch.phone(twilio_api.calls()[0]["To"]).call
     assert agent is not None
+    agent.press("1")  # to hear the whisper
     failures: list[Exception] = []
     twilio_api.slow_next(writes_meanwhile(other_call, failures))
     agent.press("1")

@@ -174,3 +174,21 @@ def test_a_caller_reserved_for_an_agent_who_vanished_is_free_again(app, phone) -
     later = OPEN_HOURS + timedelta(minutes=2)
     app.extensions["clock"] = lambda: later
     assert "王小明" in signed_in(phone, FANG).press("1").text
+
+
+def test_an_agent_who_passed_is_not_offered_that_caller_again(app, phone) -> None:
+    waiting(phone, WANG, ("2",))
+    lina = signed_in(phone, LINA).press("1")
+    assert "王小明" in lina.text
+    assert "接听下一位来电请按1" in lina.press("2").text  # passed: back to the menu
+    assert "没有适合您的等待来电" in lina.press("1").text
+    assert "王小明" in signed_in(phone, FANG).press("1").text  # the next agent is
+
+
+def test_a_caller_everyone_passed_on_is_offered_again_after_a_while(app, phone) -> None:
+    waiting(phone, WANG, ("2",))
+    signed_in(phone, LINA).press("1").press("2")
+    assert "没有适合您的等待来电" in signed_in(phone, LINA).press("1").text
+    later = OPEN_HOURS + timedelta(minutes=3, seconds=1)
+    app.extensions["clock"] = lambda: later
+    assert "王小明" in signed_in(phone, LINA).press("1").text

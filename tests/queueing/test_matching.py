@@ -4,6 +4,7 @@ the next caller, agree for any agent and any caller."""
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,9 +13,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from flowfile.vocabulary import LANGUAGES
-from models import Agent, Call
+from models import Agent, AgentPass, Call
+from models.agents import AgentStatus
 from models.calls import CallStage
-from queueing.matching import callers_for, may_take
+from queueing.matching import callers_for, is_ready, may_take, ready_agents
+from queueing.passes import PASS_HOLDS, not_passed_by, passers
 from tests.conftest import OPEN_HOURS
 from tests.flowfile.flows import shipped_flow
 
@@ -89,5 +92,77 @@ def test_the_sql_twin_finds_exactly_the_callers_may_take_allows(
             assert set(found) == {row.id for row in waiting if may_take(each, row)}
     finally:
         db.execute(delete(Call).where(Call.id.in_(ids)))
+        db.commit()
+        db.expunge_all()
+
+
+WRAP_UP = timedelta(seconds=30)
+_agent_ids = itertools.count(1)
+
+
+def agent_in(status: AgentStatus, seconds_ago: int) -> Agent:
+    return Agent(
+        id=f"T{next(_agent_ids)}",
+        name="Test",
+        phone=f"+86139{next(_agent_ids):08d}",
+        pin_hash="x",
+        skills=[],
+        languages=["zh"],
+        status=status,
+        status_since=OPEN_HOURS - timedelta(seconds=seconds_ago),
+    )
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    some_agents=st.lists(
+        st.builds(agent_in, st.sampled_from(list(AgentStatus)), st.integers(0, 90)),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_ready_agents_are_the_available_and_those_whose_wrap_up_outlasted_the_setting(
+    db: Session, some_agents: list[Agent]
+) -> None:
+    db.add_all(some_agents)
+    db.commit()
+    ids = [row.id for row in some_agents]
+    try:
+        found = db.scalars(
+            select(Agent.id).where(Agent.id.in_(ids), ready_agents(OPEN_HOURS, WRAP_UP))
+        )
+        expected = {row.id for row in some_agents if is_ready(row, OPEN_HOURS, WRAP_UP)}
+        assert set(found) == expected
+    finally:
+        db.execute(delete(Agent).where(Agent.id.in_(ids)))
+        db.commit()
+        db.expunge_all()
+
+
+@pytest.mark.parametrize("minutes_ago", [0, 2, 4])
+def test_passes_and_their_sql_twin_agree_and_hold_for_a_while(
+    db: Session, minutes_ago: int
+) -> None:
+    waiting = [caller("general", "zh") for _ in range(3)]
+    lina = agent_in(AgentStatus.AVAILABLE, 0)
+    db.add_all([*waiting, lina])
+    db.commit()
+    at = OPEN_HOURS - timedelta(minutes=minutes_ago)
+    db.add(AgentPass(call_id=waiting[0].id, agent_id=lina.id, passed_at=at))
+    db.commit()
+    try:
+        holds = timedelta(minutes=minutes_ago) < PASS_HOLDS
+        ids = [row.id for row in waiting]
+        not_passed = set(
+            db.scalars(select(Call.id).where(Call.id.in_(ids), not_passed_by(lina.id, OPEN_HOURS)))
+        )
+        passed_on = {row.id for row in waiting if lina.id in passers(db, row.id, OPEN_HOURS)}
+        assert passed_on == ({waiting[0].id} if holds else set())
+        assert not_passed == set(ids) - passed_on
+    finally:
+        db.execute(delete(Call).where(Call.id.in_([row.id for row in waiting])))
+        db.execute(delete(Agent).where(Agent.id == lina.id))
         db.commit()
         db.expunge_all()

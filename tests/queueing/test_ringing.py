@@ -3,7 +3,7 @@ Twilio's REST API; a miss or a pass rings the next, and the caller keeps their p
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -11,8 +11,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models import Agent, Call
-from telephony.simulator import Leg, NoAnswer, Switch
-from tests.conftest import BASE_URL, HOTLINE
+from telephony.simulator import Leg, Machine, NoAnswer, Switch
+from tests.conftest import BASE_URL, HOTLINE, OPEN_HOURS
 from tests.demo import DEMO, customer
 
 pytestmark = pytest.mark.usefixtures("demo")
@@ -52,6 +52,13 @@ def answered(switch: Switch, ring: dict[str, str]) -> Leg:
     return leg
 
 
+def hears_it(switch: Switch, ring: dict[str, str]) -> Leg:
+    """The rung agent picked up and pressed 1 to hear the whisper."""
+    leg = answered(switch, ring)
+    assert "Press 1 to hear it" in leg.text or "请按1收听" in leg.text
+    return leg.press("1")
+
+
 def caller_id_of(ring: dict[str, str]) -> str:
     return parse_qs(urlsplit(ring["Url"]).query)["caller"][0]
 
@@ -67,6 +74,7 @@ def test_a_waiting_caller_rings_the_longest_idle_matching_agent(
     assert ring["Url"].startswith(f"{BASE_URL}/agents/ring?caller=")
     assert ring["StatusCallback"].startswith(f"{BASE_URL}/agents/ring/status?caller=")
     assert ring["Method"] == "POST" and ring["StatusCallbackMethod"] == "POST"
+    assert ring["StatusCallbackEvent"] == "completed"  # how the ring ended
     assert status(db, FANG) == "busy"
 
 
@@ -75,7 +83,7 @@ def test_the_rung_agent_hears_the_whisper_and_takes_the_caller(
 ) -> None:
     available(db, A04=1)
     caller = emily_waits(phone).hold(position=1, seconds=10)
-    agent = answered(switch, twilio_api.calls()[0])
+    agent = hears_it(switch, twilio_api.calls()[0])
     # Fang's first language is Mandarin, so the whisper is too.
     assert "已验证客户，Emily Chen，语言：英语，业务：充值与提现。" in agent.text
     agent.press("1")
@@ -103,7 +111,7 @@ def test_an_agent_who_passes_stays_available_and_the_next_is_rung(
 ) -> None:
     available(db, A04=1, A01=2)
     emily_waits(phone)
-    agent = answered(switch, twilio_api.calls()[0])
+    agent = hears_it(switch, twilio_api.calls()[0])
     agent.press("2")
     assert agent.hung_up and status(db, FANG) == "available"
     assert [ring["To"] for ring in twilio_api.calls()] == [FANG["phone"], LINA["phone"]]
@@ -135,6 +143,60 @@ def test_an_agent_who_answers_then_hangs_up_frees_the_caller(
     available(db, A04=1, A01=2)
     emily_waits(phone)
     first = twilio_api.calls()[0]
-    answered(switch, first).hang_up()  # hears the whisper, hangs up without a key
+    hears_it(switch, first).hang_up()  # hears the whisper, hangs up without a key
     assert status(db, FANG) == "available"  # they answered: no missed call
     assert [ring["To"] for ring in twilio_api.calls()] == [FANG["phone"], LINA["phone"]]
+
+
+def test_a_voicemail_answering_a_ring_never_hears_the_caller_and_the_agent_goes_offline(
+    phone, switch: Switch, twilio_api, db: Session
+) -> None:
+    available(db, A04=1)
+    switch.phone(FANG["phone"]).behaviour = Machine()
+    caller = emily_waits(phone)
+    voicemail = switch.phone(FANG["phone"]).legs[0]
+    assert "比太钱包热线来电，请按1收听。" in voicemail.text  # all it recorded
+    assert "Emily" not in voicemail.text and voicemail.hung_up
+    assert status(db, FANG) == "offline"
+    caller.hold(position=1, seconds=40)  # the next turn of hold music rings nobody
+    assert len(twilio_api.calls()) == 1
+
+
+def test_an_agent_who_passed_is_not_rung_again_for_that_caller_and_the_next_is(
+    phone, switch: Switch, twilio_api, db: Session
+) -> None:
+    available(db, A04=1)
+    caller = emily_waits(phone)
+    hears_it(switch, twilio_api.calls()[0]).press("2")
+    assert status(db, FANG) == "available"
+    caller.hold(position=1, seconds=40)
+    assert len(twilio_api.calls()) == 1  # not Fang again
+    # Lina goes available on the agent line: she is rung for Emily at once.
+    phone(LINA["phone"]).dial("/agents/incoming").press(LINA["pin"]).press("2")
+    ring = twilio_api.calls()[1]
+    assert ring["To"] == LINA["phone"] and caller_id_of(ring) == caller_id_of(twilio_api.calls()[0])
+
+
+def test_a_pass_holds_only_a_while_so_a_caller_nobody_else_takes_is_not_stranded(
+    app, phone, switch: Switch, twilio_api, db: Session
+) -> None:
+    available(db, A04=1)
+    caller = emily_waits(phone)
+    hears_it(switch, twilio_api.calls()[0]).press("2")
+    later = OPEN_HOURS + timedelta(minutes=3, seconds=1)
+    app.extensions["clock"] = lambda: later
+    caller.hold(position=1, seconds=220)
+    assert [ring["To"] for ring in twilio_api.calls()] == [FANG["phone"], FANG["phone"]]
+
+
+def test_an_agent_who_goes_available_is_rung_at_once_for_a_waiting_caller(
+    phone, twilio_api, db: Session
+) -> None:
+    caller = emily_waits(phone)  # nobody available: nobody rung
+    assert twilio_api.calls() == []
+    phone(FANG["phone"]).dial("/agents/incoming").press(FANG["pin"]).press("2")
+    [ring] = twilio_api.calls()  # before any turn of Emily's hold music
+    assert ring["To"] == FANG["phone"]
+    db.rollback()
+    row = db.scalars(select(Call).where(Call.call_sid == caller.call_sid)).one()
+    assert caller_id_of(ring) == str(row.id) and row.offered_agent_id == FANG["id"]

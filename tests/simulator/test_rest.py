@@ -122,3 +122,16 @@ def test_an_unknown_queue_member_is_not_found(stand_in: RestStandIn) -> None:
     path = f"Queues/QU{'1' * 32}/Members/Front.json"
     response = rest(stand_in, "POST", path, Url="http://localhost/x")
     assert response.status_code == 404 and response.json()["code"] == 20404
+
+
+def test_status_callbacks_come_for_the_events_asked_for_and_can_be_lost(
+    switch: Switch, stand_in: RestStandIn, fake: FakeApp
+) -> None:
+    fake.documents["/ring"] = "<Response><Say>Hello agent</Say></Response>"
+    ring(stand_in, StatusCallbackEvent=["ringing", "completed"])
+    switch.wait(0)
+    assert [form["CallStatus"] for form in fake.forms("/ringing")] == ["ringing", "completed"]
+    switch.phone(AGENT).callbacks_lost = True  # Hotline was unreachable: Twilio gives up
+    ring(stand_in, StatusCallbackEvent=["ringing", "completed"])
+    switch.wait(0)
+    assert len(fake.forms("/ring")) == 2 and len(fake.forms("/ringing")) == 2

@@ -1,6 +1,6 @@
 """one voicemail per recording, so that replaying the voicemail spool is idempotent
 
-Revision ID: 0006_voicemail_spool
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-26
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0006_voicemail_spool"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None

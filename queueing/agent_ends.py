@@ -1,0 +1,115 @@
+"""How an agent's call ends, for the server as for the agent: the status callback of a
+ring (``/agents/ring/status``) and of the agent line (``/agents/status``), a ring
+nobody took up, a pass.
+
+Whatever the stage the call ended at, nothing is left hanging: a caller the agent
+was hearing about is free for the next agent at once (not after the reservation
+runs out), an agent who hangs up in wrap-up is ready again, and an agent who is
+ready is rung for the next caller they may take. A replayed callback finds the leg
+ended and changes nothing but that last step, which finds the agent busy once rung.
+"""
+
+from __future__ import annotations
+
+from calls import twiml
+from calls.context import AgentContext
+from calls.twiml import Document
+from models import Agent, Call, CallEvent
+from models.agents import AgentStage, AgentStatus
+from models.calls import CallStage
+from queueing import ringing, routing
+from queueing.passes import record_pass
+from telephony.params import VoiceParams
+
+# Twilio's final CallStatus values (twilio.com/docs/voice/api/call-resource#call-status-values).
+FINAL = ("completed", "busy", "failed", "no-answer", "canceled")
+
+
+def ring_ended(ctx: AgentContext, caller_id: int | None, params: VoiceParams) -> Document:
+    """A ring's call is over. Never answered, or answered without the key that asks
+    for the whisper (a voicemail or answering machine, or a person who declined):
+    missed, and the agent goes offline until they call in. Otherwise it ended at the
+    stage it reached, as an agent line call does."""
+    if params.call_status not in FINAL:
+        return twiml.empty()
+    stage, ctx.leg.stage = ctx.leg.stage, AgentStage.ENDED
+    agent = ctx.agent
+    if agent is None:
+        return twiml.empty()
+    caller = ctx.session.get(Call, caller_id) if caller_id is not None else None
+    if stage != AgentStage.ENDED and (
+        params.call_status != "completed" or stage in (AgentStage.PIN, AgentStage.RING)
+    ):
+        missed(ctx, agent, caller, params.call_status)
+    else:
+        _hung_up(ctx, agent, stage, caller, rung=True)
+    return twiml.empty()
+
+
+def line_ended(ctx: AgentContext, params: VoiceParams) -> Document:
+    """The agent line's status callback: the agent's call is over."""
+    if params.call_status not in FINAL:
+        return twiml.empty()
+    stage, ctx.leg.stage = ctx.leg.stage, AgentStage.ENDED
+    agent = ctx.agent
+    if agent is None or not ctx.leg.confirmed:
+        return twiml.empty()  # a stranger, or an agent who never keyed their PIN
+    caller = ctx.session.get(Call, ctx.leg.caller_call_id) if ctx.leg.caller_call_id else None
+    _hung_up(ctx, agent, stage, caller, rung=False)
+    return twiml.empty()
+
+
+def missed(ctx: AgentContext, agent: Agent, caller: Call | None, how: str) -> None:
+    """Nobody took up the ring: the agent goes offline (not rung again each turn of
+    the caller's hold music) and the caller is rung for the next agent."""
+    _set_status(ctx, agent, AgentStatus.OFFLINE)
+    if caller is not None and _kept_for(caller, agent):
+        routing.reserve(caller, None, ctx.now)
+        _event(ctx, caller, "agent.missed", agent, status=how)
+        ringing.ring_for(ctx, caller, exclude=agent.id)
+
+
+def passed(ctx: AgentContext, agent: Agent, caller: Call) -> None:
+    """The agent passed on ``caller`` (a key, or hanging up while hearing about them):
+    never offered them again while the pass holds; the next agent is rung."""
+    routing.release(ctx.session, caller.id, agent.id)
+    record_pass(ctx.session, caller.id, agent.id, ctx.now)
+    _event(ctx, caller, "agent.passed", agent)
+    ctx.session.refresh(caller)
+    ringing.ring_for(ctx, caller, exclude=agent.id)
+
+
+def _hung_up(
+    ctx: AgentContext, agent: Agent, stage: AgentStage, caller: Call | None, *, rung: bool
+) -> None:
+    if stage == AgentStage.WHISPER and caller is not None and _kept_for(caller, agent):
+        passed(ctx, agent, caller)
+        if rung:  # rung agents are busy while they hear about a caller
+            _set_status(ctx, agent, AgentStatus.AVAILABLE)
+    elif stage == AgentStage.CONNECTED and agent.status == AgentStatus.BUSY:
+        _set_status(ctx, agent, AgentStatus.AVAILABLE)  # talk and wrap-up end with the call
+    elif stage == AgentStage.WRAP_UP and agent.status == AgentStatus.WRAP_UP:
+        _set_status(ctx, agent, AgentStatus.AVAILABLE)
+    ringing.ring_agent(ctx, agent)
+
+
+def end_wrap_up(ctx: AgentContext, agent: Agent) -> None:
+    """Wrap-up is over (a key, or silence): available, unless a ring found the agent
+    meanwhile (a wrap-up that outlasts the setting counts as ready)."""
+    if agent.status == AgentStatus.WRAP_UP:
+        _set_status(ctx, agent, AgentStatus.AVAILABLE)
+
+
+def _kept_for(caller: Call, agent: Agent) -> bool:
+    return caller.stage == CallStage.QUEUED and caller.offered_agent_id == agent.id
+
+
+def _set_status(ctx: AgentContext, agent: Agent, status: AgentStatus) -> None:
+    agent.status = status
+    agent.status_since = ctx.now
+
+
+def _event(ctx: AgentContext, caller: Call, kind: str, agent: Agent, **data: str) -> None:
+    ctx.session.add(
+        CallEvent(call_id=caller.id, kind=kind, data={"agent": agent.id, **data}, at=ctx.now)
+    )

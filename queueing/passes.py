@@ -1,0 +1,49 @@
+"""Who passed on whom (SPEC §6, issue 8): an agent who passes on a caller is not offered
+that caller again while the pass holds, neither by ringing nor on the agent line.
+
+A pass holds for the caller's wait, but at most ``PASS_HOLDS``: every agent who can
+take a caller may have passed on them, and a caller must never wait for an agent
+who will never be offered them. After that the caller is offered again, to the
+longest idle agent as usual (the maximum wait still ends any wait). One row per
+caller and agent holds the latest pass; a new call is a new caller, with none.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy.orm import Session
+
+from models import AgentPass, Call
+
+PASS_HOLDS = timedelta(minutes=3)
+
+
+def record_pass(session: Session, caller_id: int, agent_id: str, now: datetime) -> None:
+    row = session.get(AgentPass, (caller_id, agent_id))
+    if row is None:
+        session.add(AgentPass(call_id=caller_id, agent_id=agent_id, passed_at=now))
+    else:
+        row.passed_at = now
+
+
+def passers(session: Session, caller_id: int, now: datetime) -> set[str]:
+    """The agents whose pass on this caller still holds."""
+    return set(
+        session.scalars(
+            select(AgentPass.agent_id).where(
+                AgentPass.call_id == caller_id, AgentPass.passed_at > now - PASS_HOLDS
+            )
+        )
+    )
+
+
+def not_passed_by(agent_id: str, now: datetime) -> ColumnElement[bool]:
+    """The SQL twin of ``passers``: a condition on ``calls``, the callers this agent
+    has no pass on that still holds."""
+    return ~exists().where(
+        AgentPass.call_id == Call.id,
+        AgentPass.agent_id == agent_id,
+        AgentPass.passed_at > now - PASS_HOLDS,
+    )
