@@ -30,6 +30,7 @@ from ops.commands import bp as ops
 from queueing.agent_routes import bp as agents
 from queueing.agent_stages import AGENT_STAGES
 from queueing.routes import bp as queueing
+from queueing.routes import media
 from settings import ConfigError, Settings, load_settings
 from telephony.commands import bp as telephony
 from telephony.rest import TwilioGateway
@@ -114,6 +115,7 @@ def _build(settings: Settings) -> Flask:
         voice,
         verify,
         queueing,
+        media,
         agents,
         ops,
         telephony,

@@ -101,6 +101,9 @@ def choose(
     option = flow.menus[menu].options.get(key)
     texts = flow.answers
     if isinstance(option, MenuOption):
+        straight_to = flow.menus[option.menu].unverified_queue
+        if straight_to is not None and not verified:
+            return key, ToQueue(straight_to)
         return key, ShowMenu(option.menu)
     if isinstance(option, SayOption):
         return key, Say(option.text, ShowMenu(menu, (texts.after_answer,)))

@@ -24,7 +24,10 @@ CALLER_STAGES: StageTable[CallStage, CallContext] = StageTable(
         CallStage.CONNECTED: Stage(
             ("queueing.connect", "queueing.after_agent"), waiting.connect_document
         ),
-        CallStage.AFTER_QUEUE: Stage(("queueing.after",), waiting.offer_voicemail_or_callback),
+        # Voicemail or a callback, asked after a queue or after the overflow call ended.
+        CallStage.AFTER_QUEUE: Stage(
+            ("queueing.after", "queueing.overflow_ended"), waiting.offer_voicemail_or_callback
+        ),
         CallStage.VOICEMAIL: Stage(("queueing.voicemail",), waiting.record_voicemail),
         CallStage.RATING: Stage(("queueing.rating",), waiting.ask_rating),
         CallStage.ENDED: Stage((), lambda _: twiml.hang_up()),

@@ -18,6 +18,8 @@ Document: TypeAlias = VoiceResponse
 Line: TypeAlias = Text | tuple[Text, dict[str, str]]
 # The longest message a caller may leave on the failure path.
 FAILURE_MESSAGE_SECONDS = 120
+# Where verbs go: a document, or a Gather listening while they play.
+Container: TypeAlias = VoiceResponse | Gather
 
 # The failure path (calls.failure): said when Hotline itself has failed (database down,
 # say), so it relies on nothing that may have failed, the flow's texts included, and
@@ -122,12 +124,14 @@ class Voice:
         response.redirect(action, method="POST")
         return response
 
-    def offer_key(self, response: Document, prompt: Line, action: str, *, timeout: int) -> None:
-        """Listen for one key while ``prompt`` plays; with none, the document goes on.
-        Keys only: a wait document's Gather may take one input kind, not both."""
+    def offer_key(self, response: Document, prompt: Line, action: str, *, timeout: int) -> Gather:
+        """Listen for one key while ``prompt`` plays, and whatever is added to the Gather
+        returned; with none, the document goes on. Keys only: a wait document's Gather
+        may take one input kind, not both."""
         gather = _gather(action, single_key=True, timeout=timeout, input="dtmf")
         self.say(gather, prompt)
         response.append(gather)
+        return gather
 
 
 def language_menu(flow: Flow, action: str) -> Document:
@@ -155,9 +159,12 @@ def leave() -> Document:
     return response
 
 
-def play(response: Document, url: str) -> Document:
-    response.play(url)
-    return response
+def hold_music(parent: Container, url: str, *, plays: int, pause: int) -> None:
+    """``plays`` plays of a hold track, then ``pause`` seconds of quiet. Inside a Gather,
+    a key pressed during the music is heard (a Gather may hold Play and Pause)."""
+    parent.play(url, loop=plays)
+    if pause:
+        parent.pause(length=pause)
 
 
 def record(response: Document, *, action: str, max_length: int) -> None:

@@ -76,8 +76,12 @@ class Flow(Strict):
             problems.append("keys: agent, back and repeat need three different keys")
         for name, menu in self.menus.items():
             place = f"menus.{name}"
-            if menu.queue is not None and menu.queue not in self.queues:
-                problems.append(f"{place}.queue: unknown queue {menu.queue!r}")
+            named_queues = {"queue": menu.queue, "unverified_queue": menu.unverified_queue}
+            for field, named in named_queues.items():
+                if named is not None and named not in self.queues:
+                    problems.append(f"{place}.{field}: unknown queue {named!r}")
+            if menu.parent is not None and menu.parent not in self.menus:
+                problems.append(f"{place}.parent: no menu named {menu.parent!r}")
             for key, option in menu.options.items():
                 where = f"{place}.options.{key}"
                 if key in reserved:
@@ -114,7 +118,11 @@ class Flow(Strict):
         return texts
 
     def parent(self, menu: str) -> str | None:
-        """The menu whose option leads to ``menu`` (where ``*`` goes back to)."""
+        """Where ``*`` goes back to from ``menu``: the menu it names, else the menu
+        whose option leads to it."""
+        named = self.menus[menu].parent if menu in self.menus else None
+        if named is not None:
+            return named
         for name, candidate in self.menus.items():
             for option in candidate.options.values():
                 if isinstance(option, MenuOption) and option.menu == menu:

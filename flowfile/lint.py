@@ -24,10 +24,10 @@ def graph_problems(flow: Flow) -> list[str]:
     if parents.get("main"):
         problems.append(f"menus.main: is the top menu, but {parents['main'][0]} leads to it")
     for name, sources in sorted(parents.items()):
-        if len(sources) > 1 and name != "main":
+        if len(sources) > 1 and name != "main" and flow.menus[name].parent is None:
             problems.append(
                 f"menus.{name}: reached from {' and '.join(sources)}; '*' could not tell"
-                " which menu to go back to"
+                " which menu to go back to (name it: parent)"
             )
     problems += _clashing_words(flow)
     return problems

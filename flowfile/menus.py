@@ -64,6 +64,11 @@ class Menu(Strict):
     prompt: Text
     # The queue key 0 leads to from this menu; menus without one use their parent's.
     queue: str | None = None
+    # Where `*` goes back to, when several menus lead here.
+    parent: str | None = None
+    # A caller who is not verified goes straight to this queue instead of this menu
+    # (the stolen-account branch: they may not have their phone to verify with).
+    unverified_queue: str | None = None
     options: dict[Key, Option]
 
 

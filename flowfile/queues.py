@@ -23,8 +23,13 @@ class Hours(Strict):
 
 
 class WaitingTexts(Strict):
-    position: Text  # {position}
+    # Callers ahead among those the caller's agents take first (English needs the plural).
+    next_in_line: Text
+    one_ahead: Text
+    callers_ahead: Text  # {ahead}
+    estimate_one: Text  # exactly one minute
     estimate: Text  # {minutes}
+    past_estimate: Text  # the caller has waited longer than they were told: no new promise
     callback_offer: Text
     callback_recorded: Text  # {number}
     long_wait: Text
@@ -35,12 +40,28 @@ class WaitingTexts(Strict):
     no_message: Text
     rate_call: Text
     thanks: Text
+    # The urgent queue is open around the clock (SPEC §6): what its callers hear when no
+    # agent who could take them is on, with and without OVERFLOW_NUMBER.
+    urgent_no_agents: Text
+    overflow: Text
+    overflow_unanswered: Text
+
+
+class HoldMusic(Strict):
+    """A hold track of one's own, and how long one play of it lasts: the wait document
+    fills the time between announcements with whole plays of it."""
+
+    url: AnyHttpUrl
+    seconds: Annotated[int, Field(ge=5, le=600)]
 
 
 class Waiting(Strict):
-    hold_music: AnyHttpUrl = AnyHttpUrl(
-        "http://com.twilio.sounds.music.s3.amazonaws.com/MARKOVICHAMP-Borghestral.mp3"
-    )
+    # None: Hotline's own hold tone (queueing.hold_tone), also played whenever this
+    # track cannot be fetched.
+    hold_music: HoldMusic | None = None
+    # A waiting caller hears their place and wait again this often; a key (the callback
+    # offer) is listened for all the while, music included.
+    announce_every_seconds: Annotated[int, Field(ge=15, le=600)] = 45
     # From this long in the queue on, each hold cycle offers a callback.
     callback_offer_after_seconds: Annotated[int, Field(ge=0)] = 60
     texts: WaitingTexts

@@ -69,8 +69,20 @@ class Call(Base):
     )
     offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     agent_id: Mapped[str | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
-    # Why the caller is leaving the queue ("callback", "max_wait"), set before <Leave/>.
+    # Why the caller is leaving the queue ("callback", "max_wait", "overflow"), set before <Leave/>.
     leave_reason: Mapped[str | None] = mapped_column(String(16))
+    # What the wait document last told the caller: a position said never rises, and a
+    # wait promised is never stretched (queueing.waiting).
+    ahead_announced: Mapped[int | None] = mapped_column(Integer)
+    expected_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the wait document now playing should end: one back much sooner means its hold
+    # music was skipped (a URL Twilio could not fetch), and Hotline's own plays instead.
+    hold_turn_ends: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hold_music_failed: Mapped[bool] = mapped_column(default=False)
+    # When an agent claimed the caller, and how long that agent then spent on them (talk
+    # and wrap-up, until the agent was free again): the history waits are told from.
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    handled_seconds: Mapped[int | None] = mapped_column(Integer)
     rating: Mapped[int | None] = mapped_column(Integer)  # 1-5, asked after an agent call
     outcome: Mapped[str | None] = mapped_column(String(32))
     # Numbers the prompts: an answer to an older prompt (a retry, a late

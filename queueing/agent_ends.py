@@ -105,8 +105,7 @@ def _kept_for(caller: Call, agent: Agent) -> bool:
 
 
 def _set_status(ctx: AgentContext, agent: Agent, status: AgentStatus) -> None:
-    agent.status = status
-    agent.status_since = ctx.now
+    routing.set_status(ctx.session, agent, status, ctx.now)
 
 
 def _event(ctx: AgentContext, caller: Call, kind: str, agent: Agent, **data: str) -> None:

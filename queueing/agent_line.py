@@ -159,7 +159,7 @@ def answer_offer(ctx: AgentContext, key: str) -> Document:
             return menu(ctx)
         _set_status(ctx, AgentStatus.AVAILABLE)
         return _goodbye(ctx, [])
-    if caller is None or not routing.claim(ctx.session, caller_id, agent.id):
+    if caller is None or not routing.claim(ctx.session, caller_id, agent.id, ctx.now):
         if ctx.leg.rung:
             _set_status(ctx, AgentStatus.AVAILABLE)
             return _goodbye(ctx, [texts.gone])
@@ -206,6 +206,7 @@ def wrap_up(ctx: AgentContext) -> Document:
 def ready(ctx: AgentContext, key: str) -> Document:
     """After wrap-up: 1 takes the next caller now; another key or silence leaves the
     agent available, rung for the next caller once this call has ended."""
+    routing.agent_free(ctx.session, _agent(ctx).id, ctx.now)
     if key == "1":
         return take_next(ctx)
     agent_ends.end_wrap_up(ctx, _agent(ctx))
@@ -278,9 +279,7 @@ def _agent(ctx: AgentContext) -> Agent:
 def _set_status(ctx: AgentContext, status: AgentStatus, agent: Agent | None = None) -> None:
     """The confirmed agent's status, or ``agent``'s: a ring's status callback speaks
     for an agent who never answered, so never confirmed."""
-    agent = agent or _agent(ctx)
-    agent.status = status
-    agent.status_since = ctx.now
+    routing.set_status(ctx.session, agent or _agent(ctx), status, ctx.now)
 
 
 def _goodbye(ctx: AgentContext, lines: list[Line]) -> Document:

@@ -20,7 +20,8 @@ from sqlalchemy import ColumnElement, and_, or_
 from models import Agent, Call
 from models.agents import AgentStatus
 
-EVERYONES_QUEUES = ("urgent", "general")
+URGENT = "urgent"  # taken first, open around the clock (SPEC §6)
+EVERYONES_QUEUES = (URGENT, "general")
 
 
 def may_take(agent: Agent, caller: Call) -> bool:

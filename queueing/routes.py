@@ -1,14 +1,18 @@
-"""The /voice/queue webhooks: the wait document, leaving the queue, voicemail, rating."""
+"""The /voice/queue webhooks: the wait document, leaving the queue, voicemail, rating;
+and Hotline's own hold tone, a plain file (Twilio signs no media fetch)."""
 
 from __future__ import annotations
+
+from flask import Blueprint, Response
 
 from calls.context import CallContext
 from calls.twiml import Document
 from calls.webhooks import CALLER, Webhooks
-from queueing import waiting
+from queueing import hold_tone, waiting
 from telephony.params import VoiceParams
 
 bp = Webhooks("queueing", __name__, "/voice/queue", CALLER)
+media = Blueprint("media", __name__, url_prefix="/media")
 
 
 # The wait document and its callback key run at any stage (see callflows.stages):
@@ -33,6 +37,20 @@ def connect(ctx: CallContext, _: VoiceParams) -> Document:
 @bp.webhook("/after-agent")
 def after_agent(ctx: CallContext, params: VoiceParams) -> Document:
     return waiting.after_agent(ctx, params)
+
+
+@media.get(f"/hold-tone-{hold_tone.VERSION}.wav")
+def hold_tone_file() -> Response:
+    # Twilio fetches <Play> media with a GET and caches it by these headers
+    # (help.twilio.com: "How can I change the cache behavior of audio files?").
+    response = Response(hold_tone.wav(), mimetype="audio/wav")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@bp.webhook("/overflow-ended")
+def overflow_ended(ctx: CallContext, params: VoiceParams) -> Document:
+    return waiting.overflow_ended(ctx, params)
 
 
 @bp.webhook("/left")

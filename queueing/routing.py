@@ -8,15 +8,17 @@ at once each get a different caller on PostgreSQL; SQLite runs one writer at a t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from models import Agent, Call
+from models.agents import AgentStatus
 from models.calls import CallStage
 from models.db import changed
-from queueing.matching import callers_for
+from queueing.matching import URGENT, callers_for
 from queueing.passes import not_passed_by
 
 # A caller reserved for an agent who then vanished (hung up during the whisper,
@@ -37,6 +39,10 @@ def reserve(caller: Call, agent_id: str | None, now: datetime) -> None:
     caller.offered_at = now if agent_id else None
 
 
+# The order agents take callers in: urgent first, then the longest waiting.
+IN_TURN = ((Call.queue == URGENT).desc(), Call.queued_at, Call.id)
+
+
 def next_caller(session: Session, agent: Agent, now: datetime) -> Call | None:
     """The caller ``agent`` should hear about next, locked until the transaction ends:
     waiting, not kept for another agent, one they may take and have not passed on."""
@@ -48,7 +54,7 @@ def next_caller(session: Session, agent: Agent, now: datetime) -> Call | None:
             callers_for(agent),
             not_passed_by(agent.id, now),
         )
-        .order_by((Call.queue == "urgent").desc(), Call.queued_at, Call.id)
+        .order_by(*IN_TURN)
         .limit(1)
         .with_for_update(skip_locked=True)
     )
@@ -61,6 +67,37 @@ def offer_next_caller(session: Session, agent: Agent, now: datetime) -> Call | N
     if caller is not None:
         reserve(caller, agent.id, now)
     return caller
+
+
+def callers_ahead(session: Session, caller: Call, agents: Sequence[Agent]) -> int:
+    """Waiting callers whom agents take before ``caller`` (``IN_TURN``) and whom one of
+    ``agents``, those who could take ``caller``, could take instead."""
+    if not agents or caller.queued_at is None:
+        return 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Call)
+            .where(
+                Call.stage == CallStage.QUEUED,
+                Call.id != caller.id,
+                _before(caller),
+                or_(*(callers_for(agent) for agent in agents)),
+            )
+        )
+        or 0
+    )
+
+
+def _before(caller: Call) -> ColumnElement[bool]:
+    """``IN_TURN`` as a condition: the calls that come before ``caller``."""
+    earlier = or_(
+        Call.queued_at < caller.queued_at,
+        and_(Call.queued_at == caller.queued_at, Call.id < caller.id),
+    )
+    if caller.queue == URGENT:
+        return and_(Call.queue == URGENT, earlier)
+    return or_(Call.queue == URGENT, earlier)
 
 
 def release(session: Session, caller_id: int, agent_id: str) -> None:
@@ -77,8 +114,10 @@ def release(session: Session, caller_id: int, agent_id: str) -> None:
     )
 
 
-def claim(session: Session, caller_id: int, agent_id: str) -> bool:
-    """The agent accepted: theirs only if the caller is still waiting and still theirs."""
+def claim(session: Session, caller_id: int, agent_id: str, now: datetime) -> bool:
+    """The agent accepted: theirs only if the caller is still waiting and still theirs.
+    The moment is kept: it ends the caller's wait, and starts the agent's time on them."""
+    agent_free(session, agent_id, now)  # a new caller: the agent is done with the last
     claimed = changed(
         session,
         update(Call)
@@ -87,7 +126,36 @@ def claim(session: Session, caller_id: int, agent_id: str) -> bool:
             Call.offered_agent_id == agent_id,
             Call.stage == CallStage.QUEUED,
         )
-        .values(stage=CallStage.CONNECTED, agent_id=agent_id, version=Call.version + 1)
+        .values(
+            stage=CallStage.CONNECTED,
+            agent_id=agent_id,
+            answered_at=now,
+            handled_seconds=None,
+            version=Call.version + 1,
+        )
         .execution_options(synchronize_session=False),
     )
     return claimed == 1
+
+
+def set_status(session: Session, agent: Agent, status: AgentStatus, now: datetime) -> None:
+    """Every change of an agent's status goes through here: an agent who is free again
+    (available or offline) closes the handling time of their last caller."""
+    agent.status = status
+    agent.status_since = now
+    if status in (AgentStatus.AVAILABLE, AgentStatus.OFFLINE):
+        agent_free(session, agent.id, now)
+
+
+def agent_free(session: Session, agent_id: str, now: datetime) -> None:
+    """``agent_id`` is free for the next caller: the time they spent on the caller they
+    last claimed (talk and wrap-up) is known now."""
+    for call in session.scalars(
+        select(Call).where(
+            Call.agent_id == agent_id,
+            Call.answered_at.is_not(None),
+            Call.handled_seconds.is_(None),
+        )
+    ):
+        if call.answered_at is not None:  # always, by the query; for the type checker
+            call.handled_seconds = max(0, int((now - call.answered_at).total_seconds()))

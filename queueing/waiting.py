@@ -7,81 +7,171 @@ routes in queueing.routes only load the call and save it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from sqlalchemy import select
+from datetime import timedelta
 
 from calls import twiml
 from calls.context import CallContext
-from calls.twiml import Document, Line
-from models import CallbackRequest, CallEvent, Voicemail
+from calls.twiml import Container, Document, Line
+from models import CallbackRequest, Voicemail
 from models.calls import CallStage
 from models.queueing import FollowUpStatus
-from queueing import ringing, routing
-from queueing.estimate import expected_minutes, typical_wait
+from queueing import hold_tone, ringing, routing
+from queueing.estimate import announced_ahead, hold_loops, promise
 from queueing.hours import is_open
+from queueing.matching import URGENT
+from queueing.pool import AgentPool, agent_pool, expected_wait
 from telephony.params import VoiceParams
 from telephony.urls import webhook_url
 
-RECENT_WAITS = 20  # answered callers the typical wait is taken from
 VOICEMAIL_SECONDS = 120
 FAILED_RESULTS = ("queue-full", "error", "system-error")
+KEY_TIMEOUT = 1  # seconds a wait document's Gather listens on after its music
 
 
 def enqueue(ctx: CallContext, queue: str, preface: Sequence[Line] = ()) -> Document:
-    """Put the caller in ``queue``, or offer voicemail or a callback outside hours."""
+    """Put the caller in ``queue``, or offer voicemail or a callback outside hours. The
+    urgent queue never closes: with no agent on who could take the caller, they go to
+    ``OVERFLOW_NUMBER``, or wait for the first agent to come on, told so."""
     ctx.call.queue = queue
     texts = ctx.flow.waiting.texts
-    if not is_open(ctx.flow.hours, ctx.flow.timezone, ctx.now):
+    urgent = queue == URGENT
+    if not urgent and not is_open(ctx.flow.hours, ctx.flow.timezone, ctx.now):
         ctx.record("queue.closed", queue=queue)
         return offer_voicemail_or_callback(ctx, [*preface, texts.closed])
+    nobody_on = urgent and not agent_pool(ctx.session, ctx.call).on
+    if nobody_on and ctx.settings.overflow_number:
+        return overflow(ctx, preface)
     ctx.call.stage = CallStage.QUEUED
     ctx.call.queued_at = ctx.now
     ctx.call.leave_reason = None
     ctx.call.agent_id = None
+    ctx.call.ahead_announced = ctx.call.expected_by = ctx.call.hold_turn_ends = None
     routing.reserve(ctx.call, None, ctx.now)
     ctx.record("queue.entered", queue=queue, menu=ctx.call.menu)
     ringing.ring_for(ctx, ctx.call)
-    return hold(ctx, queue, preface)
+    return hold(ctx, queue, preface, texts.urgent_no_agents if nobody_on else None)
 
 
-def hold(ctx: CallContext, queue: str, preface: Sequence[Line] = ()) -> Document:
-    """The Enqueue of a caller in ``queue``; said again to a waiting caller's late
-    request, which changes nothing (Twilio keeps one place in its queue, and the
-    caller keeps theirs, and any agent's reservation, here)."""
+def hold(
+    ctx: CallContext, queue: str, preface: Sequence[Line] = (), holding: Line | None = None
+) -> Document:
+    """The Enqueue of a caller in ``queue``, said with ``holding`` (by default, "please
+    hold while we connect you"); said again to a waiting caller's late request, which
+    changes nothing (Twilio keeps one place in its queue, and the caller keeps theirs,
+    and any agent's reservation, here)."""
     return twiml.enqueue(
-        ctx.voice.speak([*preface, ctx.flow.prompts.hold]),
+        ctx.voice.speak([*preface, holding or ctx.flow.prompts.hold]),
         ctx.flow.queue_name(queue),
         action=webhook_url("queueing.left"),
         wait_url=webhook_url("queueing.wait"),
     )
 
 
+def overflow(ctx: CallContext, preface: Sequence[Line] = ()) -> Document:
+    """An urgent caller nobody here can take: through to OVERFLOW_NUMBER's humans."""
+    number = ctx.settings.overflow_number
+    if number is None:  # callers only come here when it is set
+        return offer_voicemail_or_callback(ctx, preface)
+    ctx.call.stage = CallStage.AFTER_QUEUE
+    ctx.record("queue.overflow", queue=ctx.call.queue)
+    response = ctx.voice.speak([*preface, ctx.flow.waiting.texts.overflow])
+    return twiml.dial_overflow(response, number, action=webhook_url("queueing.overflow_ended"))
+
+
+def overflow_ended(ctx: CallContext, params: VoiceParams) -> Document:
+    """The overflow call ended: after a talk, goodbye; unanswered, a voicemail or a
+    callback instead."""
+    if params.dial_call_status in ("completed", "answered"):
+        ctx.call.outcome = "overflow"
+        return _goodbye(ctx, [ctx.flow.waiting.texts.thanks])
+    ctx.record("queue.overflow_unanswered", status=params.dial_call_status or None)
+    return offer_voicemail_or_callback(ctx, [ctx.flow.waiting.texts.overflow_unanswered])
+
+
 def wait_document(ctx: CallContext, params: VoiceParams) -> Document:
-    """Played while the caller waits, and asked for again each time it ends: position,
-    expected wait, after a while an offer of a callback, and a turn of hold music."""
+    """Played while the caller waits, and asked for again each time it ends: how many
+    callers are ahead and the expected wait, then hold music until the next
+    announcement (``announce_every_seconds``); after a while the music also carries
+    the offer of a callback, listened for all the while."""
     if params.queue_sid:
         ctx.call.queue_sid = params.queue_sid  # an agent needs it to take this caller
-    if ctx.call.stage == CallStage.QUEUED:
-        ringing.ring_for(ctx, ctx.call)  # agents may be free now
+    call, waiting = ctx.call, ctx.flow.waiting
     waited = params.queue_time or 0
-    if ctx.call.stage == CallStage.QUEUED and waited >= ctx.settings.queue_max_wait_seconds:
-        ctx.call.leave_reason = "max_wait"
-        return twiml.leave()
-    texts = ctx.flow.waiting.texts
-    voice = ctx.voice
     response = twiml.empty()
-    if params.queue_position:
-        voice.say(response, (texts.position, {"position": str(params.queue_position)}))
-    typical = typical_wait(recent_waits(ctx, ctx.call.queue), params.average_queue_time)
-    minutes = expected_minutes(typical, waited)
-    if minutes is not None:
-        voice.say(response, (texts.estimate, {"minutes": str(minutes)}))
-    if waited >= ctx.flow.waiting.callback_offer_after_seconds:
-        voice.offer_key(response, texts.callback_offer, webhook_url("queueing.callback"), timeout=3)
-    return twiml.play(response, str(ctx.flow.waiting.hold_music))
+    if call.stage == CallStage.QUEUED:
+        ringing.ring_for(ctx, call)  # agents may be free now
+        pool = agent_pool(ctx.session, call)
+        urgent_unserved = call.queue == URGENT and not pool.on
+        if urgent_unserved and ctx.settings.overflow_number:
+            call.leave_reason = "overflow"  # the last agent who could take them left
+            return twiml.leave()
+        # An urgent caller waits as long as an agent who could take them is on.
+        if waited >= ctx.settings.queue_max_wait_seconds and (
+            urgent_unserved or call.queue != URGENT
+        ):
+            call.leave_reason = "max_wait"
+            return twiml.leave()
+        for line in _announcements(ctx, pool, waited):
+            ctx.voice.say(response, line)
+    music: Container = response
+    if waited >= waiting.callback_offer_after_seconds:
+        music = ctx.voice.offer_key(
+            response,
+            waiting.texts.callback_offer,
+            webhook_url("queueing.callback"),
+            timeout=KEY_TIMEOUT,
+        )
+    _hold_music(ctx, music)
+    return response
+
+
+def _announcements(ctx: CallContext, pool: AgentPool, waited: int) -> list[Line]:
+    """Callers ahead (never more than said before) and the wait (never longer than
+    promised before; nothing more once the caller has waited past it)."""
+    call, texts = ctx.call, ctx.flow.waiting.texts
+    ahead = announced_ahead(
+        routing.callers_ahead(ctx.session, call, pool.all), call.ahead_announced
+    )
+    call.ahead_announced = ahead
+    lines: list[Line] = [
+        texts.next_in_line
+        if ahead == 0
+        else texts.one_ahead
+        if ahead == 1
+        else (texts.callers_ahead, {"ahead": str(ahead)})
+    ]
+    told = promise(expected_wait(ctx.session, call, pool, ahead, waited), call.expected_by, ctx.now)
+    call.expected_by = told.expected_by
+    if told.overdue:
+        lines.append(texts.past_estimate)
+    elif told.minutes == 1:
+        lines.append(texts.estimate_one)
+    elif told.minutes is not None:
+        lines.append((texts.estimate, {"minutes": str(told.minutes)}))
+    return lines
+
+
+def _hold_music(ctx: CallContext, parent: Container) -> None:
+    """Whole plays of the hold track, and a pause, filling the time to the next
+    announcement. A track that came back far too soon was skipped by Twilio (it could
+    not fetch it): from then on this caller hears Hotline's own tone."""
+    call, waiting = ctx.call, ctx.flow.waiting
+    track = waiting.hold_music
+    if track is not None and not call.hold_music_failed and call.hold_turn_ends is not None:
+        if ctx.now < call.hold_turn_ends - timedelta(seconds=track.seconds / 2):
+            call.hold_music_failed = True
+            ctx.record("queue.hold_music_failed", url=str(track.url))
+    if track is None or call.hold_music_failed:
+        url, seconds = webhook_url("media.hold_tone_file", absolute=True), hold_tone.SECONDS
+    else:
+        url, seconds = str(track.url), track.seconds
+    plays, pause = hold_loops(seconds, waiting.announce_every_seconds)
+    twiml.hold_music(parent, url, plays=plays, pause=pause)
+    call.hold_turn_ends = ctx.now + timedelta(seconds=plays * seconds + pause)
 
 
 def take_callback_key(ctx: CallContext, digits: str) -> Document:
+    ctx.call.hold_turn_ends = None  # the music was cut short by the key, not skipped
     if digits == "1" and ctx.call.stage == CallStage.QUEUED:
         ctx.call.leave_reason = "callback"
         return twiml.leave()  # the Enqueue action then records the request
@@ -105,6 +195,8 @@ def left_queue(ctx: CallContext, params: VoiceParams) -> Document:
         return ask_rating(ctx)
     if result == "leave" and ctx.call.leave_reason == "callback":
         return record_callback(ctx)
+    if result == "leave" and ctx.call.leave_reason == "overflow":
+        return overflow(ctx)
     if result == "leave" or result in FAILED_RESULTS:
         ctx.call.outcome = "left_queue"
         return offer_voicemail_or_callback(ctx, [texts.long_wait])
@@ -215,22 +307,6 @@ def save_rating(ctx: CallContext, digits: str) -> Document:
         ctx.call.rating = int(digits)
         ctx.record("call.rated", rating=ctx.call.rating)
     return _goodbye(ctx, [ctx.flow.waiting.texts.thanks])
-
-
-def recent_waits(ctx: CallContext, queue: str | None) -> list[int]:
-    """How long the latest callers who reached an agent from ``queue`` waited."""
-    events = ctx.session.scalars(
-        select(CallEvent)
-        .where(CallEvent.kind == "queue.left")
-        .order_by(CallEvent.id.desc())
-        .limit(RECENT_WAITS * 5)
-    )
-    waits = [
-        event.data.get("seconds")
-        for event in events
-        if event.data.get("queue") == queue and event.data.get("result") == "bridged"
-    ]
-    return [wait for wait in waits if isinstance(wait, int)][:RECENT_WAITS]
 
 
 def _goodbye(ctx: CallContext, lines: Sequence[Line]) -> Document:

@@ -42,8 +42,6 @@ class VoiceParams(BaseModel):
     queue_result: str = Field("", alias="QueueResult")
     queue_time: LenientInt = Field(None, alias="QueueTime")
     queue_sid: str = Field("", alias="QueueSid", max_length=64)
-    queue_position: LenientInt = Field(None, alias="QueuePosition")
-    average_queue_time: LenientInt = Field(None, alias="AvgQueueTime")
     dial_call_status: str = Field("", alias="DialCallStatus")
     dial_call_duration: LenientInt = Field(None, alias="DialCallDuration")
     recording_url: str = Field("", alias="RecordingUrl")

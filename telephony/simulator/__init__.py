@@ -13,7 +13,7 @@ from telephony.simulator.numbers import AGENT_LINE, Number, hotline_numbers
 from telephony.simulator.phones import Answer, Busy, Machine, NoAnswer, Person, SimulatedPhone
 from telephony.simulator.rest import RecordedRequest, RestStandIn
 from telephony.simulator.switch import Event, Switch
-from telephony.simulator.transports import FlaskTransport, HttpTransport, Transport
+from telephony.simulator.transports import FlaskTransport, HttpTransport, Relay, Transport
 from telephony.simulator.webhooks import TwilioWouldFail, sign
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "Said",
     "SimulatedPhone",
     "Switch",
+    "Relay",
     "Transport",
     "TwilioWouldFail",
     "hotline_numbers",

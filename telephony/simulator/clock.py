@@ -17,7 +17,7 @@ class Durations:
 
     chars_per_second: float = 15.0  # English speech, about 150 words a minute
     cjk_char_seconds: float = 0.25  # one Chinese syllable
-    play_seconds: float = 30.0  # one turn of a hold track
+    play_seconds: float = 30.0  # one play of an audio file of unknown length
     ring_seconds: float = 5.0  # how long a phone that answers rings first
     talk_seconds: float = 60.0  # a conversation the simulator has nobody to speak in
 
@@ -38,6 +38,10 @@ class Clock:
 
     def advance_to(self, moment: float) -> None:
         self.now = max(self.now, moment)
+
+    def moment(self) -> datetime:
+        """Now, as a time of day (a test may make it Hotline's clock too)."""
+        return self.start + timedelta(seconds=self.now)
 
     def timestamp(self) -> str:
         """RFC 2822, as Twilio writes ``Timestamp`` in its callbacks."""

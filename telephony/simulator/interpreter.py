@@ -38,6 +38,7 @@ class Gathering:
     action: str
     attributes: dict[str, str]
     rest: list[Verb]  # what Twilio plays next when the caller stays silent
+    music: bool = False  # audio played inside it: a key pressed during it is heard
 
 
 class Interpreter:
@@ -181,11 +182,17 @@ class Interpreter:
         return True
 
     def _play(self, verb: Verb) -> bool:
+        """Each play takes the audio's length; audio Twilio cannot fetch is skipped and
+        the document goes on with the next verb (Twilio logs error 11200 or 13420 in
+        its debugger: twilio.com/docs/api/errors/11200, /13420)."""
         url = (verb.text or "").strip()
+        seconds = self.switch.media_seconds(url)
+        if seconds is None:
+            return True
         for _ in range(max(1, int(twiml.number(verb, "loop", 1)))):
             self.leg.played.append(url)
             self.switch.emit(self.leg, "play", url)
-            self.switch.clock.advance(self.switch.durations.play_seconds)
+            self.switch.clock.advance(seconds)
         return True
 
     def _pause(self, verb: Verb) -> bool:
@@ -193,10 +200,12 @@ class Interpreter:
         return True
 
     def _gather(self, verb: Verb) -> bool:
+        played = len(self.leg.played)
         for child in verb:
             self._execute(child)
         action = urljoin(self.leg.url, verb.get("action") or self.leg.url)
-        self.leg.gather = Gathering(action, dict(verb.attrib), self.rest)
+        music = len(self.leg.played) > played
+        self.leg.gather = Gathering(action, dict(verb.attrib), self.rest, music)
         return False
 
     def _redirect(self, verb: Verb) -> bool:

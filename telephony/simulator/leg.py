@@ -205,6 +205,22 @@ class Leg:
                 waiting.turn(position, average)
         return self
 
+    def press_during_music(self, digits: str) -> Leg:
+        """Key ``digits`` while the wait document's hold music plays: a Gather around the
+        music hears them; music outside any Gather does not, and the keys are lost
+        (the document plays on to its end, and Twilio then asks for the next one)."""
+        with self.switch.turn():
+            waiting = self._waiting
+            assert waiting.member is not None, "the caller is not waiting in a queue"
+            while waiting.member is not None and not waiting.parked:
+                assert self.gather is not None, "the wait document never ends"
+                if self.gather.music:
+                    self.press(digits)
+                    return self
+                self._interpreter.answer(self.gather, None)  # a Gather before the music
+            self._reset_heard()
+        return self
+
     def leave_message(self, duration: int = 12) -> Leg:
         """Speak after the beep for ``duration`` seconds and press #: Twilio posts the
         recording to the Record's action."""

@@ -93,6 +93,11 @@ class Switch:
         self.conferences: dict[str, Conference] = {}
         self.phones: dict[str, SimulatedPhone] = {}
         self.errors: list[str] = []
+        # Audio others host, by URL: its length in seconds, or None where Twilio cannot
+        # fetch it. Unlisted audio lasts ``durations.play_seconds``; Hotline's own is
+        # fetched, and its length read.
+        self.media: dict[str, float | None] = {}
+        self.warnings: list[str] = []  # what Twilio logs while the call goes on
         self.listeners: list[Callable[[Event], None]] = []
         self.webhooks_sent = 0
         self._lock = threading.RLock()
@@ -327,6 +332,26 @@ class Switch:
         issue = problem(self._send(url, params, method), twiml=False)
         if issue is not None:
             self.fail(issue)
+
+    def media_seconds(self, url: str) -> float | None:
+        """How long one play of ``url`` lasts; None when Twilio could not play it."""
+        if url not in self.media:
+            self.media[url] = self._fetch_media(url)
+        seconds = self.media[url]
+        if seconds is None:
+            self.warnings.append(f"11200 HTTP retrieval failure: cannot play {url}")
+            self.emit(None, "error", f"cannot play {url}: skipped")
+        return seconds
+
+    def _fetch_media(self, url: str) -> float | None:
+        if self.transport is None or not url.startswith(self.base_url + "/"):
+            return self.durations.play_seconds
+        media = self.transport.media(url)
+        if not media.playable():
+            # Hotline's own audio failing is Hotline's fault: in strict mode, say so.
+            self.fail(f"11200/13420 {url} is not audio Twilio can play ({media.status})")
+            return None
+        return media.seconds() or self.durations.play_seconds
 
     def fail(self, message: str) -> None:
         self.errors.append(message)

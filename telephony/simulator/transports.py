@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import requests
 from werkzeug.test import Client
 
-from telephony.simulator.webhooks import WEBHOOK_TIMEOUT, Reply
+from telephony.simulator.webhooks import WEBHOOK_TIMEOUT, Media, Reply
 
 
 class Transport(ABC):
@@ -20,6 +20,24 @@ class Transport(ABC):
 
     @abstractmethod
     def send(self, method: str, url: str, params: dict[str, str], signature: str) -> Reply: ...
+
+    @abstractmethod
+    def media(self, url: str) -> Media:
+        """GET an audio file, as Twilio fetches a <Play>'s URL."""
+
+
+class Relay(Transport):
+    """Passes everything to ``inner``: the base of a network that misbehaves in one way
+    (late, down, timed), which overrides only what it changes."""
+
+    def __init__(self, inner: Transport) -> None:
+        self.inner, self.base_url = inner, inner.base_url
+
+    def send(self, method: str, url: str, params: dict[str, str], signature: str) -> Reply:
+        return self.inner.send(method, url, params, signature)
+
+    def media(self, url: str) -> Media:
+        return self.inner.media(url)
 
 
 class HttpTransport(Transport):
@@ -44,6 +62,15 @@ class HttpTransport(Transport):
             return Reply(url, None, error=str(exc))
         content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
         return Reply(url, response.status_code, content_type, response.text)
+
+    def media(self, url: str) -> Media:
+        target = self.server + url[len(self.base_url) :] if url.startswith(self.base_url) else url
+        try:
+            response = requests.get(target, timeout=WEBHOOK_TIMEOUT)
+        except requests.RequestException:
+            return Media(None, "", b"")
+        content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+        return Media(response.status_code, content_type, response.content)
 
 
 class FlaskApp(Protocol):
@@ -73,3 +100,11 @@ class FlaskTransport(Transport):
         )
         body = response.get_data(as_text=True)
         return Reply(url, response.status_code, response.mimetype or "", body)
+
+    def media(self, url: str) -> Media:
+        parts = urlsplit(url)
+        response = self.app.test_client().get(
+            parts.path + (f"?{parts.query}" if parts.query else ""),
+            base_url=f"{parts.scheme}://{parts.netloc}",
+        )
+        return Media(response.status_code, response.mimetype or "", response.get_data())

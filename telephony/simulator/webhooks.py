@@ -10,6 +10,8 @@ call ends (twilio.com/docs/api/errors/11200, /12100, /12300).
 
 from __future__ import annotations
 
+import io
+import wave
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
@@ -37,6 +39,46 @@ class Reply:
     body: str = ""
     error: str = ""
     seconds: float = 0.0  # how long the answer took, on the wall clock
+
+
+# The audio types <Play> accepts (twilio.com/docs/voice/twiml/play, "MIME types").
+AUDIO_TYPES = (
+    "audio/mpeg",
+    "audio/wav",
+    "audio/wave",
+    "audio/x-wav",
+    "audio/aiff",
+    "audio/x-aifc",
+    "audio/x-aiff",
+    "audio/x-gsm",
+    "audio/gsm",
+    "audio/ulaw",
+)
+WAV_TYPES = ("audio/wav", "audio/wave", "audio/x-wav")
+
+
+@dataclass(frozen=True)
+class Media:
+    """An audio file as fetched for a <Play>; ``status`` is None when nothing answered."""
+
+    status: int | None
+    content_type: str
+    body: bytes
+
+    def playable(self) -> bool:
+        """What Twilio can play: a 2xx with an audio type (else errors 11200, 13420)."""
+        return (
+            self.status is not None
+            and 200 <= self.status < 300
+            and self.content_type in AUDIO_TYPES
+        )
+
+    def seconds(self) -> float | None:
+        """The length of a WAV file; None for kinds whose length is not read here."""
+        if self.content_type not in WAV_TYPES:
+            return None
+        with wave.Wave_read(io.BytesIO(self.body)) as audio:
+            return audio.getnframes() / audio.getframerate()
 
 
 class TwilioWouldFail(AssertionError):

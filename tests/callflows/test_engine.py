@@ -48,7 +48,10 @@ def test_keys_lead_to_menus_information_answers_and_queues(flow: Flow) -> None:
     assert isinstance(told, engine.Say) and "UnionPay" in told.text["en"]
     answer = choose(flow, "transactions", "2", language="zh")
     assert isinstance(answer, engine.GiveAnswer) and answer.answer == "refund_request"
-    assert choose(flow, "stolen", "0", language="zh") == engine.ToQueue("urgent")
+    # 0 in the stolen-account branch is the account queue: not a fast lane past everyone.
+    assert choose(flow, "stolen", "0", language="zh") == engine.ToQueue("account")
+    assert choose(flow, "main", "8") == engine.ShowMenu("stolen")
+    assert choose(flow, "main", "8", verified=False) == engine.ToQueue("urgent")
 
 
 def test_global_keys_work_in_every_menu(flow: Flow) -> None:
@@ -79,7 +82,7 @@ def test_first_and_second_miss_say_so_and_repeat_the_menu(
 
 
 @pytest.mark.parametrize(
-    ("menu", "queue"), [("main", "general"), ("funds", "funds"), ("stolen", "urgent")]
+    ("menu", "queue"), [("main", "general"), ("funds", "funds"), ("stolen", "account")]
 )
 def test_the_third_miss_in_a_row_reaches_the_menus_agents(
     flow: Flow, menu: str, queue: str

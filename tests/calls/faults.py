@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from models import Call, Voicemail
 from models.db import normalise_url
-from telephony.simulator import Leg, Switch, Transport
+from telephony.simulator import Leg, Relay, Switch, Transport
 from telephony.simulator.webhooks import Reply
 
 OVERFLOW = "+8613911112222"
@@ -26,12 +26,12 @@ BOUND_SECONDS = 5.0
 LOCK_SECONDS = 20
 
 
-class Stopwatch(Transport):
+class Stopwatch(Relay):
     """Times every webhook on the wall clock; paths in ``down`` do not answer at all, as
     when the server behind the primary URL is unreachable."""
 
     def __init__(self, inner: Transport) -> None:
-        self.inner, self.base_url = inner, inner.base_url
+        super().__init__(inner)
         self.timings: list[tuple[str, float]] = []
         self.down: set[str] = set()
 

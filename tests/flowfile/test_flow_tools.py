@@ -42,7 +42,7 @@ def unreachable(flow: dict[str, Any]) -> None:
 
 
 def two_parents(flow: dict[str, Any]) -> None:
-    flow["menus"]["funds"]["options"]["4"] = {"do": "menu", "menu": "stolen"}
+    flow["menus"]["funds"]["options"]["4"] = {"do": "menu", "menu": "guides"}
 
 
 def dead_end(flow: dict[str, Any]) -> None:
@@ -88,7 +88,7 @@ MISTAKES: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
         "menus.funds.options.*",
     ),
     "unreachable menu": (unreachable, "menus.orphan: unreachable from the main menu"),
-    "two ways back": (two_parents, "menus.stolen: reached from menus.account.options.3 and"),
+    "two ways back": (two_parents, "menus.guides: reached from menus.funds.options.4 and"),
     "dead end": (dead_end, "menus.guides: a dead end"),
     "clashing words": (same_word, "'FEE' is also a word of menus.funds.options.1"),
     "global word": (global_word, "'人工' is also a word of keys.agent_words"),

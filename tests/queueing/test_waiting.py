@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from models import Call, CallbackRequest, Voicemail
-from telephony.simulator import Leg
-from tests.demo import customer
+from flowfile.queues import HoldMusic
+from models import Agent, Call, CallbackRequest, CallEvent, Voicemail
+from queueing import hold_tone
+from telephony.simulator import Leg, Switch
+from tests.conftest import BASE_URL
+from tests.demo import DEMO, customer
 
 pytestmark = pytest.mark.usefixtures("demo")
 
 WANG = customer(language="zh")
 EMILY = customer(language="en")
-HOLD_MUSIC = "http://com.twilio.sounds.music.s3.amazonaws.com/MARKOVICHAMP-Borghestral.mp3"
+AGENTS = {agent["id"]: agent for agent in DEMO["agents"]}
+LINA, FANG = AGENTS["A01"], AGENTS["A04"]
+HOLD_TONE = f"{BASE_URL}/media/hold-tone-{hold_tone.VERSION}.wav"
 
 
 def queued(phone, who: dict = EMILY, path: tuple[str, ...] = ("2",)) -> Leg:  # noqa: ANN001
@@ -34,31 +40,156 @@ def record(db: Session, call: Leg) -> Call:
     return db.scalars(select(Call).where(Call.call_sid == call.call_sid)).one()
 
 
-def test_waiting_callers_hear_their_position_and_hold_music(phone) -> None:
-    call = queued(phone).hold(position=3, seconds=5)
-    assert "You are number 3 in the queue." in call.text
-    assert call.played == [HOLD_MUSIC]
-    assert "call you back" not in call.text  # not yet: they have only just joined
+@pytest.fixture
+def live_clock(app: Flask, switch: Switch) -> None:
+    """Hotline's clock is the simulated network's: time passes as calls play."""
+    app.extensions["clock"] = switch.clock.moment
 
 
-def test_the_expected_wait_comes_from_recent_answered_callers(phone) -> None:
-    for wait in (120, 240):  # two earlier callers of this queue, answered
-        queued(phone).leave_queue("bridged", seconds=wait)
-    call = queued(phone).hold(position=1, seconds=60)
-    assert "The expected wait is about 2 minutes." in call.text  # (120+240)/2 - 60 s
+def agent_signs_in(phone, agent: dict) -> Leg:  # noqa: ANN001
+    return phone(agent["phone"]).dial("/agents/incoming").press(agent["pin"])
 
 
-def test_twilios_average_stands_in_until_there_is_history(phone) -> None:
-    call = queued(phone).hold(position=2, seconds=10, average=400)
-    assert "about 7 minutes" in call.text
-    # Twilio reporting no average (no caller waiting long enough to have one):
-    assert "expected wait" not in queued(phone).hold(position=2, seconds=10, average=0).text
+def on_a_call(db: Session, agent: dict) -> None:
+    db.execute(update(Agent).where(Agent.id == agent["id"]).values(status="busy"))
+    db.commit()
+
+
+def test_waiting_callers_hear_how_many_are_ahead_of_them_and_hold_music(phone) -> None:
+    first = queued(phone)
+    assert "You are next in line." in first.text
+    queued(phone)
+    third = queued(phone).hold()
+    assert "2 callers are ahead of you." in third.text
+    assert set(third.played) == {HOLD_TONE}  # Hotline's own tone: its length is known
+    assert "call you back" not in third.text  # not yet: they have only just joined
+    first.hang_up()
+    assert "There is 1 caller ahead of you." in third.hold().text
+
+
+def test_mandarin_callers_hear_how_many_are_ahead(phone) -> None:
+    first = queued(phone, WANG)
+    assert "下一位就是您。" in first.text
+    assert "您前面还有1位客户。" in queued(phone, WANG).text
+
+
+def test_callers_no_agent_of_theirs_could_take_are_not_counted(phone, db: Session) -> None:
+    db.execute(update(Agent).where(Agent.id == LINA["id"]).values(languages=["zh"]))
+    db.commit()
+    queued(phone, WANG, ("1",))  # account, in Mandarin: only Lina or Gang could take him
+    queued(phone, WANG, ("2",))  # funds, in Mandarin: Fang could, and she is Emily's too
+    # Emily's transactions question goes to Sarah or Fang: one caller is ahead of her.
+    assert "There is 1 caller ahead of you." in queued(phone, EMILY, ("3",)).text
+
+
+def test_the_number_said_never_rises_when_an_urgent_caller_joins(phone) -> None:
+    queued(phone)
+    call = queued(phone)
+    assert "There is 1 caller ahead of you." in call.text
+    # A caller who is not verified reports a stolen account: the urgent queue, ahead of her.
+    stolen = phone("+8613012345678").dial().press("2").silence().silence().silence()
+    stolen.press("1").press("8")
+    assert stolen.queue == "hotline-urgent"
+    assert "There is 1 caller ahead of you." in call.hold().text  # not 2
+
+
+def test_waits_are_told_from_the_waits_and_handling_times_of_earlier_callers(
+    phone, switch: Switch, db: Session, live_clock: None
+) -> None:
+    first, second = queued(phone), queued(phone)
+    switch.wait(120)
+    lina = agent_signs_in(phone, LINA).press("1").press("1")  # takes the first caller
+    first.conference_ends(seconds=240)
+    lina.press("1").press("1")  # wrap-up over: the next caller, accepted
+    second.conference_ends(seconds=480)
+    lina.press("1").press("3")  # wrap-up over; nobody waits: offline
+    on_a_call(db, FANG)  # the one agent on who could take Emily
+    call = queued(phone)
+    said = re.search(r"The expected wait is about (\d+) minutes\.", call.text)
+    assert said is not None, call.text
+    # Lina spent about 4 and 8 minutes on them (smoothed: about 5): Emily is next.
+    assert 5 <= int(said.group(1)) <= 7
+    db.rollback()
+    answered = db.scalars(select(Call).where(Call.agent_id == LINA["id"]).order_by(Call.id)).all()
+    # Recorded when Lina took them, and when she was free again.
+    waits = [(c.answered_at - c.queued_at).total_seconds() for c in answered]  # type: ignore[operator]
+    assert waits[0] >= 120 and waits[1] > waits[0]  # the second waited through the first call
+    handled = [c.handled_seconds or 0 for c in answered]
+    assert 240 <= handled[0] < 480 <= handled[1]
+
+
+def test_the_wait_is_not_promised_again_once_the_caller_is_past_it(
+    phone, switch: Switch, db: Session, live_clock: None
+) -> None:
+    caller = queued(phone)
+    switch.wait(60)
+    lina = agent_signs_in(phone, LINA).press("1").press("1")
+    caller.conference_ends(seconds=50)
+    lina.press("1").press("3")
+    on_a_call(db, FANG)
+    call = queued(phone)
+    assert "The expected wait is about 2 minutes." in call.text  # 50 s talk and wrap-up
+    call.hold().hold().hold()  # well past two minutes, still waiting
+    assert "expected wait" not in call.text
+    assert "as soon as one is free" in call.text
+
+
+def test_one_minute_is_said_as_one_minute(
+    phone, switch: Switch, db: Session, live_clock: None
+) -> None:
+    caller = queued(phone, WANG)
+    lina = agent_signs_in(phone, LINA).press("1").press("1")
+    caller.conference_ends(seconds=20)
+    lina.press("1").press("3")
+    on_a_call(db, FANG)
+    wang = queued(phone, WANG)
+    assert "预计等待约1分钟。" in wang.text
+    wang.hang_up()
+    assert "The expected wait is about 1 minute." in queued(phone).text
+
+
+def test_announcements_come_at_the_flows_cadence(phone, switch: Switch, app: Flask) -> None:
+    every = app.extensions["flow"].waiting.announce_every_seconds
+    call = queued(phone).hold()
+    start = switch.clock.now
+    call.hold()
+    turn = switch.clock.now - start
+    # One turn: the announcements' own speech, then music to the next announcement
+    # (a generous bound for the speech, whose length the simulator estimates).
+    assert every <= turn <= every + 15
+    assert call.played == [HOLD_TONE] * (every // hold_tone.SECONDS)
+
+
+def test_the_callback_key_is_heard_during_the_music(phone, db: Session) -> None:
+    call = queued(phone).hold(seconds=90)
+    assert "press 1 and we will call you back" in call.text
+    call.press_during_music("1")
+    assert "We will call you back" in call.text and call.hung_up
+    assert db.scalars(select(CallbackRequest)).one().number == EMILY["phone"]
+
+
+def test_hold_music_that_cannot_be_fetched_gives_way_to_hotlines_own(
+    app: Flask, phone, switch: Switch, db: Session, live_clock: None
+) -> None:
+    flow = app.extensions["flow"]
+    track = HoldMusic(url="https://music.example.com/hold.mp3", seconds=30)  # type: ignore[arg-type]
+    waiting = flow.waiting.model_copy(update={"hold_music": track})
+    app.extensions["flow"] = flow.model_copy(update={"waiting": waiting})
+    switch.media[str(track.url)] = None  # Twilio cannot fetch it
+    call = queued(phone)
+    assert call.played == [] and call.live  # skipped; the caller still waits
+    start = switch.clock.now
+    call.hold()
+    assert switch.clock.now - start >= 10  # not an empty loop: the rest of the turn is quiet
+    assert call.played and set(call.played) == {HOLD_TONE}  # from then on, Hotline's own
+    db.rollback()
+    assert db.scalars(select(CallEvent).where(CallEvent.kind == "queue.hold_music_failed")).all()
 
 
 def test_a_callback_from_the_hold_menu_is_recorded_and_the_call_ends_politely(
     phone, db: Session
 ) -> None:
-    call = queued(phone).hold(position=2, seconds=90)
+    call = queued(phone).hold(seconds=90)
     assert "press 1 and we will call you back" in call.text
     call.press("1")  # Twilio: <Leave/>, then the Enqueue action with QueueResult=leave
     assert "We will call you back at the number ending 7 0 0 0" in call.text
@@ -74,14 +205,14 @@ def test_a_callback_from_the_hold_menu_is_recorded_and_the_call_ends_politely(
 
 
 def test_another_key_on_the_hold_menu_keeps_the_caller_waiting(phone, db: Session) -> None:
-    call = queued(phone).hold(position=2, seconds=90).press("5")
+    call = queued(phone).hold(seconds=90).press("5")
     assert not call.hung_up and call.queue_action is not None
-    assert "You are number 2" in call.hold(position=2, seconds=120).text
+    assert "You are next in line" in call.hold(seconds=120).text
     assert db.scalars(select(CallbackRequest)).all() == []
 
 
 def test_after_the_maximum_wait_the_caller_may_leave_a_voicemail(phone, db: Session) -> None:
-    call = queued(phone).hold(position=1, seconds=600)
+    call = queued(phone).hold(seconds=600)
     assert "all our agents are still busy" in call.text
     call.press("1")
     assert "leave your message after the tone" in call.text
@@ -96,12 +227,12 @@ def test_after_the_maximum_wait_the_caller_may_leave_a_voicemail(phone, db: Sess
 
 
 def test_after_the_maximum_wait_the_caller_may_ask_for_a_callback(phone, db: Session) -> None:
-    queued(phone).hold(position=1, seconds=601).press("2")
+    queued(phone).hold(seconds=601).press("2")
     assert db.scalars(select(CallbackRequest)).one().number == EMILY["phone"]
 
 
 def test_an_empty_voicemail_ends_the_call_kindly(phone, db: Session) -> None:
-    call = queued(phone).hold(position=1, seconds=700).press("1").silence()
+    call = queued(phone).hold(seconds=700).press("1").silence()
     assert "did not receive a message" in call.text and call.hung_up
     assert db.scalars(select(Voicemail)).all() == []
 
@@ -133,7 +264,7 @@ def test_self_service_still_works_outside_hours(app: Flask, phone) -> None:
 def test_a_withheld_caller_asking_for_a_callback_may_leave_a_voicemail(phone, db: Session) -> None:
     call = phone("anonymous").dial().press("2").silence().silence().silence()
     call.silence()  # offered an agent, stays on the line: the general queue
-    call.hold(position=1, seconds=120).press("1")
+    call.hold(seconds=120).press("1")
     assert "leave your message after the tone" in call.text
     assert db.scalars(select(CallbackRequest)).all() == []
 

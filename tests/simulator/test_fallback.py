@@ -14,6 +14,7 @@ from telephony.simulator import (
     FlaskTransport,
     NoAnswer,
     Number,
+    Relay,
     Switch,
     Transport,
     TwilioWouldFail,
@@ -24,11 +25,12 @@ from tests.simulator.conftest import ACCOUNT, CALLER, LINE, TOKEN, FakeApp
 FALLBACK = Number(LINE, "/incoming", status_callback="/status", fallback_url="/fallback")
 
 
-class Late(Transport):
+class Late(Relay):
     """The network to ``path`` takes 16 s: longer than Twilio waits."""
 
     def __init__(self, inner: Transport, path: str) -> None:
-        self.inner, self.path, self.base_url = inner, path, inner.base_url
+        super().__init__(inner)
+        self.path = path
 
     def send(self, method: str, url: str, params: dict[str, str], signature: str) -> Reply:
         reply = self.inner.send(method, url, params, signature)

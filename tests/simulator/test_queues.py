@@ -121,3 +121,45 @@ def test_dial_queue_waits_for_a_caller(switch: Switch, queueing: FakeApp) -> Non
     assert agent.live
     caller = switch.caller("+15550000003").dial()
     assert not caller.queued and queueing.forms("/wait") == queueing.forms("/wait")[:1]
+
+
+MUSIC_IN_GATHER = (
+    '<Response><Say>Hold on</Say><Gather input="dtmf" numDigits="1" action="/key" timeout="1">'
+    '<Play loop="2">https://x/hold.mp3</Play></Gather></Response>'
+)
+MUSIC_AFTER_GATHER = (
+    '<Response><Gather input="dtmf" numDigits="1" action="/key" timeout="3">'
+    "<Say>Press 1</Say></Gather><Play>https://x/hold.mp3</Play></Response>"
+)
+
+
+def test_a_wait_document_takes_as_long_as_what_it_plays(switch: Switch, queueing: FakeApp) -> None:
+    switch.media["https://x/hold.mp3"] = 12.0  # a track of known length
+    queueing.documents["/wait"] = MUSIC_IN_GATHER
+    call = switch.caller(CALLER).dial()
+    call.hold()
+    second = queueing.forms("/wait")[1]
+    assert second["QueueTime"] == str(int(switch.durations.say("Hold on") + 2 * 12 + 1))
+
+
+def test_a_key_during_music_in_a_gather_is_heard(switch: Switch, queueing: FakeApp) -> None:
+    queueing.documents["/wait"] = MUSIC_IN_GATHER
+    switch.caller(CALLER).dial().press_during_music("1")
+    assert [form["Digits"] for form in queueing.forms("/key")] == ["1"]
+
+
+def test_a_key_during_music_outside_any_gather_is_lost(switch: Switch, queueing: FakeApp) -> None:
+    queueing.documents["/wait"] = MUSIC_AFTER_GATHER
+    call = switch.caller(CALLER).dial().press_during_music("1")
+    assert queueing.forms("/key") == [] and call.queued
+
+
+def test_audio_twilio_cannot_fetch_is_skipped(switch: Switch, queueing: FakeApp) -> None:
+    switch.media["https://x/hold.mp3"] = None
+    call = switch.caller(CALLER).dial()
+    assert call.played == [] and call.text == "Please hold" and call.queued
+    assert switch.warnings and "hold.mp3" in switch.warnings[0]
+    start = switch.clock.now
+    call.hold()
+    # Nothing but the Say: the document is asked for again almost at once.
+    assert switch.clock.now - start == switch.durations.say("Please hold")
