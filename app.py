@@ -30,7 +30,7 @@ from ops.commands import bp as ops
 from queueing.agent_routes import bp as agents
 from queueing.agent_stages import AGENT_STAGES
 from queueing.routes import bp as queueing
-from queueing.routes import media
+from queueing.routes import media, rooms
 from settings import ConfigError, Settings, load_settings
 from telephony.commands import bp as telephony
 from telephony.rest import TwilioGateway
@@ -116,6 +116,7 @@ def _build(settings: Settings) -> Flask:
         verify,
         queueing,
         media,
+        rooms,
         agents,
         ops,
         telephony,

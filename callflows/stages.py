@@ -8,7 +8,7 @@ from calls import twiml
 from calls.context import CallContext
 from calls.stages import Stage, StageTable
 from models.calls import CallStage
-from queueing import waiting
+from queueing import conference, waiting
 from verification import steps as verification
 
 CALLER_STAGES: StageTable[CallStage, CallContext] = StageTable(
@@ -22,8 +22,10 @@ CALLER_STAGES: StageTable[CallStage, CallContext] = StageTable(
         CallStage.QUEUED: Stage(("queueing.left",), journey.back_in_queue),
         # The REST dequeue of an accepting agent, then the Dial action after the talk.
         CallStage.CONNECTED: Stage(
-            ("queueing.connect", "queueing.after_agent"), waiting.connect_document
+            ("queueing.connect", "queueing.after_agent"), conference.in_room
         ),
+        # Hotline's REST update out of the room of an agent who never came.
+        CallStage.RETURNING: Stage(("queueing.requeue",), conference.returning),
         # Voicemail or a callback, asked after a queue or after the overflow call ended.
         CallStage.AFTER_QUEUE: Stage(
             ("queueing.after", "queueing.overflow_ended"), waiting.offer_voicemail_or_callback
@@ -32,7 +34,14 @@ CALLER_STAGES: StageTable[CallStage, CallContext] = StageTable(
         CallStage.RATING: Stage(("queueing.rating",), waiting.ask_rating),
         CallStage.ENDED: Stage((), lambda _: twiml.hang_up()),
     },
-    # Twilio's status callback, and the wait document with its callback key, which
-    # Twilio asks for again and again while the caller waits.
-    anytime={"voice.status", "queueing.wait", "queueing.callback"},
+    # Twilio's status callbacks (the call's and the agent room's), and the wait
+    # documents (the queue's, with its callback key, and the room's), which Twilio
+    # asks for again and again while the caller waits.
+    anytime={
+        "voice.status",
+        "queueing.wait",
+        "queueing.callback",
+        "queueing.room",
+        "rooms.event",
+    },
 )

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from calls.twiml import Voice
+from calls.twiml import Voice, caller_in_room
 from flowfile.flow import Flow
 from flowfile.vocabulary import Language
 from models import Agent, AgentCall, Call, CallEvent, Customer
@@ -29,7 +29,7 @@ T = TypeVar("T")
 
 
 class NoCallSid(Exception):
-    """A webhook without a CallSid cannot be tied to a call."""
+    """A webhook without a CallSid (or a room that names no call) cannot be tied to a call."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,17 @@ class AgentContext(Context):
 def open_call(session: Session, params: VoiceParams, services: Services) -> CallContext:
     now = services.clock()
     call = find_or_open_call(session, params, services.settings.default_region, now)
+    return CallContext(session, services.flow, services.settings, services.twilio, now, call)
+
+
+def open_room_call(session: Session, params: VoiceParams, services: Services) -> CallContext:
+    """A conference's status callback speaks of the room, whoever's ``CallSid`` it
+    carries (the caller's, the agent's, or none): the call is the caller whose room it is."""
+    caller_sid = caller_in_room(params.friendly_name)
+    call = session.scalars(select(Call).where(Call.call_sid == caller_sid)).one_or_none()
+    if call is None:
+        raise NoCallSid
+    now = services.clock()
     return CallContext(session, services.flow, services.settings, services.twilio, now, call)
 
 

@@ -167,20 +167,39 @@ def hold_music(parent: Container, url: str, *, plays: int, pause: int) -> None:
         parent.pause(length=pause)
 
 
+def pause(seconds: int) -> Document:
+    response = VoiceResponse()
+    response.pause(length=seconds)
+    return response
+
+
 def record(response: Document, *, action: str, max_length: int) -> None:
     response.record(
         action=action, method="POST", max_length=max_length, finish_on_key="#", play_beep=True
     )
 
 
+ROOM_PREFIX = "hotline-"
+
+
 def conference_room(caller_sid: str) -> str:
     """The room where one caller meets one agent."""
-    return f"hotline-{caller_sid}"
+    return ROOM_PREFIX + caller_sid
 
 
-def join_conference(response: Document, caller_sid: str, *, action: str) -> Document:
-    """Into the caller's room; it ends when either side hangs up, and then Twilio
-    requests ``action``."""
+def caller_in_room(room: str) -> str | None:
+    """The CallSid of the caller whose room this is, if it is one of Hotline's."""
+    return room.removeprefix(ROOM_PREFIX) if room.startswith(ROOM_PREFIX) else None
+
+
+def join_conference(
+    response: Document, caller_sid: str, *, action: str, wait_url: str, events: str
+) -> Document:
+    """Into the caller's room; it ends when either side leaves, and then Twilio requests
+    ``action`` (with no DialCallDuration: the talk time comes from the room's events).
+    Alone there, the call hears ``wait_url``'s document, requested again each time it
+    ends; Twilio posts the room's start, end, joins and leaves to ``events``
+    (twilio.com/docs/voice/twiml/conference)."""
     dial = Dial(action=action, method="POST")
     dial.append(
         Conference(
@@ -188,7 +207,11 @@ def join_conference(response: Document, caller_sid: str, *, action: str) -> Docu
             start_conference_on_enter=True,
             end_conference_on_exit=True,
             beep=False,
-            wait_url="",
+            wait_url=wait_url,
+            wait_method="POST",
+            status_callback=events,
+            status_callback_event="start end join leave",
+            status_callback_method="POST",
         )
     )
     response.append(dial)

@@ -27,6 +27,7 @@ from calls.context import (
     Services,
     open_agent_call,
     open_call,
+    open_room_call,
 )
 from calls.fallback import caller_failure
 from calls.spool import replay_some
@@ -59,6 +60,9 @@ class Party(Generic[C]):
 
 
 CALLER: Party[CallContext] = Party("caller", open_call, lambda ctx: ctx.call, caller_failure)
+# A caller's room, whose status callbacks carry the CallSid of either side (or none);
+# a caller's webhook all the same, in the caller's stage table.
+ROOM: Party[CallContext] = Party("caller", open_room_call, lambda ctx: ctx.call, caller_failure)
 AGENT: Party[AgentContext] = Party(
     "agent", open_agent_call, lambda ctx: ctx.leg, lambda _: agent_apology()
 )

@@ -33,6 +33,7 @@ class WaitingTexts(Strict):
     callback_offer: Text
     callback_recorded: Text  # {number}
     long_wait: Text
+    agent_not_connected: Text  # back in the queue after an agent who never came
     closed: Text
     voicemail_or_callback: Text
     voicemail: Text

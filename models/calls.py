@@ -25,6 +25,9 @@ class CallStage(StrEnum):
     MENU = "menu"
     QUEUED = "queued"
     CONNECTED = "connected"
+    # Taken out of an agent's room the agent never came to (or left before talking),
+    # on the way back to the queue (queueing.conference).
+    RETURNING = "returning"
     AFTER_QUEUE = "after_queue"
     VOICEMAIL = "voicemail"
     RATING = "rating"
@@ -69,6 +72,14 @@ class Call(Base):
     )
     offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     agent_id: Mapped[str | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    # In the agent's room (queueing.conference): when the caller reached it (the app's
+    # clock, for the deadline); then, from Twilio's conference events, the room's
+    # latest instance, when each side joined it and how long they talked.
+    connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    conference_sid: Mapped[str | None] = mapped_column(String(64))
+    caller_joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    agent_joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    talk_seconds: Mapped[int | None] = mapped_column(Integer)
     # Why the caller is leaving the queue ("callback", "max_wait", "overflow"), set before <Leave/>.
     leave_reason: Mapped[str | None] = mapped_column(String(16))
     # What the wait document last told the caller: a position said never rises, and a

@@ -17,7 +17,7 @@ from calls.twiml import Document
 from models import Agent, Call, CallEvent
 from models.agents import AgentStage, AgentStatus
 from models.calls import CallStage
-from queueing import ringing, routing
+from queueing import conference, ringing, routing
 from queueing.passes import record_pass
 from telephony.params import VoiceParams
 
@@ -86,6 +86,11 @@ def _hung_up(
         passed(ctx, agent, caller)
         if rung:  # rung agents are busy while they hear about a caller
             _set_status(ctx, agent, AgentStatus.AVAILABLE)
+    elif stage == AgentStage.CONNECTED and caller is not None and _vanished(agent, caller):
+        # Accepted, then gone before the caller was with them: like a missed ring, not
+        # rung again; the caller goes back to the queue (queueing.conference).
+        _set_status(ctx, agent, AgentStatus.OFFLINE)
+        return
     elif stage == AgentStage.CONNECTED and agent.status == AgentStatus.BUSY:
         _set_status(ctx, agent, AgentStatus.AVAILABLE)  # talk and wrap-up end with the call
     elif stage == AgentStage.WRAP_UP and agent.status == AgentStatus.WRAP_UP:
@@ -98,6 +103,15 @@ def end_wrap_up(ctx: AgentContext, agent: Agent) -> None:
     meanwhile (a wrap-up that outlasts the setting counts as ready)."""
     if agent.status == AgentStatus.WRAP_UP:
         _set_status(ctx, agent, AgentStatus.AVAILABLE)
+
+
+def _vanished(agent: Agent, caller: Call) -> bool:
+    return (
+        agent.status == AgentStatus.BUSY
+        and caller.stage == CallStage.CONNECTED
+        and caller.agent_id == agent.id
+        and not conference.talked(caller)
+    )
 
 
 def _kept_for(caller: Call, agent: Agent) -> bool:

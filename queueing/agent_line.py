@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from calls import twiml
 from calls.context import AgentContext
 from calls.spoken import digits as one_by_one
 from calls.twiml import Document, Line
 from models import Agent, Call, CallEvent, Customer, RefundTicket
 from models.agents import AgentStage, AgentStatus
 from models.calls import CallStage
-from queueing import agent_ends, routing
+from queueing import agent_ends, conference, routing
 from telephony.rest import TwilioUnavailable
 from telephony.urls import webhook_url
 from verification.agents import check_agent_pin
@@ -180,15 +179,16 @@ def answer_offer(ctx: AgentContext, key: str) -> Document:
 
 
 def _join(ctx: AgentContext, caller: Call, said: list[Line]) -> Document:
-    return twiml.join_conference(
-        ctx.voice.speak(said), caller.call_sid, action=webhook_url("agents.after")
-    )
+    return conference.agent_joins(ctx, caller, said)
 
 
 def after_call(ctx: AgentContext) -> Document:
-    """The agent's side of the conversation ended: a short wrap-up, then ready again."""
+    """The agent's side of the conversation ended: a short wrap-up, then ready again.
+    An agent given up on for vanishing before the caller was with them stays offline
+    (queueing.conference): their line has most likely dropped."""
     ctx.leg.stage = AgentStage.WRAP_UP
-    _set_status(ctx, AgentStatus.WRAP_UP)
+    if _agent(ctx).status != AgentStatus.OFFLINE:
+        _set_status(ctx, AgentStatus.WRAP_UP)
     return wrap_up(ctx)
 
 

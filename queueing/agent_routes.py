@@ -8,7 +8,7 @@ from flask import request
 from calls.context import AgentContext
 from calls.twiml import Document
 from calls.webhooks import AGENT, Webhooks
-from queueing import agent_ends, agent_line
+from queueing import agent_ends, agent_line, conference
 from telephony.params import VoiceParams
 
 bp = Webhooks("agents", __name__, "/agents", AGENT)
@@ -59,6 +59,12 @@ def menu(ctx: AgentContext, params: VoiceParams) -> Document:
 @bp.webhook("/answer")
 def answer_offer(ctx: AgentContext, params: VoiceParams) -> Document:
     return agent_line.answer_offer(ctx, params.digits)
+
+
+@bp.webhook("/room")
+def room(ctx: AgentContext, _: VoiceParams) -> Document:
+    # The agent's wait document while alone in the caller's room (any stage).
+    return conference.agent_alone(ctx)
 
 
 @bp.webhook("/after")

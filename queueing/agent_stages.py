@@ -18,5 +18,6 @@ AGENT_STAGES: StageTable[AgentStage, AgentContext] = StageTable(
         AgentStage.WRAP_UP: Stage(("agents.ready",), agent_line.wrap_up),
         AgentStage.ENDED: Stage((), agent_line.goodbye),
     },
-    anytime={"agents.ring_status", "agents.status"},
+    # Status callbacks, and the wait document of an agent alone in the room.
+    anytime={"agents.ring_status", "agents.status", "agents.room"},
 )

@@ -1,5 +1,6 @@
-"""The /voice/queue webhooks: the wait document, leaving the queue, voicemail, rating;
-and Hotline's own hold tone, a plain file (Twilio signs no media fetch)."""
+"""The /voice/queue webhooks: the wait document, leaving the queue, the agent's room
+and its status callbacks, voicemail, rating; and Hotline's own hold tone, a plain
+file (Twilio signs no media fetch)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from flask import Blueprint, Response
 
 from calls.context import CallContext
 from calls.twiml import Document
-from calls.webhooks import CALLER, Webhooks
-from queueing import hold_tone, waiting
+from calls.webhooks import CALLER, ROOM, Webhooks
+from queueing import conference, hold_tone, waiting
 from telephony.params import VoiceParams
 
 bp = Webhooks("queueing", __name__, "/voice/queue", CALLER)
+# The room's status callbacks name the room, not whose call they carry (calls.webhooks).
+rooms = Webhooks("rooms", __name__, "/voice/queue", ROOM)
 media = Blueprint("media", __name__, url_prefix="/media")
 
 
@@ -31,12 +34,29 @@ def callback(ctx: CallContext, params: VoiceParams) -> Document:
 @bp.webhook("/connect")
 def connect(ctx: CallContext, _: VoiceParams) -> Document:
     # Requested by Twilio when an agent's REST dequeue moves the caller here.
-    return waiting.connect_document(ctx)
+    return conference.connect(ctx)
+
+
+# The room's wait document and status callbacks run at any stage (see callflows.stages).
+@bp.webhook("/room")
+def room(ctx: CallContext, _: VoiceParams) -> Document:
+    return conference.caller_alone(ctx)
+
+
+@rooms.webhook("/conference")
+def event(ctx: CallContext, params: VoiceParams) -> Document:
+    return conference.room_event(ctx, params)
 
 
 @bp.webhook("/after-agent")
 def after_agent(ctx: CallContext, params: VoiceParams) -> Document:
-    return waiting.after_agent(ctx, params)
+    return conference.after_agent(ctx, params)
+
+
+@bp.webhook("/requeue")
+def requeue(ctx: CallContext, _: VoiceParams) -> Document:
+    # Where Hotline's REST update moves a caller whose agent never came.
+    return conference.requeue(ctx)
 
 
 @media.get(f"/hold-tone-{hold_tone.VERSION}.wav")

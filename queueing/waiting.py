@@ -161,13 +161,19 @@ def _hold_music(ctx: CallContext, parent: Container) -> None:
         if ctx.now < call.hold_turn_ends - timedelta(seconds=track.seconds / 2):
             call.hold_music_failed = True
             ctx.record("queue.hold_music_failed", url=str(track.url))
-    if track is None or call.hold_music_failed:
-        url, seconds = webhook_url("media.hold_tone_file", absolute=True), hold_tone.SECONDS
-    else:
-        url, seconds = str(track.url), track.seconds
+    url, seconds = hold_track(ctx)
     plays, pause = hold_loops(seconds, waiting.announce_every_seconds)
     twiml.hold_music(parent, url, plays=plays, pause=pause)
     call.hold_turn_ends = ctx.now + timedelta(seconds=plays * seconds + pause)
+
+
+def hold_track(ctx: CallContext) -> tuple[str, int]:
+    """The hold track this caller hears and its length: the flow's, or Hotline's own
+    tone when the flow names none or the caller's track could not be fetched."""
+    track = ctx.flow.waiting.hold_music
+    if track is None or ctx.call.hold_music_failed:
+        return webhook_url("media.hold_tone_file", absolute=True), hold_tone.SECONDS
+    return str(track.url), track.seconds
 
 
 def take_callback_key(ctx: CallContext, digits: str) -> Document:
@@ -182,6 +188,10 @@ def take_callback_key(ctx: CallContext, digits: str) -> Document:
 def left_queue(ctx: CallContext, params: VoiceParams) -> Document:
     """The Enqueue action: the caller has left the queue, for whatever reason."""
     result = params.queue_result
+    if result == "redirected":
+        # Hotline moved the caller itself (a dequeue, or back from an agent's room), and
+        # the move says what follows; Twilio runs nothing this answers (TWILIO.md).
+        return twiml.empty()
     ctx.record(
         "queue.left",
         queue=ctx.call.queue,
@@ -202,19 +212,6 @@ def left_queue(ctx: CallContext, params: VoiceParams) -> Document:
         return offer_voicemail_or_callback(ctx, [texts.long_wait])
     ctx.call.outcome = "abandoned" if result == "hangup" else "left_queue"
     return _goodbye(ctx, [])
-
-
-def connect_document(ctx: CallContext) -> Document:
-    """Where an accepting agent's REST dequeue sends the caller: into the agent's room."""
-    return twiml.join_conference(
-        twiml.empty(), ctx.call.call_sid, action=webhook_url("queueing.after_agent")
-    )
-
-
-def after_agent(ctx: CallContext, params: VoiceParams) -> Document:
-    ctx.record("agent.call_ended", seconds=params.dial_call_duration)
-    ctx.call.outcome = "agent"
-    return ask_rating(ctx)
 
 
 def offer_voicemail_or_callback(ctx: CallContext, preface: Sequence[Line] = ()) -> Document:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
@@ -22,8 +24,19 @@ def _int_or_none(value: object) -> int | None:
         return None
 
 
+def _rfc2822_or_none(value: object) -> datetime | None:
+    """Twilio writes a callback's ``Timestamp`` in RFC 2822 (``Tue, 24 Nov 2026 02:00:05
+    +0000``); anything else is no time at all."""
+    try:
+        moment = parsedate_to_datetime(str(value))
+    except (TypeError, ValueError):
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 Keypad = Annotated[str, BeforeValidator(_keypad_only)]
 LenientInt = Annotated[int | None, BeforeValidator(_int_or_none)]
+LenientTime = Annotated[datetime | None, BeforeValidator(_rfc2822_or_none)]
 
 
 class VoiceParams(BaseModel):
@@ -50,6 +63,11 @@ class VoiceParams(BaseModel):
     # Sent to the Fallback URL: why Twilio gave up on the primary, and where.
     error_code: str = Field("", alias="ErrorCode")
     error_url: str = Field("", alias="ErrorUrl")
+    # A conference's status callback (twilio.com/docs/voice/twiml/conference).
+    status_callback_event: str = Field("", alias="StatusCallbackEvent")
+    conference_sid: str = Field("", alias="ConferenceSid")
+    friendly_name: str = Field("", alias="FriendlyName")
+    timestamp: LenientTime = Field(None, alias="Timestamp")
 
 
 _ADAPTER = TypeAdapter(VoiceParams)

@@ -81,6 +81,17 @@ class TwilioGateway:
         except OSError as exc:
             raise TwilioUnavailable(f"Twilio's API could not be reached: {exc}") from exc
 
+    def redirect(self, call_sid: str, url: str) -> None:
+        """Move a live call to the TwiML at ``url``, out of whatever it is doing (a
+        conference, say): twilio.com/docs/voice/api/call-resource#update-a-call-resource."""
+        client = self._require_client()
+        try:
+            client.calls(call_sid).update(url=url, method="POST")
+        except TwilioException as exc:
+            raise TwilioUnavailable(f"Twilio refused to move the call: {exc}") from exc
+        except OSError as exc:
+            raise TwilioUnavailable(f"Twilio's API could not be reached: {exc}") from exc
+
     def ring(
         self, to: str, url: str, status_callback: str, status_events: list[str], timeout: int
     ) -> str:

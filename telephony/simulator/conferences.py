@@ -74,8 +74,20 @@ class Conference:
             wait_url = noun.get("waitUrl")
             if wait_url is None:
                 leg.played.append(DEFAULT_WAIT_MUSIC)
-            elif wait_url:
-                leg.conference_wait(urljoin(leg.url, wait_url), noun.get("waitMethod", "POST"))
+            elif wait_url:  # "" is silence, for as long as the participant is alone
+                url = urljoin(leg.url, wait_url)
+                self._wait_turn(participant, url, noun.get("waitMethod", "POST"))
+
+    def _wait_turn(self, participant: Participant, url: str, method: str) -> None:
+        """One turn of a lone participant's waitUrl document; Twilio requests it again
+        when it ends, for as long as the participant is alone and the conference has not
+        started (twilio.com/docs/voice/twiml/conference, waitUrl). The next turn comes
+        as time passes: an empty document still takes a second."""
+        if self.started or self.ended or participant not in self.participants:
+            return
+        seconds = participant.leg.conference_wait(url, method)
+        again = partial(self._wait_turn, participant, url, method)
+        self.switch.at(max(seconds, 1.0), again, fast=False)
 
     def leave(self, leg: Leg) -> None:
         participant = next((p for p in self.participants if p.leg is leg), None)

@@ -53,6 +53,12 @@ class Interpreter:
         self.participant: Conference | None = None
         self.bridge: Bridge | None = None
         self.waiting = Waiting(leg, self)
+        # Seconds a conference wait document takes, counted instead of passing: the
+        # room goes on meanwhile, and Twilio asks again once they have passed.
+        self.counted: float | None = None
+        # The verb at which the line drops, before it runs or just after (see Leg).
+        self.drop_at: str | None = None
+        self.drop_after: str | None = None
         self._handlers: dict[str, Callable[[Verb], bool]] = {
             "Say": self._say,
             "Play": self._play,
@@ -128,9 +134,15 @@ class Interpreter:
                 self.then()
                 return
             verb = self.rest.pop(0)
+            if verb.tag == self.drop_at:
+                leg.finish("completed")
+                return
             try:
                 twiml.check(verb, self.context)
                 carry_on = self._execute(verb)
+                if verb.tag == self.drop_after:
+                    leg.finish("completed")
+                    return
             except TwimlError as exc:
                 self.switch.fail(f"{leg.call_sid} at {leg.url}: {exc}")
                 self.application_error()
@@ -178,7 +190,7 @@ class Interpreter:
         for _ in range(max(1, int(twiml.number(verb, "loop", 1)))):
             self.leg.heard.append(said)
             self.switch.emit(self.leg, "say", said.text, said)
-            self.switch.clock.advance(self.switch.durations.say(said.text))
+            self._spend(self.switch.durations.say(said.text))
         return True
 
     def _play(self, verb: Verb) -> bool:
@@ -192,12 +204,18 @@ class Interpreter:
         for _ in range(max(1, int(twiml.number(verb, "loop", 1)))):
             self.leg.played.append(url)
             self.switch.emit(self.leg, "play", url)
-            self.switch.clock.advance(seconds)
+            self._spend(seconds)
         return True
 
     def _pause(self, verb: Verb) -> bool:
-        self.switch.clock.advance(twiml.number(verb, "length", 1))
+        self._spend(twiml.number(verb, "length", 1))
         return True
+
+    def _spend(self, seconds: float) -> None:
+        if self.counted is None:
+            self.switch.clock.advance(seconds)
+        else:
+            self.counted += seconds
 
     def _gather(self, verb: Verb) -> bool:
         played = len(self.leg.played)

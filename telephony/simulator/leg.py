@@ -280,6 +280,18 @@ class Leg:
                 bridge.partner(self).finish("completed")
         return self
 
+    def drops_at(self, verb: str) -> Leg:
+        """The line drops when this call's TwiML next reaches ``verb`` (a ``Dial``, say:
+        an agent's phone that hangs up while "connecting"); nothing after it runs."""
+        self._interpreter.drop_at = verb
+        return self
+
+    def drops_after(self, verb: str) -> Leg:
+        """The line drops as soon as ``verb`` has started (after a ``Dial`` has joined a
+        conference, say, and before anyone else is there)."""
+        self._interpreter.drop_after = verb
+        return self
+
     def hang_up(self) -> None:
         """The person hangs up now: a queued caller's Enqueue action hears
         ``QueueResult=hangup``, a conference loses a participant, then the status callback."""
@@ -369,10 +381,18 @@ class Leg:
     def joined(self, conference: Conference | None) -> None:
         self._interpreter.participant = conference
 
-    def conference_wait(self, url: str, method: str) -> None:
-        """Alone in a conference that has not started: its waitUrl plays."""
-        self._interpreter.enter(Context.CONFERENCE_WAIT, lambda: None)
-        self._interpreter.follow(url, method=method)
+    def conference_wait(self, url: str, method: str) -> float:
+        """Alone in a conference that has not started: one turn of its waitUrl document
+        plays. Returns how long it lasts, after which Twilio requests it again."""
+        interpreter = self._interpreter
+        interpreter.enter(Context.CONFERENCE_WAIT, lambda: None)
+        interpreter.counted = 0.0
+        try:
+            interpreter.follow(url, method=method)
+            return interpreter.counted
+        finally:
+            interpreter.counted = None
+            interpreter.enter(Context.CALL)
 
     def dial_done(self, dialing: Dialing, params: dict[str, str]) -> None:
         """The <Dial> ended: its action is requested (and followed, while the call is up),

@@ -119,6 +119,11 @@ class RestStandIn:
     def calls(self) -> list[dict[str, str]]:
         return self._forms("Calls.json")
 
+    def call_updates(self) -> list[RecordedRequest]:
+        """Requests to update a call (move it to new TwiML, or end it)."""
+        with self._lock:
+            return [r for r in self.requests if CALL.search(r.path) and r.method == "POST"]
+
     def dequeues(self) -> list[RecordedRequest]:
         with self._lock:
             return [r for r in self.requests if "/Members/" in r.path and r.method == "POST"]

@@ -198,9 +198,10 @@ class Switch:
             queue.dialers[0].take(queue.members[0])
 
     def wait(self, seconds: float) -> None:
-        """Let ``seconds`` pass with nobody acting."""
+        """Let ``seconds`` pass with nobody acting: what is due meanwhile (a wait
+        document requested again, say) happens at its own time, in order."""
         with self.turn():
-            self.clock.advance(seconds)
+            self.at(seconds, lambda: None)
 
     # --- ringing ------------------------------------------------------------------------
 

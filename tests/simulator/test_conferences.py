@@ -3,7 +3,10 @@ endConferenceOnExit, the Dial action's parameters, and a screening whisper."""
 
 from __future__ import annotations
 
+import pytest
+
 from telephony.simulator import NoAnswer, Switch
+from telephony.simulator.webhooks import TwilioWouldFail
 from tests.simulator.conftest import CALLER, FakeApp
 
 ROOM = (
@@ -95,3 +98,69 @@ def test_a_number_that_does_not_answer(switch: Switch, fake: FakeApp) -> None:
     switch.caller(CALLER).dial()
     assert fake.forms("/after")[0]["DialCallStatus"] == "no-answer"
     assert switch.clock.now >= 12
+
+
+WAITING_ROOM = (
+    '<Response><Dial action="/after"><Conference statusCallback="/events"'
+    ' statusCallbackEvent="start end join leave" endConferenceOnExit="true"'
+    ' waitUrl="/wait">room</Conference></Dial></Response>'
+)
+
+
+def test_a_lone_participants_wait_document_is_requested_again_each_time_it_ends(
+    switch: Switch, fake: FakeApp
+) -> None:
+    fake.documents |= {
+        "/incoming": WAITING_ROOM,
+        "/second": WAITING_ROOM,
+        "/wait": "<Response><Play>https://example.com/loop.mp3</Play>"
+        '<Pause length="5"/></Response>',
+    }
+    first = switch.caller(CALLER).dial()
+    assert first.played == ["https://example.com/loop.mp3"] and len(fake.forms("/wait")) == 1
+    switch.wait(80)  # one turn lasts the track (30 s in the simulator) and the pause
+    assert len(fake.forms("/wait")) == 3
+    switch.caller("+15550000003").dial("/second")  # the room starts: no more waiting
+    switch.wait(300)
+    assert len(fake.forms("/wait")) == 3
+
+
+def test_a_wait_document_may_not_take_input(switch: Switch, fake: FakeApp) -> None:
+    fake.documents |= {"/incoming": WAITING_ROOM, "/wait": "<Response><Gather/></Response>"}
+    with pytest.raises(TwilioWouldFail, match="not allowed in a conference wait document"):
+        switch.caller(CALLER).dial()
+
+
+def test_a_line_that_drops_before_its_dial_never_joins(switch: Switch, fake: FakeApp) -> None:
+    fake.documents["/incoming"] = ROOM.format(end="true").replace(
+        "<Response>", "<Response><Say>Connecting</Say>"
+    )
+    call = switch.caller(CALLER).drops_at("Dial").dial()
+    assert call.hung_up and call.text == "Connecting"
+    assert events(fake) == [] and "room" not in switch.conferences
+
+
+def test_a_call_moved_out_by_rest_leaves_the_other_alone_and_the_room_ends(
+    switch: Switch, fake: FakeApp
+) -> None:
+    fake.documents |= {
+        "/incoming": ROOM.format(end="true"),
+        "/second": ROOM.format(end="true"),
+        "/moved": '<Response><Say>Elsewhere</Say><Pause length="60"/></Response>',
+        "/after": "<Response><Say>Room over</Say></Response>",
+    }
+    first = switch.caller(CALLER).dial()
+    second = switch.caller("+15550000003").dial("/second")
+    with switch.turn():  # Calls/{Sid}.json update with a new Url
+        switch.update_call(first, {"Url": "/moved", "Method": "POST"})
+    assert first.text == "Elsewhere" and first.conference == "room"
+    # The moved call's Dial reports nothing; the other's ends with the room
+    # (endConferenceOnExit), its action told without DialCallDuration.
+    assert [f["CallSid"] for f in fake.forms("/after")] == [second.call_sid]
+    assert "DialCallDuration" not in fake.forms("/after")[0] and second.text == "Room over"
+    left = [
+        f["CallSid"]
+        for f in fake.forms("/events")
+        if f["StatusCallbackEvent"] == "participant-leave"
+    ]
+    assert left == [first.call_sid, second.call_sid]

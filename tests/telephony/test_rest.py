@@ -103,3 +103,20 @@ def test_twilios_own_client_passes_the_mock(twilio_api: RestStandIn) -> None:
     assert call.sid.startswith("CA")
     assert twilio_api.calls()[0]["Timeout"] == "20"
     assert twilio_api.errors == []
+
+
+def test_moving_a_call_sends_twilios_update_and_a_gone_call_is_one_clear_error(
+    twilio_api: RestStandIn,
+) -> None:
+    leg = twilio_api.switch.new_leg(caller=HOTLINE, to="+8613800138000", direction="inbound")
+    leg.status = "in-progress"
+    gateway(twilio_api).redirect(leg.call_sid, "https://hotline.example.com/voice/queue/requeue")
+    [update] = twilio_api.call_updates()
+    assert update.path == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls/{leg.call_sid}.json"
+    assert update.form == {
+        "Url": "https://hotline.example.com/voice/queue/requeue",
+        "Method": "POST",
+    }
+    with pytest.raises(TwilioUnavailable, match="refused to move the call"):
+        gateway(twilio_api).redirect("CA" + "9" * 32, "https://hotline.example.com/x")
+    assert twilio_api.errors == []
