@@ -1,13 +1,15 @@
 """Self-service answers from the verified caller's own account (SPEC §4).
 
 Each answer returns the lines to speak, as flow texts with the values to fill
-in; answers that act (a refund ticket, a protective freeze) record what they did.
+in. Answers that act (a refund ticket, a protective freeze) are ``Action``s: what they
+would do is read back first, and only a confirmation carries them out (SPEC §4).
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -24,12 +26,66 @@ class NotVerified(RuntimeError):
     """An answer from account data was asked for a call that is not verified."""
 
 
+class NotConfirmed(RuntimeError):
+    """An answer that acts was asked for as if it were only information."""
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What an acting answer would act on, kept on the call until the caller confirms:
+    a transaction's id, or None for the account itself."""
+
+    subject: str | None = None
+
+
+Give = Callable[[CallContext, Customer], list[Line]]
+Acting = Callable[[CallContext, Customer, str | None], list[Line]]
+
+
+@dataclass(frozen=True)
+class Action:
+    """An answer that changes something. ``propose`` finds what it would act on, or the
+    lines saying there is nothing to do; ``read_back`` says what would happen and asks
+    for the confirm key; ``carry_out`` does it, and does nothing more when run again
+    (a repeat of its answer, or a replayed confirmation)."""
+
+    propose: Callable[[CallContext, Customer], Proposal | list[Line]]
+    read_back: Acting
+    carry_out: Acting
+
+
 def give(ctx: CallContext, name: str) -> list[Line]:
+    answer = ANSWERS[name]
+    if isinstance(answer, Action):
+        raise NotConfirmed(f"answer {name!r} acts: propose it, then carry it out")
+    return answer(ctx, _verified(ctx, name))
+
+
+def propose(ctx: CallContext, name: str) -> Proposal | list[Line]:
+    return _action(name).propose(ctx, _verified(ctx, name))
+
+
+def read_back(ctx: CallContext, name: str, subject: str | None) -> list[Line]:
+    return _action(name).read_back(ctx, _verified(ctx, name), subject)
+
+
+def carry_out(ctx: CallContext, name: str, subject: str | None) -> list[Line]:
+    return _action(name).carry_out(ctx, _verified(ctx, name), subject)
+
+
+def _verified(ctx: CallContext, name: str) -> Customer:
     # A check, not an assert: python -O must not strip the guard on account data.
     customer = ctx.customer(ctx.call.customer_id) if ctx.call.verified else None
     if customer is None:
         raise NotVerified(f"answer {name!r} asked for unverified call {ctx.call.id}")
-    return ANSWERS[name](ctx, customer)
+    return customer
+
+
+def _action(name: str) -> Action:
+    action = ANSWERS[name]
+    if not isinstance(action, Action):
+        raise LookupError(f"answer {name!r} does not act")
+    return action
 
 
 def freeze_reason(ctx: CallContext, customer: Customer) -> list[Line]:
@@ -55,55 +111,74 @@ def latest_transaction(ctx: CallContext, customer: Customer) -> list[Line]:
     return _latest_report(ctx, customer, texts.no_transaction, texts.transaction)
 
 
-def refund_request(ctx: CallContext, customer: Customer) -> list[Line]:
-    """A ticket for the latest transaction, if it is a completed payment; once per transaction."""
-    texts = ctx.flow.answers
+def propose_refund(ctx: CallContext, customer: Customer) -> Proposal | list[Line]:
+    """The latest transaction, if it is a completed payment with no refund asked yet."""
     latest = _latest(ctx, customer)
-    if (
-        latest is None
-        or latest.kind != TransactionKind.PAYMENT
-        or latest.status != TransactionStatus.COMPLETED
-    ):
+    if latest is None or not _refundable(latest):
         ctx.record("refund.refused", transaction=latest.id if latest else None)
-        return [(texts.refund_not_possible, {})]
-    ticket = ctx.session.scalars(
-        select(RefundTicket).where(RefundTicket.transaction_id == latest.id)
-    ).one_or_none()
+        return [(ctx.flow.answers.refund_not_possible, {})]
+    ticket = _ticket(ctx, latest.id)
+    if ticket is not None:  # asked before: nothing to confirm, the same reference
+        return _recorded(ctx, ticket, latest)
+    return Proposal(latest.id)
+
+
+def read_back_refund(ctx: CallContext, customer: Customer, subject: str | None) -> list[Line]:
+    item = _own(ctx, customer, subject)
+    if item is None:
+        return [(ctx.flow.answers.refund_not_possible, {})]
+    return [(ctx.flow.answers.confirm_refund, _described(ctx, item))]
+
+
+def refund_request(ctx: CallContext, customer: Customer, subject: str | None) -> list[Line]:
+    """A ticket for the payment read back; once per transaction, whoever asks again."""
+    item = _own(ctx, customer, subject)
+    if item is None or not _refundable(item):
+        ctx.record("refund.refused", transaction=subject)
+        return [(ctx.flow.answers.refund_not_possible, {})]
+    ticket = _ticket(ctx, item.id)
     if ticket is None:
         ticket = RefundTicket(
             reference=_new_reference(ctx),
             customer_id=customer.id,
-            transaction_id=latest.id,
+            transaction_id=item.id,
             call_id=ctx.call.id,
-            amount=latest.amount,
+            amount=item.amount,
             status=TicketStatus.OPEN,
             created_at=ctx.now,
         )
         ctx.session.add(ticket)
         ctx.session.flush()
-    ctx.record("refund.requested", reference=ticket.reference, transaction=latest.id)
-    amount = money(ticket.amount, latest.account.currency, ctx.language)
-    return [(texts.refund_recorded, {"reference": digits(ticket.reference), "amount": amount})]
+        ctx.record("refund.requested", reference=ticket.reference, transaction=item.id)
+    return _recorded(ctx, ticket, item)
 
 
-def protective_freeze(ctx: CallContext, customer: Customer) -> list[Line]:
-    """Freeze at once, on the verified customer's word; an agent follows up urgently."""
+def read_back_freeze(ctx: CallContext, customer: Customer, subject: str | None) -> list[Line]:
+    return [(ctx.flow.answers.confirm_freeze, {})]
+
+
+def protective_freeze(ctx: CallContext, customer: Customer, subject: str | None) -> list[Line]:
+    """Freeze, on the verified customer's confirmed word; an agent follows up urgently.
+    An account frozen already keeps the reason it has."""
     texts = ctx.flow.answers
-    customer.status = CustomerStatus.FROZEN
-    customer.freeze_reason = texts.freeze_note[customer.language]
-    ctx.record("account.frozen", by="caller")
+    if customer.status != CustomerStatus.FROZEN:
+        customer.status = CustomerStatus.FROZEN
+        customer.freeze_reason = texts.freeze_note[customer.language]
+        ctx.record("account.frozen", by="caller")
     return [(texts.freeze_done, {})]
 
 
 # The self-service answers a flow file may name (``do: answer``); the flow file is
 # checked against this table when it is loaded, so adding one is one entry here.
-ANSWERS: dict[str, Callable[[CallContext, Customer], list[Line]]] = {
+ANSWERS: dict[str, Give | Action] = {
     "freeze_reason": freeze_reason,
     "latest_funds": latest_funds,
     "latest_transaction": latest_transaction,
-    "refund_request": refund_request,
-    "protective_freeze": protective_freeze,
+    "refund_request": Action(propose_refund, read_back_refund, refund_request),
+    "protective_freeze": Action(lambda *_: Proposal(), read_back_freeze, protective_freeze),
 }
+# The answers that change something: the engine has them confirmed first.
+ACTING = frozenset(name for name, answer in ANSWERS.items() if isinstance(answer, Action))
 
 
 def _latest_report(
@@ -141,6 +216,27 @@ def _latest(
     if kinds is not None:
         query = query.where(Transaction.kind.in_(kinds))
     return ctx.session.scalars(query).first()
+
+
+def _own(ctx: CallContext, customer: Customer, subject: str | None) -> Transaction | None:
+    """The transaction kept on the call, if it is still this customer's."""
+    item = ctx.session.get(Transaction, subject) if subject else None
+    return item if item is not None and item.account.customer_id == customer.id else None
+
+
+def _refundable(item: Transaction) -> bool:
+    return item.kind == TransactionKind.PAYMENT and item.status == TransactionStatus.COMPLETED
+
+
+def _ticket(ctx: CallContext, transaction_id: str) -> RefundTicket | None:
+    query = select(RefundTicket).where(RefundTicket.transaction_id == transaction_id)
+    return ctx.session.scalars(query).one_or_none()
+
+
+def _recorded(ctx: CallContext, ticket: RefundTicket, item: Transaction) -> list[Line]:
+    amount = money(ticket.amount, item.account.currency, ctx.language)
+    text = ctx.flow.answers.refund_recorded
+    return [(text, {"reference": digits(ticket.reference), "amount": amount})]
 
 
 def _described(ctx: CallContext, item: Transaction) -> dict[str, str]:

@@ -78,13 +78,7 @@ def current_menu(ctx: CallContext) -> Document:
 def show_menu(ctx: CallContext, menu: str, preface: Sequence[Line]) -> Document:
     ctx.call.stage = CallStage.MENU
     ctx.call.menu = menu
-    return ctx.voice.ask(
-        [*preface, ctx.flow.menus[menu].prompt],
-        webhook_url("voice.menu"),
-        single_key=True,
-        timeout=6,
-        speech_hints=engine.hints(ctx.flow, menu, ctx.language),
-    )
+    return _listen(ctx, [*preface, ctx.flow.menus[menu].prompt], "voice.menu")
 
 
 def choose_from_menu(ctx: CallContext, params: VoiceParams) -> Document:
@@ -92,12 +86,66 @@ def choose_from_menu(ctx: CallContext, params: VoiceParams) -> Document:
     key, decision = engine.choose(
         ctx.flow,
         menu,
-        params.digits,
-        params.speech_result,
+        _heard(params),
         ctx.language,
         verified=ctx.call.verified,
         misses=ctx.call.menu_misses,
+        acting=answers.ACTING,
     )
+    return _carry_out(ctx, menu, key, decision, params)
+
+
+def after_answer(ctx: CallContext, params: VoiceParams) -> Document:
+    """The caller's key (or words, or silence) after the short line that follows an answer."""
+    menu = ctx.call.menu or "main"
+    key, decision = engine.after_answer(
+        ctx.flow,
+        menu,
+        ctx.call.option_key or "",
+        _heard(params),
+        ctx.language,
+        verified=ctx.call.verified,
+        acting=answers.ACTING,
+    )
+    return _carry_out(ctx, menu, key, decision, params)
+
+
+def answered_again(ctx: CallContext) -> Document:
+    """What a request out of turn hears after an answer: the short line again."""
+    menu = ctx.call.menu or "main"
+    then = engine.answered(ctx.flow, menu, ctx.call.option_key or "")
+    return _go(ctx, then) if then is not None else current_menu(ctx)
+
+
+def ask_confirmation(ctx: CallContext) -> Document:
+    """The read-back of what the chosen option would do, and the confirm key; also all a
+    replayed or late request at this stage hears: it never acts."""
+    menu = ctx.call.menu or "main"
+    pending = engine.confirming(ctx.flow, menu, ctx.call.option_key or "")
+    if pending is None:  # the flow changed under the call: nothing to confirm any more
+        return current_menu(ctx)
+    ctx.call.stage = CallStage.CONFIRM
+    lines = answers.read_back(ctx, pending.answer, ctx.call.option_subject)
+    return ctx.voice.ask(lines, webhook_url("voice.confirm"), single_key=True, timeout=8)
+
+
+def confirm(ctx: CallContext, params: VoiceParams) -> Document:
+    """Only the confirm key carries out what was read back, on what was read back."""
+    menu, subject = ctx.call.menu or "main", ctx.call.option_subject
+    to = engine.after_confirm(ctx.flow, menu, ctx.call.option_key or "", params.digits)
+    if isinstance(to, engine.GiveAnswer):
+        lines = answers.carry_out(ctx, to.answer, subject)
+        ctx.record("answer.confirmed", menu=menu, answer=to.answer)
+        ctx.record("answer.given", menu=menu, answer=to.answer)
+        return _go(ctx, to.then, lines)
+    ctx.record("answer.declined", menu=menu, key=params.digits or None)
+    ctx.call.option_key = ctx.call.option_subject = None
+    return _go(ctx, to)
+
+
+def _carry_out(
+    ctx: CallContext, menu: str, key: str, decision: engine.Decision, params: VoiceParams
+) -> Document:
     if isinstance(decision, engine.Missed):
         ctx.call.menu_misses = decision.misses
         ctx.record(
@@ -109,8 +157,19 @@ def choose_from_menu(ctx: CallContext, params: VoiceParams) -> Document:
         )
         return _go(ctx, decision.then)
     ctx.call.menu_misses = 0  # any choice ends a run of misses
+    if isinstance(decision, engine.Goodbye):
+        ctx.record("menu.goodbye", menu=menu)
+        ctx.call.stage = CallStage.ENDED
+        ctx.call.outcome = "self_served"
+        return ctx.voice.goodbye([decision.text])
     heard = {"speech": params.speech_result} if params.speech_result and not params.digits else {}
     ctx.record("menu.chosen", menu=menu, key=key, **heard)
+    if isinstance(decision, engine.HearAgain):
+        # Carrying it out again changes nothing (Action): it tells what was done.
+        lines = answers.carry_out(ctx, decision.answer, ctx.call.option_subject)
+        ctx.record("answer.given", menu=menu, answer=decision.answer)
+        return _go(ctx, decision.then, lines)
+    ctx.call.option_subject = None
     if isinstance(decision, engine.Say):
         ctx.record("info.given", menu=menu, key=key)
         return _go(ctx, decision.then, [decision.text])
@@ -121,12 +180,42 @@ def choose_from_menu(ctx: CallContext, params: VoiceParams) -> Document:
         lines = answers.give(ctx, decision.answer)
         ctx.record("answer.given", menu=menu, answer=decision.answer)
         return _go(ctx, decision.then, lines)
+    if isinstance(decision, engine.Confirm):
+        return _propose(ctx, menu, decision)
     return _go(ctx, decision)
+
+
+def _propose(ctx: CallContext, menu: str, decision: engine.Confirm) -> Document:
+    """Keep what the option would act on, and read it back; when there is nothing to do
+    (no refundable payment, a refund asked already) say so and go on."""
+    proposal = answers.propose(ctx, decision.answer)
+    if not isinstance(proposal, answers.Proposal):
+        ctx.record("answer.given", menu=menu, answer=decision.answer)
+        return _go(ctx, decision.then, proposal)
+    ctx.call.option_key, ctx.call.option_subject = decision.key, proposal.subject
+    ctx.record("answer.proposed", menu=menu, answer=decision.answer)
+    return ask_confirmation(ctx)
+
+
+def _heard(params: VoiceParams) -> engine.Heard:
+    return engine.Heard(params.digits, params.speech_result, params.confidence)
+
+
+def _listen(ctx: CallContext, prompts: Sequence[Line], endpoint: str) -> Document:
+    """A menu's question, by key or by voice."""
+    menu = ctx.call.menu or "main"
+    return ctx.voice.ask(
+        prompts,
+        webhook_url(endpoint),
+        single_key=True,
+        timeout=6,
+        speech_hints=engine.hints(ctx.flow, menu, ctx.language),
+    )
 
 
 def _go(
     ctx: CallContext,
-    to: engine.ShowMenu | engine.ToQueue | engine.OfferAgent,
+    to: engine.ShowMenu | engine.ToQueue | engine.OfferAgent | engine.Answered,
     said: Sequence[Line] = (),
 ) -> Document:
     """Where the engine sends the call, after ``said`` (an answer, fixed words)."""
@@ -134,6 +223,10 @@ def _go(
         return waiting.enqueue(ctx, to.queue, said)
     if isinstance(to, engine.OfferAgent):
         return agent_offer(ctx, [*said, *to.preface])
+    if isinstance(to, engine.Answered):
+        ctx.call.stage = CallStage.ANSWERED
+        ctx.call.menu, ctx.call.option_key = to.menu, to.key
+        return _listen(ctx, [*said, to.closing], "voice.answered")
     return show_menu(ctx, to.menu, [*said, *to.preface])
 
 

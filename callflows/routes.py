@@ -33,6 +33,16 @@ def menu(ctx: CallContext, params: VoiceParams) -> Document:
     return journey.choose_from_menu(ctx, params)
 
 
+@voice.webhook("/answered")
+def answered(ctx: CallContext, params: VoiceParams) -> Document:
+    return journey.after_answer(ctx, params)
+
+
+@voice.webhook("/confirm")
+def confirm(ctx: CallContext, params: VoiceParams) -> Document:
+    return journey.confirm(ctx, params)
+
+
 @voice.webhook("/status")
 def status(ctx: CallContext, params: VoiceParams) -> Document:
     return journey.close(ctx, params)

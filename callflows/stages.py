@@ -19,6 +19,9 @@ CALLER_STAGES: StageTable[CallStage, CallContext] = StageTable(
         CallStage.SECRET: Stage(("verify.secret",), verification.ask_secret),
         CallStage.AGENT_OFFER: Stage(("voice.offer",), journey.agent_offer),
         CallStage.MENU: Stage(("voice.menu",), journey.current_menu),
+        CallStage.ANSWERED: Stage(("voice.answered",), journey.answered_again),
+        # A late or replayed request hears the read-back again: only a fresh 1 acts.
+        CallStage.CONFIRM: Stage(("voice.confirm",), journey.ask_confirmation),
         CallStage.QUEUED: Stage(("queueing.left",), journey.back_in_queue),
         # The REST dequeue of an accepting agent, then the Dial action after the talk.
         CallStage.CONNECTED: Stage(

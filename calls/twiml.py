@@ -108,14 +108,19 @@ class Voice:
         in the caller's language, steered towards those words.
         """
         response = VoiceResponse()
+        listening = speech_hints is not None
         gather = _gather(
             action,
             single_key=single_key,
             timeout=timeout,
-            input="dtmf speech" if speech_hints is not None else "dtmf",
-            language=self.spec.speech_language if speech_hints is not None else None,
+            input="dtmf speech" if listening else "dtmf",
+            language=self.spec.speech_language if listening else None,
             hints=speech_hints or None,
-            speech_timeout="auto" if speech_hints is not None else None,
+            # An explicit model that knows the language, and a whole-number timeout:
+            # Twilio warns (13335) against "auto" with a model
+            # (twilio.com/docs/voice/twiml/gather#speechmodel).
+            speech_model=self.spec.speech_model if listening else None,
+            speech_timeout=str(self.flow.speech.timeout) if listening else None,
         )
         for line in prompts:
             self.say(gather, line)

@@ -11,8 +11,15 @@ from pydantic import Field, model_validator
 from flowfile.agents import Agents
 from flowfile.menus import AnswerOption, GlobalKeys, Menu, MenuOption, SayOption
 from flowfile.queues import Hours, Waiting
+from flowfile.speech import Speech
 from flowfile.texts import AnswerTexts, Prompts, Words
 from flowfile.vocabulary import Key, Language, Strict, Text
+
+SPEECH_MODELS = (
+    r"^(default|numbers_and_commands|phone_call|experimental_conversations"
+    r"|experimental_utterances|googlev2_(long|short|telephony|telephony_short)"
+    r"|deepgram_nova-[23][a-z0-9_-]*)$"
+)
 
 
 class LanguageSpec(Strict):
@@ -20,6 +27,9 @@ class LanguageSpec(Strict):
     say_language: str  # <Say language>, e.g. cmn-CN
     voice: str  # <Say voice>, e.g. Polly.Zhiyu
     speech_language: str  # <Gather language> for speech recognition
+    # <Gather speechModel>: one Twilio accepts (twilio.com/docs/voice/twiml/gather#speechmodel)
+    # that recognises ``speech_language``.
+    speech_model: Annotated[str, Field(pattern=SPEECH_MODELS)]
 
 
 class Flow(Strict):
@@ -29,6 +39,7 @@ class Flow(Strict):
     languages: dict[Language, LanguageSpec]
     queues: dict[str, Annotated[str, Field(min_length=1, max_length=64)]]
     keys: GlobalKeys = GlobalKeys()
+    speech: Speech = Speech()
     prompts: Prompts
     menus: dict[str, Menu]
     answers: AnswerTexts

@@ -78,6 +78,8 @@ class GlobalKeys(Strict):
     agent: Key = "0"
     back: Key = "*"
     repeat: Key = "9"
+    # Carries out what cannot be undone (a refund request, a freeze) once it is read back.
+    confirm: Key = "1"
     agent_words: Spoken = Spoken()
     back_words: Spoken = Spoken()
     repeat_words: Spoken = Spoken()

@@ -18,6 +18,9 @@ class Prompts(Strict):
     agent_offer: Text
     verified: Text
     not_an_option: Text
+    didnt_hear: Text  # silence at a menu
+    not_understood: Text  # words no option knows, or heard with too little confidence
+    goodbye: Text  # silence after an answer: the caller has what they called for
     hold: Text
     # The SMS that carries a one-time code; must contain {code}.
     sms_code: Text
@@ -36,7 +39,10 @@ class AnswerTexts(Strict):
     transaction: Text  # {when} {kind} {amount} {status}
     failure_reason: Text  # {reason}
     refund_recorded: Text  # {reference} {amount}
+    confirm_refund: Text  # {kind} {amount} {when}, then 1 to confirm
     refund_not_possible: Text
+    confirm_freeze: Text  # what a freeze means, then 1 to confirm
+    not_confirmed: Text  # anything but 1 after a read-back: nothing was done
     freeze_done: Text
     freeze_note: Text  # kept as the freeze reason on the account
     after_answer: Text

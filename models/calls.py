@@ -23,6 +23,8 @@ class CallStage(StrEnum):
     SECRET = "secret"
     AGENT_OFFER = "agent_offer"
     MENU = "menu"
+    ANSWERED = "answered"  # after an answer: 9 again, * the menu, 0 an agent
+    CONFIRM = "confirm"  # a refund or freeze read back, waiting for the confirm key
     QUEUED = "queued"
     CONNECTED = "connected"
     # Taken out of an agent's room the agent never came to (or left before talking),
@@ -63,6 +65,10 @@ class Call(Base):
     verification_failures: Mapped[int] = mapped_column(default=0)
     menu: Mapped[str | None] = mapped_column(String(64))  # the flow menu the caller is in
     menu_misses: Mapped[int] = mapped_column(default=0)
+    # The option of ``menu`` being confirmed (CONFIRM) or heard again on 9 (ANSWERED), and
+    # what it acts on (a transaction's id): the one read back is the one carried out.
+    option_key: Mapped[str | None] = mapped_column(String(1))
+    option_subject: Mapped[str | None] = mapped_column(String(64))
     queue: Mapped[str | None] = mapped_column(String(64))
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     queue_sid: Mapped[str | None] = mapped_column(String(34))  # from the wait document

@@ -32,11 +32,19 @@ def _rfc2822_or_none(value: object) -> datetime | None:
     except (TypeError, ValueError):
         return None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+def _fraction_or_none(value: object) -> float | None:
+    """A number from 0 to 1, or None (Twilio does not promise ``Confidence``)."""
+    try:
+        number = float(str(value))
+    except ValueError:
+        return None
+    return number if 0 <= number <= 1 else None
 
 
 Keypad = Annotated[str, BeforeValidator(_keypad_only)]
 LenientInt = Annotated[int | None, BeforeValidator(_int_or_none)]
 LenientTime = Annotated[datetime | None, BeforeValidator(_rfc2822_or_none)]
+Fraction = Annotated[float | None, BeforeValidator(_fraction_or_none)]
 
 
 class VoiceParams(BaseModel):
@@ -51,6 +59,7 @@ class VoiceParams(BaseModel):
     direction: str = Field("", alias="Direction")
     digits: Keypad = Field("", alias="Digits")
     speech_result: str = Field("", alias="SpeechResult")
+    confidence: Fraction = Field(None, alias="Confidence")
     call_duration: LenientInt = Field(None, alias="CallDuration")
     queue_result: str = Field("", alias="QueueResult")
     queue_time: LenientInt = Field(None, alias="QueueTime")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
-from telephony.simulator import twiml
+from telephony.simulator import speech, twiml
 from telephony.simulator.dialing import Dialing
 from telephony.simulator.phones import Machine
 from telephony.simulator.twiml import Context, TwimlError, Verb
@@ -218,6 +218,15 @@ class Interpreter:
             self.counted += seconds
 
     def _gather(self, verb: Verb) -> bool:
+        if "speech" in twiml.inputs_of(verb.attrib):
+            failed = False
+            for problem in speech.problems(verb.attrib):
+                self.switch.fail(
+                    f"{self.leg.call_sid} at {self.leg.url}: {problem.code} {problem.message}"
+                )
+                failed = failed or problem.fails
+            if failed:  # the Gather fails; Twilio goes on with the verbs after it
+                return True
         played = len(self.leg.played)
         for child in verb:
             self._execute(child)

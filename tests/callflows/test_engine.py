@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from callflows import engine
-from callflows.answers import ANSWERS
+from callflows.answers import ACTING, ANSWERS
 from flowfile.flow import Flow
 from flowfile.loader import load_flow
 from flowfile.menus import AnswerOption
@@ -31,8 +31,12 @@ def choose(
     *,
     verified: bool = True,
     misses: int = 0,
+    confidence: float | None = None,
 ) -> engine.Decision:
-    return engine.choose(flow, menu, digits, speech, language, verified=verified, misses=misses)[1]
+    heard = engine.Heard(digits, speech, confidence)
+    return engine.choose(
+        flow, menu, heard, language, verified=verified, misses=misses, acting=ACTING
+    )[1]
 
 
 def spoken(lines: tuple[dict[Language, str], ...], language: Language) -> str:
@@ -40,14 +44,15 @@ def spoken(lines: tuple[dict[Language, str], ...], language: Language) -> str:
 
 
 def test_keys_lead_to_menus_information_answers_and_queues(flow: Flow) -> None:
-    assert engine.choose(flow, "main", "1", "", "en", verified=True, misses=0) == (
+    heard = engine.Heard("1")
+    assert engine.choose(flow, "main", heard, "en", verified=True, misses=0) == (
         "1",
         engine.ShowMenu("account"),
     )
     told = choose(flow, "funds", "1")
     assert isinstance(told, engine.Say) and "UnionPay" in told.text["en"]
-    answer = choose(flow, "transactions", "2", language="zh")
-    assert isinstance(answer, engine.GiveAnswer) and answer.answer == "refund_request"
+    answer = choose(flow, "transactions", "1", language="zh")
+    assert isinstance(answer, engine.GiveAnswer) and answer.answer == "latest_transaction"
     # 0 in the stolen-account branch is the account queue: not a fast lane past everyone.
     assert choose(flow, "stolen", "0", language="zh") == engine.ToQueue("account")
     assert choose(flow, "main", "8") == engine.ShowMenu("stolen")
@@ -62,10 +67,34 @@ def test_global_keys_work_in_every_menu(flow: Flow) -> None:
     assert choose(flow, "main", "*") == engine.ShowMenu("main")
 
 
-@pytest.mark.parametrize("digits", ["5", "#", ""])
-def test_anything_else_is_a_miss(flow: Flow, digits: str) -> None:
+@pytest.mark.parametrize("digits", ["5", "#"])
+def test_a_wrong_key_is_a_miss_that_says_so(flow: Flow, digits: str) -> None:
     missed = choose(flow, "main", digits)
     assert missed == engine.Missed(1, engine.ShowMenu("main", (flow.prompts.not_an_option,)))
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("zh", "抱歉，我没有听到您的选择。"), ("en", "Sorry, I didn't hear you.")],
+)
+def test_silence_is_a_miss_that_says_it_heard_nothing_not_a_wrong_key(
+    flow: Flow, language: Language, words: str
+) -> None:
+    missed = choose(flow, "main", "", language=language, misses=1)
+    assert missed == engine.Missed(2, engine.ShowMenu("main", (flow.prompts.didnt_hear,)))
+    assert spoken(missed.then.preface, language) == words  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("said", "confidence"), [("mumble", 0.9), ("refund", 0.2), ("refund", 0.49)]
+)
+def test_words_not_understood_or_unsure_ask_again_and_do_nothing(
+    flow: Flow, said: str, confidence: float
+) -> None:
+    missed = choose(flow, "main", "", said, confidence=confidence)
+    assert missed == engine.Missed(1, engine.ShowMenu("main", (flow.prompts.not_understood,)))
+    assert choose(flow, "main", "", "refund", confidence=0.5) == engine.ShowMenu("transactions")
+    assert choose(flow, "main", "", "refund") == engine.ShowMenu("transactions")  # none sent
 
 
 @pytest.mark.parametrize(
@@ -125,7 +154,8 @@ def test_account_answers_are_refused_to_unverified_callers(
         assert isinstance(refused, engine.Refused) and refused.answer == option.answer
         assert refused.then.menu == menu  # the same menu: 0 for an agent, * back
         assert words in spoken(refused.then.preface, language)
-        assert isinstance(choose(flow, menu, key, verified=True), engine.GiveAnswer)
+        given = choose(flow, menu, key, verified=True)
+        assert isinstance(given, engine.GiveAnswer | engine.Confirm)
 
 
 def test_unverified_callers_are_refused_by_voice_too(flow: Flow) -> None:
@@ -138,17 +168,18 @@ def test_unverified_callers_are_refused_by_voice_too(flow: Flow) -> None:
 @pytest.mark.parametrize(
     ("language", "words"),
     [
-        ("zh", "重听菜单请按9；返回上一级请按星号键；人工客服请按0。"),
-        ("en", "To hear the menu again"),
+        ("zh", "再听一遍请按9；返回菜单请按星号键；人工客服请按0。"),
+        ("en", "To hear it again, press 9. To go back, press star. For an agent, press 0."),
     ],
 )
-def test_then_menu_gives_the_short_line_and_the_menu_again(
+def test_then_menu_gives_the_short_line_not_the_whole_menu(
     flow: Flow, language: Language, words: str
 ) -> None:
     given = choose(flow, "funds", "3", language=language)
-    assert isinstance(given, engine.GiveAnswer) and given.answer == "latest_funds"
-    assert isinstance(given.then, engine.ShowMenu) and given.then.menu == "funds"
-    assert words in spoken(given.then.preface, language)
+    assert given == engine.GiveAnswer(
+        "latest_funds", engine.Answered("funds", "3", flow.answers.after_answer)
+    )
+    assert given.then.closing[language] == words  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
@@ -159,9 +190,10 @@ def test_then_offer_offers_an_agent_in_the_same_menu(
     flow: Flow, language: Language, words: str
 ) -> None:
     given = choose(flow, "account", "2", language=language)
-    assert isinstance(given, engine.GiveAnswer) and given.answer == "freeze_reason"
-    assert isinstance(given.then, engine.ShowMenu) and given.then.menu == "account"
-    assert words in spoken(given.then.preface, language)
+    assert given == engine.GiveAnswer(
+        "freeze_reason", engine.Answered("account", "2", flow.answers.offer_agent)
+    )
+    assert words in flow.answers.offer_agent[language]
 
 
 def test_a_queue_option_goes_straight_to_its_queue_verified_or_not(tmp_path: Path) -> None:
@@ -174,8 +206,11 @@ def test_a_queue_option_goes_straight_to_its_queue_verified_or_not(tmp_path: Pat
     assert choose(flow, "guides", "", "I want to report it") == engine.ToQueue("urgent")
 
 
-def test_then_queue_goes_straight_to_that_queue(flow: Flow) -> None:
-    assert choose(flow, "stolen", "1") == engine.GiveAnswer(
+def test_then_queue_goes_to_that_queue_once_confirmed(flow: Flow) -> None:
+    assert choose(flow, "stolen", "1") == engine.Confirm(
+        "protective_freeze", "1", engine.ToQueue("urgent")
+    )
+    assert engine.after_confirm(flow, "stolen", "1", "1") == engine.GiveAnswer(
         "protective_freeze", engine.ToQueue("urgent")
     )
 
@@ -189,7 +224,7 @@ def test_say_gives_its_words_then_the_short_line_and_the_menu(
 ) -> None:
     told = choose(flow, "funds", "1", language=language, verified=False)
     assert isinstance(told, engine.Say) and words in told.text[language]  # no account data
-    assert told.then == engine.ShowMenu("funds", (flow.answers.after_answer,))
+    assert told.then == engine.Answered("funds", "1", flow.answers.after_answer)
 
 
 @pytest.mark.parametrize(
@@ -201,6 +236,30 @@ def test_say_gives_its_words_then_the_short_line_and_the_menu(
         ("transactions", "退款的事情，转人工", "zh", "0"),  # an agent wins
         ("account", "go back", "en", "*"),
         ("guides", "mumble", "en", ""),
+        # option numbers said instead of pressed, and requests to hear it again
+        ("main", "two", "en", "2"),
+        ("main", "Number three.", "en", "3"),
+        ("main", "press 2", "en", "2"),
+        ("main", "二", "zh", "2"),
+        ("main", "两", "zh", "2"),
+        ("main", "按三", "zh", "3"),
+        ("main", "第四个", "zh", "4"),
+        ("main", "zero", "en", "0"),
+        ("main", "I paid two hundred yuan", "en", ""),
+        ("main", "再说一遍", "zh", "9"),
+        ("funds", "Could you say that again?", "en", "9"),
+        # whole words and phrases, never a negated one
+        ("stolen", "yesterday someone paid with my card", "en", ""),
+        ("stolen", "my eyes are bad", "en", ""),
+        ("stolen", "I don't want to freeze it yet", "en", ""),
+        ("stolen", "先不要冻结", "zh", ""),
+        ("stolen", "别冻结我的账户", "zh", ""),
+        ("stolen", "yes, freeze it", "en", "1"),
+        ("stolen", "请立即冻结", "zh", "1"),
+        ("transactions", "when will my refund arrive", "en", ""),
+        ("transactions", "我不要退款", "zh", ""),
+        ("transactions", "I want a refund", "en", "2"),
+        ("funds", "我的钱没有到账", "zh", "3"),  # 没有 is part of a listed phrase here
     ],
 )
 def test_spoken_words_map_to_keys(
@@ -252,3 +311,56 @@ def test_one_after_the_offer_reaches_the_main_menu_unverified() -> None:
 def test_hints_list_the_menus_words_in_the_callers_language(flow: Flow) -> None:
     hints = engine.hints(flow, "transactions", "en")
     assert "refund" in hints and "agent" in hints and "退款" not in hints
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_after_an_answer_nine_hears_it_again_star_the_menu_zero_an_agent(
+    flow: Flow, language: Language
+) -> None:
+    def after(menu: str, key: str, digits: str, speech: str = "") -> engine.Decision:
+        heard = engine.Heard(digits, speech)
+        return engine.after_answer(flow, menu, key, heard, language, verified=True, acting=ACTING)[
+            1
+        ]
+
+    short = engine.Answered("funds", "1", flow.answers.after_answer)
+    assert after("funds", "1", "9") == engine.Say(flow.menus["funds"].options["1"].text, short)  # type: ignore[union-attr]
+    assert after("funds", "3", "9") == engine.GiveAnswer(
+        "latest_funds", engine.Answered("funds", "3", flow.answers.after_answer)
+    )
+    again = "再说一遍" if language == "zh" else "say that again"
+    assert after("funds", "1", "", again) == after("funds", "1", "9")
+    assert after("transactions", "2", "9") == engine.HearAgain(
+        "refund_request", engine.Answered("transactions", "2", flow.answers.after_answer)
+    )
+    assert after("funds", "1", "*") == engine.ShowMenu("funds")
+    assert after("funds", "1", "0") == engine.ToQueue("funds")
+    assert after("funds", "1", "2") == engine.Say(  # the menu's own keys still work
+        flow.menus["funds"].options["2"].text,  # type: ignore[union-attr]
+        engine.Answered("funds", "2", flow.answers.after_answer),
+    )
+
+
+def test_silence_after_an_answer_says_goodbye_not_a_miss_nor_a_queue(flow: Flow) -> None:
+    heard = engine.Heard()
+    decision = engine.after_answer(flow, "funds", "3", heard, "zh", verified=True)[1]
+    assert decision == engine.Goodbye(flow.prompts.goodbye)
+
+
+@pytest.mark.parametrize("digits", ["2", "", "5", "*", "0"])
+def test_anything_but_one_after_a_read_back_does_nothing(flow: Flow, digits: str) -> None:
+    for menu, key in (("stolen", "1"), ("transactions", "2")):
+        assert engine.after_confirm(flow, menu, key, digits) == engine.ShowMenu(
+            menu, (flow.answers.not_confirmed,)
+        )
+
+
+def test_acting_answers_are_read_back_before_anything_is_done(flow: Flow) -> None:
+    assert ACTING == {"refund_request", "protective_freeze"}
+    by_voice = choose(flow, "transactions", "", "I want a refund")
+    assert by_voice == engine.Confirm(
+        "refund_request", "2", engine.Answered("transactions", "2", flow.answers.after_answer)
+    )
+    assert engine.after_confirm(flow, "transactions", "2", "1") == engine.GiveAnswer(
+        "refund_request", engine.Answered("transactions", "2", flow.answers.after_answer)
+    )

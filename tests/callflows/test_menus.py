@@ -18,6 +18,10 @@ WANG = customer(language="zh")  # C1001: pending withdrawal, latest a completed 
 FROZEN = customer(status="frozen")  # C1002
 EMILY = customer(language="en")  # C1003: pending top-up, latest a failed payment
 LANGUAGES = {"zh": "1", "en": "2"}
+SHORT_LINE = {
+    "zh": "再听一遍请按9；返回菜单请按星号键；人工客服请按0。",
+    "en": "To hear it again, press 9. To go back, press star. For an agent, press 0.",
+}
 
 
 def at_main_menu(phone, who: dict, language: str) -> Leg:  # noqa: ANN001
@@ -47,8 +51,11 @@ INFO_LEAVES = [
 def test_information_leaves(phone, language: str, keys: tuple[str, str], zh: str, en: str) -> None:
     call = at_main_menu(phone, WANG, language).press(keys[0]).press(keys[1])
     assert (zh if language == "zh" else en) in call.text
-    # and the caller stays in that menu, told how to go on
-    assert ("重听菜单请按9" if language == "zh" else "To hear the menu again, press 9") in call.text
+    # then the short line of how to go on, not the whole menu again (SPEC §4)
+    assert call.text.endswith(SHORT_LINE[language])
+    assert ("请按1" if language == "zh" else "press 1") not in call.text.replace(
+        SHORT_LINE[language], ""
+    )
 
 
 @pytest.mark.parametrize(
@@ -79,11 +86,14 @@ def test_freeze_reason_on_file_then_an_agent_offer(phone, language: str, offer: 
         ("en", "Your account is now frozen", "No agent is on duty right now"),
     ],
 )
-def test_stolen_account_is_frozen_at_once_then_the_urgent_queue(
+def test_stolen_account_is_frozen_once_confirmed_then_the_urgent_queue(
     phone, db: Session, language: str, done: str, urgent: str
 ) -> None:
     call = at_main_menu(phone, WANG, language).press("1").press("3")
     assert ("请按1立即冻结账户" if language == "zh" else "press 1 to freeze") in call.text
+    call.press("1")
+    assert ("您即将冻结账户" if language == "zh" else "You are about to freeze") in call.text
+    assert db.get(Customer, WANG["id"]).status == "active"  # type: ignore[union-attr]
     call.press("1")
     assert done in call.text and urgent in call.text
     assert call.queue == "hotline-urgent"
@@ -138,6 +148,8 @@ def test_refund_request_records_a_ticket_and_reads_its_reference(
     phone, db: Session, language: str
 ) -> None:
     call = at_main_menu(phone, WANG, language).press("3").press("2")
+    assert db.scalars(select(RefundTicket)).all() == []  # read back first
+    call.press("1")
     db.rollback()
     ticket = db.scalars(select(RefundTicket)).one()
     assert ticket.customer_id == WANG["id"] and ticket.transaction_id == "T9004"
@@ -197,7 +209,7 @@ def test_three_misses_in_a_row_reach_the_branchs_agents(phone, db: Session) -> N
     call.press("8")
     assert "没有这个选项" in call.text and "充值与提现" in call.text
     call.silence()
-    assert "没有这个选项" in call.text
+    assert "没有听到您的选择" in call.text and "充值与提现" in call.text
     call.press("7")
     assert call.queue == "hotline-funds"
     assert [e.data["misses"] for e in record(db, call).events if e.kind == "menu.missed"] == [
@@ -221,6 +233,11 @@ def test_menus_understand_spoken_keywords(phone, language: str, said: str, expec
     assert gather is not None and gather.attributes["input"] == "dtmf speech"
     assert gather.attributes["language"] == ("cmn-Hans-CN" if language == "zh" else "en-US")
     assert gather.attributes["hints"]
+    # An explicit model, with a whole-number timeout (Twilio warns against "auto" with one).
+    assert gather.attributes["speechModel"] == (
+        "default" if language == "zh" else "experimental_utterances"
+    )
+    assert gather.attributes["speechTimeout"].isdigit()
     call.say(said)
     assert call.text.startswith(expected)
 
@@ -229,6 +246,8 @@ def test_speech_answers_and_asks_for_an_agent(phone, db: Session) -> None:
     call = at_main_menu(phone, WANG, "zh").say("我要退款")
     assert call.text.startswith("交易与退款")
     call.say("我要申请退款")
+    assert "申请退款，金额35元" in call.text and "确认申请请按1" in call.text
+    call.press("1")
     assert "退款单号" in call.text
     call.say("转人工")
     assert call.queue == "hotline-transactions"

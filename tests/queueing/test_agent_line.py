@@ -106,7 +106,7 @@ def test_the_agent_hears_the_callers_context_then_both_meet(phone, twilio_api, d
 def test_urgent_callers_come_first(phone) -> None:
     waiting(phone, WANG, ("1",))  # account questions, waiting first
     stolen = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("1").press("3")
-    stolen.press("1").hold(position=1, seconds=5)  # froze the account: urgent queue
+    stolen.press("1").press("1").hold(position=1, seconds=5)  # froze it (confirmed): urgent
     agent = signed_in(phone, LINA).press("1")
     assert "紧急：账户被盗" in agent.text and "Emily Chen" in agent.text
 

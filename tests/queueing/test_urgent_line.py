@@ -41,7 +41,7 @@ def test_a_stolen_account_after_hours_waits_in_the_urgent_queue(
     app: Flask, phone, who: dict, frozen: str
 ) -> None:
     app.extensions["clock"] = lambda: SUNDAY_NIGHT
-    call = at_main_menu(phone, who).press("8").press("1")  # key 8, then freeze
+    call = at_main_menu(phone, who).press("8").press("1").press("1")  # key 8, freeze, confirm
     assert frozen in call.text
     assert call.queue == "hotline-urgent" and call.live
     assert (
@@ -57,7 +57,7 @@ def test_with_an_overflow_number_and_nobody_on_the_caller_goes_there(
 ) -> None:  # noqa: ANN001
     app.extensions["clock"] = lambda: SUNDAY_NIGHT
     with_overflow(app)
-    call = at_main_menu(phone, EMILY).press("8").press("1")
+    call = at_main_menu(phone, EMILY).press("8").press("1").press("1")
     assert "Putting you through to our duty team now." in call.text
     assert call.queue is None
     desk = switch.phone(DUTY_DESK).call
@@ -66,7 +66,7 @@ def test_with_an_overflow_number_and_nobody_on_the_caller_goes_there(
 
 def test_urgent_callers_are_not_sent_away_after_the_maximum_wait(phone, db: Session) -> None:
     an_agent_is_on(db)
-    call = at_main_menu(phone, EMILY).press("8").press("1").hold(seconds=900)
+    call = at_main_menu(phone, EMILY).press("8").press("1").press("1").hold(seconds=900)
     assert "all our agents are still busy" not in call.text and call.queued
 
 
@@ -75,7 +75,7 @@ def test_the_last_agent_going_off_sends_urgent_callers_to_overflow(
 ) -> None:
     an_agent_is_on(db)
     with_overflow(app)
-    call = at_main_menu(phone, EMILY).press("8").press("1")
+    call = at_main_menu(phone, EMILY).press("8").press("1").press("1")
     assert call.queued and "Please hold" in call.text
     db.execute(update(Agent).values(status="offline"))
     db.commit()

@@ -150,3 +150,42 @@ def test_a_wrong_signature_is_what_the_app_refuses(fake: FakeApp) -> None:
     )
     with pytest.raises(AssertionError):
         wrong.caller(CALLER).dial()
+
+
+@pytest.mark.parametrize(
+    ("attributes", "code"),
+    [
+        ('language="zh-CN" speechModel="experimental_utterances"', "13331"),  # no Mandarin
+        ('language="cmn-Hans-CN" speechModel="numbers_and_commands"', "13331"),  # nova-2: zh-CN
+        ('language="cmn-Hans-CN" speechModel="default" speechTimeout="auto"', "13335"),
+        ('language="en-US" speechModel="whisper"', "13334"),
+    ],
+)
+def test_a_speech_gather_twilio_would_refuse_fails_the_test(
+    switch: Switch, fake: FakeApp, attributes: str, code: str
+) -> None:
+    fake.documents["/incoming"] = (
+        f'<Response><Gather input="dtmf speech" action="/s" {attributes}/></Response>'
+    )
+    with pytest.raises(TwilioWouldFail, match=code):
+        switch.caller(CALLER).dial()
+
+
+def test_a_failing_speech_gather_goes_on_past_it_when_not_strict(
+    switch: Switch, fake: FakeApp
+) -> None:
+    switch.strict = False
+    fake.documents["/incoming"] = (
+        '<Response><Gather input="speech" language="xx-XX" action="/s"/><Say>After</Say></Response>'
+    )
+    call = switch.caller(CALLER).dial()
+    assert call.text == "After" and "13331" in switch.errors[0]
+
+
+def test_mandarin_and_english_menus_as_shipped_are_accepted(switch: Switch, fake: FakeApp) -> None:
+    fake.documents["/incoming"] = (
+        '<Response><Gather input="dtmf speech" action="/s" language="cmn-Hans-CN"'
+        ' speechModel="default" speechTimeout="2"/></Response>'
+    )
+    switch.caller(CALLER).dial().say("退款", confidence=0.4)
+    assert fake.forms("/s")[0]["Confidence"] == "0.4"
