@@ -1,7 +1,8 @@
 """Self-service answers from the verified caller's own account (SPEC §4).
 
-Each answer returns the lines to speak, as flow texts with the values to fill
-in. Answers that act (a refund ticket, a protective freeze) are ``Action``s: what they
+Each answer gives the lines to speak, as flow texts with the values to fill in
+(and whether what it found needs a person, when the answer then offers an
+agent). Answers that act (a refund ticket, a protective freeze) are ``Action``s: what they
 would do is read back first, and only a confirmation carries them out (SPEC §4).
 """
 
@@ -9,13 +10,14 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
 from calls.context import CallContext
-from calls.spoken import digits, money, when
-from calls.twiml import Line
+from calls.spoken import money, reference, when
+from calls.twiml import Line, Verbatim
+from flowfile.texts import FROZEN_BY_CALLER, reason_code
 from flowfile.vocabulary import Text
 from models import Account, Customer, RefundTicket, Transaction
 from models.customers import CustomerStatus, TransactionKind, TransactionStatus
@@ -31,6 +33,15 @@ class NotConfirmed(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Given:
+    """What an answer says; ``offer_agent`` when what it found needs a person (money
+    overdue), so that it ends with the offer of an agent whatever the option's ``then``."""
+
+    lines: list[Line] = field(default_factory=list)
+    offer_agent: bool = False
+
+
+@dataclass(frozen=True)
 class Proposal:
     """What an acting answer would act on, kept on the call until the caller confirms:
     a transaction's id, or None for the account itself."""
@@ -38,7 +49,7 @@ class Proposal:
     subject: str | None = None
 
 
-Give = Callable[[CallContext, Customer], list[Line]]
+Give = Callable[[CallContext, Customer], Given]
 Acting = Callable[[CallContext, Customer, str | None], list[Line]]
 
 
@@ -54,7 +65,7 @@ class Action:
     carry_out: Acting
 
 
-def give(ctx: CallContext, name: str) -> list[Line]:
+def give(ctx: CallContext, name: str) -> Given:
     answer = ANSWERS[name]
     if isinstance(answer, Action):
         raise NotConfirmed(f"answer {name!r} acts: propose it, then carry it out")
@@ -88,14 +99,14 @@ def _action(name: str) -> Action:
     return action
 
 
-def freeze_reason(ctx: CallContext, customer: Customer) -> list[Line]:
+def freeze_reason(ctx: CallContext, customer: Customer) -> Given:
     texts = ctx.flow.answers
     if customer.status != CustomerStatus.FROZEN:
-        return [(texts.account_active, {})]
-    return [(texts.account_frozen, {"reason": customer.freeze_reason or "-"})]
+        return Given([(texts.account_active, {})])
+    return Given([(texts.account_frozen, {"reason": _reason(ctx, customer.freeze_reason)})])
 
 
-def latest_funds(ctx: CallContext, customer: Customer) -> list[Line]:
+def latest_funds(ctx: CallContext, customer: Customer) -> Given:
     texts = ctx.flow.answers
     return _latest_report(
         ctx,
@@ -106,7 +117,7 @@ def latest_funds(ctx: CallContext, customer: Customer) -> list[Line]:
     )
 
 
-def latest_transaction(ctx: CallContext, customer: Customer) -> list[Line]:
+def latest_transaction(ctx: CallContext, customer: Customer) -> Given:
     texts = ctx.flow.answers
     return _latest_report(ctx, customer, texts.no_transaction, texts.transaction)
 
@@ -119,7 +130,7 @@ def propose_refund(ctx: CallContext, customer: Customer) -> Proposal | list[Line
         return [(ctx.flow.answers.refund_not_possible, {})]
     ticket = _ticket(ctx, latest.id)
     if ticket is not None:  # asked before: nothing to confirm, the same reference
-        return _recorded(ctx, ticket, latest)
+        return _recorded(ctx, ticket)
     return Proposal(latest.id)
 
 
@@ -150,7 +161,21 @@ def refund_request(ctx: CallContext, customer: Customer, subject: str | None) ->
         ctx.session.add(ticket)
         ctx.session.flush()
         ctx.record("refund.requested", reference=ticket.reference, transaction=item.id)
-    return _recorded(ctx, ticket, item)
+    return _recorded(ctx, ticket)
+
+
+def refund_reference(ctx: CallContext, customer: Customer) -> Given:
+    """The latest refund ticket's reference again, asked for in this call or a later one."""
+    texts = ctx.flow.answers
+    ticket = ctx.session.scalars(
+        select(RefundTicket)
+        .where(RefundTicket.customer_id == customer.id)
+        .order_by(RefundTicket.created_at.desc(), RefundTicket.id.desc())
+        .limit(1)
+    ).first()
+    if ticket is None:
+        return Given([(texts.no_refund_ticket, {})])
+    return Given([(texts.refund_reference, _ticket_values(ctx, ticket))])
 
 
 def read_back_freeze(ctx: CallContext, customer: Customer, subject: str | None) -> list[Line]:
@@ -163,7 +188,7 @@ def protective_freeze(ctx: CallContext, customer: Customer, subject: str | None)
     texts = ctx.flow.answers
     if customer.status != CustomerStatus.FROZEN:
         customer.status = CustomerStatus.FROZEN
-        customer.freeze_reason = texts.freeze_note[customer.language]
+        customer.freeze_reason = FROZEN_BY_CALLER  # a code: said in whichever language asks
         ctx.record("account.frozen", by="caller")
     return [(texts.freeze_done, {})]
 
@@ -175,6 +200,7 @@ ANSWERS: dict[str, Give | Action] = {
     "latest_funds": latest_funds,
     "latest_transaction": latest_transaction,
     "refund_request": Action(propose_refund, read_back_refund, refund_request),
+    "refund_reference": refund_reference,
     "protective_freeze": Action(lambda *_: Proposal(), read_back_freeze, protective_freeze),
 }
 # The answers that change something: the engine has them confirmed first.
@@ -187,20 +213,34 @@ def _latest_report(
     nothing: Text,
     found: Text,
     kinds: tuple[TransactionKind, ...] | None = None,
-) -> list[Line]:
+) -> Given:
     """The latest transaction (of ``kinds``): what, when, how much, its status, and when
-    it should arrive if pending, or why it failed."""
+    it should arrive if pending (or that it is overdue, with an agent offered), or why
+    it failed."""
     texts = ctx.flow.answers
     latest = _latest(ctx, customer, kinds)
     if latest is None:
-        return [(nothing, {})]
-    lines: list[Line] = [(found, _described(ctx, latest))]
+        return Given([(nothing, {})])
+    described = _described(ctx, latest)
+    lines: list[Line] = [(found, described)]
     if latest.status == TransactionStatus.PENDING and latest.expected_at is not None:
         arrival = when(latest.expected_at, ctx.language, ctx.flow.timezone)
+        if latest.expected_at < ctx.now:
+            lines.append((texts.overdue, {"kind": described["kind"], "when": arrival}))
+            return Given(lines, offer_agent=True)
         lines.append((texts.expected_arrival, {"when": arrival}))
     if latest.status == TransactionStatus.FAILED and latest.failure_reason:
-        lines.append((texts.failure_reason, {"reason": latest.failure_reason}))
-    return lines
+        lines.append((texts.failure_reason, {"reason": _reason(ctx, latest.failure_reason)}))
+    return Given(lines)
+
+
+def _reason(ctx: CallContext, stored: str | None) -> Text | Verbatim:
+    """A reason on file: its code's words in the caller's language, else the free text
+    as it was written, read by the voice of its own script."""
+    if not stored:
+        return Verbatim("-")
+    code = reason_code(stored, ctx.flow.reasons)
+    return ctx.flow.reasons.get(code) or Verbatim(stored)
 
 
 def _latest(
@@ -233,10 +273,19 @@ def _ticket(ctx: CallContext, transaction_id: str) -> RefundTicket | None:
     return ctx.session.scalars(query).one_or_none()
 
 
-def _recorded(ctx: CallContext, ticket: RefundTicket, item: Transaction) -> list[Line]:
-    amount = money(ticket.amount, item.account.currency, ctx.language)
-    text = ctx.flow.answers.refund_recorded
-    return [(text, {"reference": digits(ticket.reference), "amount": amount})]
+def _recorded(ctx: CallContext, ticket: RefundTicket) -> list[Line]:
+    return [(ctx.flow.answers.refund_recorded, _ticket_values(ctx, ticket))]
+
+
+def _ticket_values(ctx: CallContext, ticket: RefundTicket) -> dict[str, str]:
+    """A ticket's amount, and its reference in short groups (the texts say it twice)."""
+    currency = ctx.session.scalars(
+        select(Account.currency).join(Transaction).where(Transaction.id == ticket.transaction_id)
+    ).one()
+    return {
+        "amount": money(ticket.amount, currency, ctx.language),
+        "reference": reference(ticket.reference, ctx.language),
+    }
 
 
 def _described(ctx: CallContext, item: Transaction) -> dict[str, str]:

@@ -10,7 +10,7 @@ agent lead is decided here too.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from callflows.heard import said, spoken_number
 from flowfile.flow import Flow
@@ -257,6 +257,14 @@ def _after_answer(flow: Flow, menu: str, key: str, option: AnswerOption) -> Answ
     return Answered(menu, key, closing)
 
 
+def offering_agent(flow: Flow, then: Answered | ToQueue) -> Answered | ToQueue:
+    """What follows an answer that found something only a person can sort out: the offer
+    of an agent instead of the usual closing line (a queue stays a queue)."""
+    if isinstance(then, ToQueue):
+        return then
+    return replace(then, closing=flow.answers.offer_agent)
+
+
 def _missed(flow: Flow, menu: str, misses: int, why: Text) -> Missed:
     if misses >= MISSES_BEFORE_AGENT:
         # Never hang up on a caller who cannot find their way: give them a person.
@@ -264,12 +272,15 @@ def _missed(flow: Flow, menu: str, misses: int, why: Text) -> Missed:
     return Missed(misses, ShowMenu(menu, (why,)))
 
 
-def after_verification(flow: Flow, verdict: Verdict) -> ShowMenu | OfferAgent:
-    """A verified caller reaches the main menu; anyone else is offered an agent, told why
-    when the caller ID's customer is locked or no code could be texted to them."""
+def after_verification(flow: Flow, verdict: Verdict) -> ShowMenu | OfferAgent | ToQueue:
+    """A verified caller reaches the main menu, one who asked for an agent the general
+    queue, unverified; anyone else is offered an agent, told why when the caller ID's
+    customer is locked or no code could be texted to them."""
     prompts = flow.prompts
     if verdict is Verdict.VERIFIED:
         return ShowMenu("main", (prompts.verified,))
+    if verdict is Verdict.AGENT:
+        return ToQueue("general")
     if verdict is Verdict.LOCKED:
         return OfferAgent((prompts.locked,))
     if verdict is Verdict.SMS_FAILED:

@@ -56,8 +56,10 @@ def follow(ctx: CallContext, step: Step) -> Document:
 
 def agent_offer(ctx: CallContext, preface: Sequence[Line] = ()) -> Document:
     ctx.call.stage = CallStage.AGENT_OFFER
+    # How long a lock lasts: said to every caller, locked or not (SPEC §5).
+    minutes = str(ctx.settings.verification_lockout_minutes)
     return ctx.voice.ask(
-        [*preface, ctx.flow.prompts.agent_offer],
+        [*preface, (ctx.flow.prompts.agent_offer, {"minutes": minutes})],
         webhook_url("voice.offer"),
         single_key=True,
         timeout=5,
@@ -177,9 +179,12 @@ def _carry_out(
         ctx.record("answer.refused", menu=menu, answer=decision.answer, reason="unverified")
         return _go(ctx, decision.then)
     if isinstance(decision, engine.GiveAnswer):
-        lines = answers.give(ctx, decision.answer)
+        given = answers.give(ctx, decision.answer)
         ctx.record("answer.given", menu=menu, answer=decision.answer)
-        return _go(ctx, decision.then, lines)
+        then = (
+            engine.offering_agent(ctx.flow, decision.then) if given.offer_agent else decision.then
+        )
+        return _go(ctx, then, given.lines)
     if isinstance(decision, engine.Confirm):
         return _propose(ctx, menu, decision)
     return _go(ctx, decision)

@@ -3,19 +3,36 @@ objects; no other package imports ``twilio.twiml`` (an import contract checks it
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from string import Formatter
 from typing import TypeAlias
 
 from flask import Response
 from twilio.twiml.voice_response import Conference, Dial, Gather, VoiceResponse
 
+from calls.spoken import script_of
 from flowfile.flow import Flow
 from flowfile.vocabulary import Language, Text
 
 # What a webhook answers with.
 Document: TypeAlias = VoiceResponse
-# A flow text, or one with the values for its {names}.
-Line: TypeAlias = Text | tuple[Text, dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Verbatim:
+    """Free text from the database (a reason that is no known code, a name): said as it
+    is, by the voice of its own script, in a <Say> of its own when that is not the voice
+    speaking around it; a Mandarin voice cannot read English words, nor the reverse."""
+
+    text: str
+
+
+# A flow text, or one with the values for its {names}: words in the voice's language,
+# free text, or a flow text of its own (filled in the same way).
+Line: TypeAlias = "Text | tuple[Text, Mapping[str, Value]]"
+Value: TypeAlias = "str | Verbatim | Line"
 # The longest message a caller may leave on the failure path.
 FAILURE_MESSAGE_SECONDS = 120
 # Where verbs go: a document, or a Gather listening while they play.
@@ -61,6 +78,8 @@ MESSAGE_KEPT: Fixed = (
     ("Thank you, we have your message and will call you back. Goodbye.", *_EN),
 )
 AGENT_APOLOGY: Fixed = (("Sorry, something went wrong. Please call the agent line again.", *_EN),)
+# From the first letter or digit to the last.
+_WORDS = re.compile(r"\w(?:.*\w)?", re.DOTALL)
 
 
 class Voice:
@@ -72,14 +91,51 @@ class Voice:
         self.spec = flow.languages[language]
 
     def say(self, parent: VoiceResponse | Gather, line: Line) -> None:
-        """Speak a flow text, or a (text, values) pair whose ``{names}`` are filled in."""
+        """Speak a flow text, or a (text, values) pair whose ``{names}`` are filled in;
+        free text in another script is a <Say> of its own, in that language's voice."""
+        for language, words in self._runs(line):
+            spec = self.flow.languages[language]
+            parent.say(words, language=spec.say_language, voice=spec.voice)
+
+    def _runs(self, line: Line) -> list[tuple[Language, str]]:
+        """The words of ``line`` as runs, each for one language's voice; a run of signs
+        alone (the full stop after a foreign reason) is nothing to say."""
+        runs: list[tuple[Language, str]] = []
+        for language, words in self._pieces(line):
+            if runs and runs[-1][0] == language:
+                runs[-1] = (language, runs[-1][1] + words)
+            else:
+                runs.append((language, words))
+        return [(language, words.strip()) for language, words in runs if _WORDS.search(words)]
+
+    def _pieces(self, line: Line) -> Iterator[tuple[Language, str]]:
         text, values = line if isinstance(line, tuple) else (line, {})
-        words = text[self.language]
-        parent.say(
-            words.format(**values) if values else words,
-            language=self.spec.say_language,
-            voice=self.spec.voice,
-        )
+        template = text[self.language]
+        if not values:  # nothing to fill: braces are words
+            yield self.language, template
+            return
+        for literal, name, _, _ in Formatter().parse(template):
+            yield self.language, literal
+            if name is None:
+                continue
+            value = values[name]
+            if isinstance(value, Verbatim):
+                yield from self._verbatim(value.text)
+            elif isinstance(value, str):
+                yield self.language, value
+            else:
+                yield from self._pieces(value)
+
+    def _verbatim(self, text: str) -> Iterator[tuple[Language, str]]:
+        """Free text in the voice of its script; the signs around its words stay with the
+        voice around it."""
+        script, words = script_of(text), _WORDS.search(text)
+        if script is None or script == self.language or words is None:
+            yield self.language, text
+            return
+        yield self.language, text[: words.start()]
+        yield (script if script in self.flow.languages else self.language), words.group()
+        yield self.language, text[words.end() :]
 
     def speak(self, lines: Sequence[Line]) -> Document:
         response = VoiceResponse()

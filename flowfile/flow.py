@@ -12,7 +12,7 @@ from flowfile.agents import Agents
 from flowfile.menus import AnswerOption, GlobalKeys, Menu, MenuOption, SayOption
 from flowfile.queues import Hours, Waiting
 from flowfile.speech import Speech
-from flowfile.texts import AnswerTexts, Prompts, Words
+from flowfile.texts import FROZEN_BY_CALLER, AnswerTexts, Prompts, Words
 from flowfile.vocabulary import Key, Language, Strict, Text
 
 SPEECH_MODELS = (
@@ -44,6 +44,8 @@ class Flow(Strict):
     menus: dict[str, Menu]
     answers: AnswerTexts
     words: Words
+    # Freeze and failure reasons kept as codes on accounts, said in the caller's language.
+    reasons: dict[str, Text]
     hours: Hours
     waiting: Waiting
     agents: Agents
@@ -67,6 +69,14 @@ class Flow(Strict):
         for language, sms in self.prompts.sms_code.items():
             if "{code}" not in sms:
                 problems.append(f"prompts.sms_code.{language}: must contain {{code}}")
+        for language in self.languages:
+            if language not in self.waiting.rating_keys:
+                problems.append(f"waiting.rating_keys: no keys for {language}")
+        if FROZEN_BY_CALLER not in self.reasons:
+            problems.append(
+                f"reasons: {FROZEN_BY_CALLER!r} is required (kept when a caller freezes their"
+                " account)"
+            )
         problems += self._references()
         if problems:
             raise ValueError("; ".join(problems))
@@ -110,6 +120,7 @@ class Flow(Strict):
         texts = [(f"prompts.{name}", text) for name, text in self.prompts]
         texts += [(f"answers.{name}", text) for name, text in self.answers]
         texts += [(f"words.{name}", text) for name, text in self.words]
+        texts += [(f"reasons.{code}", text) for code, text in self.reasons.items()]
         texts += [(f"waiting.texts.{name}", text) for name, text in self.waiting.texts]
         texts += [(f"agents.texts.{name}", text) for name, text in self.agents.texts]
         groups: dict[str, dict[str, Text]] = {

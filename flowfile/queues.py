@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, Field
+from pydantic import AnyHttpUrl, Field, field_validator
 
-from flowfile.vocabulary import Strict, Text
+from flowfile.vocabulary import Key, Language, Strict, Text
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Period = Annotated[
@@ -46,6 +46,8 @@ class WaitingTexts(Strict):
     urgent_no_agents: Text
     overflow: Text
     overflow_unanswered: Text
+    connecting: Text
+    connecting_to: Text  # {agent}
 
 
 class HoldMusic(Strict):
@@ -54,6 +56,9 @@ class HoldMusic(Strict):
 
     url: AnyHttpUrl
     seconds: Annotated[int, Field(ge=5, le=600)]
+
+
+Score = Annotated[int, Field(ge=1, le=5)]
 
 
 class Waiting(Strict):
@@ -66,3 +71,18 @@ class Waiting(Strict):
     # From this long in the queue on, each hold cycle offers a callback.
     callback_offer_after_seconds: Annotated[int, Field(ge=0)] = 60
     texts: WaitingTexts
+    # The key a caller presses for each score, per language (stored 1-5, 5 best):
+    # Mandarin callers expect the best first (非常满意请按1), English ones 5 for best.
+    rating_keys: dict[Language, dict[Key, Score]]
+    # How the hand-off names the agent who took the call: not at all, by name, or by id.
+    announce_agent: Literal["none", "name", "id"] = "none"
+
+    @field_validator("rating_keys")
+    @classmethod
+    def _each_score_once(
+        cls, keys: dict[Language, dict[Key, int]]
+    ) -> dict[Language, dict[Key, int]]:
+        for language, scores in keys.items():
+            if sorted(scores.values()) != [1, 2, 3, 4, 5]:
+                raise ValueError(f"{language}: needs a key for each score 1 to 5, once")
+        return keys

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flowfile.vocabulary import Strict, Text
+
+# The reason code kept on an account that a caller froze by phone; the flow's
+# ``reasons`` must say it.
+FROZEN_BY_CALLER = "frozen_by_caller"
 
 
 class Prompts(Strict):
@@ -35,16 +41,18 @@ class AnswerTexts(Strict):
     no_funds_movement: Text
     funds_movement: Text  # {when} {kind} {amount} {status}
     expected_arrival: Text  # {when}
+    overdue: Text  # {kind} {when}: pending past its expected arrival
     no_transaction: Text
     transaction: Text  # {when} {kind} {amount} {status}
     failure_reason: Text  # {reason}
     refund_recorded: Text  # {reference} {amount}
     confirm_refund: Text  # {kind} {amount} {when}, then 1 to confirm
+    refund_reference: Text  # {reference} {amount}
+    no_refund_ticket: Text
     refund_not_possible: Text
     confirm_freeze: Text  # what a freeze means, then 1 to confirm
     not_confirmed: Text  # anything but 1 after a read-back: nothing was done
     freeze_done: Text
-    freeze_note: Text  # kept as the freeze reason on the account
     after_answer: Text
     offer_agent: Text
 
@@ -59,3 +67,15 @@ class Words(Strict):
     pending: Text
     completed: Text
     failed: Text
+
+
+def reason_code(reason: str, reasons: Mapping[str, Text]) -> str:
+    """The code of a stored or imported reason: itself if it is a code, the code whose
+    text it is in any language, else the free text as it is."""
+    wanted = reason.strip()
+    if wanted in reasons:
+        return wanted
+    for code, text in reasons.items():
+        if any(words.strip().casefold() == wanted.casefold() for words in text.values()):
+            return code
+    return reason

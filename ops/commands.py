@@ -29,7 +29,11 @@ def _import(path: Path) -> None:
     try:
         with database().sessions() as session, session.begin():
             summary = import_data(
-                session, payload, key=settings.secret_key_bytes(), region=settings.default_region
+                session,
+                payload,
+                key=settings.secret_key_bytes(),
+                region=settings.default_region,
+                reasons=current_app.extensions["flow"].reasons,
             )
     except ImportFailed as exc:
         raise click.ClickException(f"{path}: {exc}") from None

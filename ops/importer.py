@@ -8,7 +8,7 @@ Importing again updates customers, transactions and agents by id.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +27,8 @@ from pydantic import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from flowfile.texts import reason_code
+from flowfile.vocabulary import Text
 from models import Account, Agent, Customer, Transaction
 from models.customers import CustomerStatus, TransactionKind, TransactionStatus
 from telephony.numbers import to_e164
@@ -154,9 +156,18 @@ def load_file(path: Path | str) -> dict[str, Any]:
 
 
 def import_data(
-    session: Session, payload: dict[str, Any], *, key: bytes, region: str
+    session: Session,
+    payload: dict[str, Any],
+    *,
+    key: bytes,
+    region: str,
+    reasons: Mapping[str, Text] | None = None,
 ) -> ImportSummary:
     """Check the whole payload, then upsert it in the session's transaction and flush.
+
+    A freeze or failure reason that is one of the flow's ``reasons`` (its code, or its
+    text in any language) is kept as that code, so callers hear it in their language;
+    any other reason is kept as the free text it is.
 
     The caller commits, or rolls back on an exception. On ``ImportFailed``
     nothing has been added to the session. Transactions of a customer that a
@@ -171,7 +182,7 @@ def import_data(
         raise ImportFailed(_listing(problems))
     summary = ImportSummary()
     for customer in data.customers:
-        _upsert_customer(session, customer, key, summary)
+        _upsert_customer(session, customer, key, summary, reasons or {})
     for agent in data.agents:
         _upsert_agent(session, agent, key, summary)
     session.flush()
@@ -255,7 +266,11 @@ def _transactions(data: ImportFile) -> list[tuple[str, str, TransactionIn]]:
 
 
 def _upsert_customer(
-    session: Session, record: CustomerIn, key: bytes, summary: ImportSummary
+    session: Session,
+    record: CustomerIn,
+    key: bytes,
+    summary: ImportSummary,
+    reasons: Mapping[str, Text],
 ) -> None:
     customer = session.get(Customer, record.id)
     summary.customers.add(new=customer is None)
@@ -269,7 +284,7 @@ def _upsert_customer(
         None if record.pin is None else keyed_hash(key, CUSTOMER_PIN, record.id, record.pin)
     )
     customer.status = record.status
-    customer.freeze_reason = record.freeze_reason
+    customer.freeze_reason = _coded(record.freeze_reason, reasons)
     account = customer.account
     if account is None:  # new, or made by something other than this importer
         account = customer.account = Account()
@@ -281,8 +296,13 @@ def _upsert_customer(
         if transaction is None:
             transaction = Transaction(id=item.id)
             account.transactions.append(transaction)
-        for name, value in item.model_dump(exclude={"id"}).items():
+        for name, value in item.model_dump(exclude={"id", "failure_reason"}).items():
             setattr(transaction, name, value)
+        transaction.failure_reason = _coded(item.failure_reason, reasons)
+
+
+def _coded(reason: str | None, reasons: Mapping[str, Text]) -> str | None:
+    return None if reason is None else reason_code(reason, reasons)
 
 
 def _upsert_agent(session: Session, record: AgentIn, key: bytes, summary: ImportSummary) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from calls.context import AgentContext
-from calls.spoken import digits as one_by_one
-from calls.twiml import Document, Line
+from calls.spoken import reference
+from calls.twiml import Document, Line, Verbatim
 from models import Agent, Call, CallEvent, Customer, RefundTicket
 from models.agents import AgentStage, AgentStatus
 from models.calls import CallStage
@@ -224,7 +224,8 @@ def whisper(ctx: AgentContext, caller: Call) -> list[Line]:
             texts.whisper,
             {
                 "verified": (texts.verified if caller.verified else texts.unverified)[language],
-                "who": texts.named[language].format(name=customer.name) if customer else "",
+                # A name in another script is said by that script's voice.
+                "who": (texts.named, {"name": Verbatim(customer.name)}) if customer else "",
                 "language": spoken_language.get(language, "") if spoken_language else "",
                 "topic": group.queue_names[caller.queue or "general"][language],
             },
@@ -249,7 +250,7 @@ def whisper(ctx: AgentContext, caller: Call) -> list[Line]:
         select(RefundTicket).where(RefundTicket.call_id == caller.id)
     ).first()
     if ticket is not None:
-        lines.append((texts.ticket, {"reference": one_by_one(ticket.reference)}))
+        lines.append((texts.ticket, {"reference": reference(ticket.reference, language)}))
     return lines
 
 

@@ -16,6 +16,7 @@ end): after a conference, the Dial action carries no ``DialCallDuration``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -51,17 +52,18 @@ log = logging.getLogger(__name__)
 
 
 def connect(ctx: CallContext) -> Document:
-    """Where an accepting agent's REST dequeue sends the caller: into the agent's room,
-    from now on waiting for the agent at most ``AGENT_JOIN_SECONDS``."""
+    """Where an accepting agent's REST dequeue sends the caller: the one hand-off line,
+    then into the agent's room, from now on waiting for the agent at most
+    ``AGENT_JOIN_SECONDS``."""
     ctx.call.connected_at = ctx.call.connected_at or ctx.now
-    return in_room(ctx)
+    return in_room(ctx, [waiting.handoff(ctx)])
 
 
-def in_room(ctx: CallContext) -> Document:
-    """The caller's Dial into their room; said again to a late request, which changes
-    nothing."""
+def in_room(ctx: CallContext, said: Sequence[Line] = ()) -> Document:
+    """The caller's Dial into their room, after ``said``; a late request hears only the
+    Dial again, which changes nothing."""
     return twiml.join_conference(
-        twiml.empty(),
+        ctx.voice.speak(said),
         ctx.call.call_sid,
         action=webhook_url("queueing.after_agent"),
         wait_url=webhook_url("queueing.room"),

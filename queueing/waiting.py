@@ -11,8 +11,8 @@ from datetime import timedelta
 
 from calls import twiml
 from calls.context import CallContext
-from calls.twiml import Container, Document, Line
-from models import CallbackRequest, Voicemail
+from calls.twiml import Container, Document, Line, Value, Verbatim
+from models import Agent, CallbackRequest, Voicemail
 from models.calls import CallStage
 from models.queueing import FollowUpStatus
 from queueing import hold_tone, ringing, routing
@@ -114,7 +114,7 @@ def wait_document(ctx: CallContext, params: VoiceParams) -> Document:
         for line in _announcements(ctx, pool, waited):
             ctx.voice.say(response, line)
     music: Container = response
-    if waited >= waiting.callback_offer_after_seconds:
+    if waited >= waiting.callback_offer_after_seconds and callback_number(ctx):
         music = ctx.voice.offer_key(
             response,
             waiting.texts.callback_offer,
@@ -214,7 +214,22 @@ def left_queue(ctx: CallContext, params: VoiceParams) -> Document:
     return _goodbye(ctx, [])
 
 
+def handoff(ctx: CallContext) -> Line:
+    """The hand-off line ("Connecting you now"), naming the agent who took the call as
+    the flow's ``announce_agent`` says: a name in the voice of its script."""
+    waiting = ctx.flow.waiting
+    agent = ctx.session.get(Agent, ctx.call.agent_id) if ctx.call.agent_id else None
+    if agent is None or waiting.announce_agent == "none":
+        return waiting.texts.connecting
+    named: Value = Verbatim(agent.name) if waiting.announce_agent == "name" else agent.id
+    return (waiting.texts.connecting_to, {"agent": named})
+
+
 def offer_voicemail_or_callback(ctx: CallContext, preface: Sequence[Line] = ()) -> Document:
+    """A choice of voicemail or a callback; only voicemail for a caller we cannot call back."""
+    if callback_number(ctx) is None:
+        ctx.call.stage = CallStage.VOICEMAIL
+        return record_voicemail(ctx, preface)
     ctx.call.stage = CallStage.AFTER_QUEUE
     return ctx.voice.ask(
         [*preface, ctx.flow.waiting.texts.voicemail_or_callback],
@@ -232,9 +247,9 @@ def choose_voicemail_or_callback(ctx: CallContext, digits: str) -> Document:
     return record_voicemail(ctx)
 
 
-def record_voicemail(ctx: CallContext) -> Document:
+def record_voicemail(ctx: CallContext, preface: Sequence[Line] = ()) -> Document:
     texts = ctx.flow.waiting.texts
-    response = ctx.voice.speak([texts.voicemail])
+    response = ctx.voice.speak([*preface, texts.voicemail])
     twiml.record(response, action=webhook_url("queueing.voicemail"), max_length=VOICEMAIL_SECONDS)
     # An empty recording does not request the action: Twilio goes on here.
     ctx.voice.say(response, texts.no_message)
@@ -264,11 +279,17 @@ def save_voicemail(ctx: CallContext, params: VoiceParams) -> Document:
     return _goodbye(ctx, [texts.voicemail_saved])
 
 
-def record_callback(ctx: CallContext) -> Document:
-    """A callback to the verified customer's number, else to the caller ID; a caller
-    with neither can leave a voicemail instead."""
+def callback_number(ctx: CallContext) -> str | None:
+    """Where a callback would go: the verified customer's number, else the caller ID;
+    None for a caller who withheld their number and is not verified."""
     customer = ctx.customer(ctx.call.customer_id)
-    number = customer.phone if customer else ctx.call.caller
+    return customer.phone if customer else ctx.call.caller
+
+
+def record_callback(ctx: CallContext) -> Document:
+    """A callback to ``callback_number``; a caller without one (a late key, since none
+    is offered a callback) can leave a voicemail instead."""
+    number = callback_number(ctx)
     if number is None:
         ctx.record("callback.impossible", reason="withheld")
         return choose_voicemail_or_callback(ctx, "1")
@@ -300,9 +321,11 @@ def ask_rating(ctx: CallContext) -> Document:
 
 
 def save_rating(ctx: CallContext, digits: str) -> Document:
-    if digits in ("1", "2", "3", "4", "5"):
-        ctx.call.rating = int(digits)
-        ctx.record("call.rated", rating=ctx.call.rating)
+    """The key as a score (1-5, 5 best) in the convention of the caller's language."""
+    score = ctx.flow.waiting.rating_keys[ctx.language].get(digits)
+    if score is not None:
+        ctx.call.rating = score
+        ctx.record("call.rated", rating=score, key=digits)
     return _goodbye(ctx, [ctx.flow.waiting.texts.thanks])
 
 

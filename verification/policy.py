@@ -20,6 +20,7 @@ class Verdict(enum.Enum):
     UNVERIFIED = "unverified"  # the attempts of this call are used up
     LOCKED = "locked"  # the caller-ID customer is locked out
     SMS_FAILED = "sms_failed"  # the caller-ID customer needs a code we could not send
+    AGENT = "agent"  # the caller asked for an agent instead (0 on its own)
 
 
 class Claim(enum.Enum):
@@ -75,6 +76,12 @@ class NoInput:
 
 
 Decision = AskNumber | AskSecret | SendCode | Failed | NoInput | Verdict
+
+
+def wants_agent(entered: str, agent_key: str) -> bool:
+    """The agent key on its own, at the number or the PIN (SPEC §5): no number, PIN or
+    code is one digit long, so it is never a guess, and it sounds the same for all."""
+    return entered == agent_key
 
 
 def ask(prompts: Prompts, claim: Claim, preface: tuple[Text, ...] = ()) -> Ask:

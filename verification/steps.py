@@ -52,6 +52,8 @@ def submit_number(ctx: CallContext, digits: str) -> Step:
     prompts = ctx.flow.prompts
     if not digits:
         return _carry_out(ctx, policy.after_silence(prompts, Claim.NOBODY, **_attempts(ctx)))
+    if _wants_agent(ctx, digits):
+        return Verdict.AGENT
     number = keyed_in_number(digits.rstrip("#"), ctx.settings.default_region)
     customer = None
     if number is not None:
@@ -69,6 +71,8 @@ def submit_secret(ctx: CallContext, digits: str) -> Step:
     claim = _claim(ctx)
     if not digits:
         return _carry_out(ctx, policy.after_silence(prompts, claim, **_attempts(ctx)))
+    if _wants_agent(ctx, digits):
+        return Verdict.AGENT
     secret = digits.rstrip("#")
     customer = ctx.customer(ctx.call.claimed_customer_id)
     method = (
@@ -119,6 +123,13 @@ def ask_number(ctx: CallContext) -> Document:
 
 def ask_secret(ctx: CallContext) -> Document:
     return _ask(ctx, policy.ask_secret(ctx.flow.prompts, _claim(ctx)))
+
+
+def _wants_agent(ctx: CallContext, digits: str) -> bool:
+    if not policy.wants_agent(digits.rstrip("#"), ctx.flow.keys.agent):
+        return False
+    ctx.record("verification.agent_asked", stage=ctx.call.stage)
+    return True
 
 
 def _claim(ctx: CallContext) -> Claim:

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from calls import spoken
 from models import RefundTicket
 from tests.callflows.test_menus import SHORT_LINE, WANG, at_main_menu, record
 
@@ -15,6 +16,11 @@ pytestmark = pytest.mark.usefixtures("demo")
 
 FEES = {"zh": "提现到银行卡通常在2到3个工作日内到账", "en": "Withdrawals to a bank card usually"}
 FUNDS_MENU = {"zh": "充值与提现。充值方式请按1", "en": "Top-ups and withdrawals. For ways"}
+OFFER_AGENT = {
+    "zh": "如需人工客服为您处理，请按0；再听一遍请按9；返回菜单请按星号键。",
+    "en": "To have an agent help you with this, press 0. To hear it again, press 9."
+    " To go back, press star.",
+}
 GOODBYE = {"zh": "感谢您的来电，再见。", "en": "Thank you for calling Bitai Wallet. Goodbye."}
 
 
@@ -29,8 +35,8 @@ def test_nine_hears_the_answer_again_star_the_menu_zero_an_agent(phone, language
     assert call.text.startswith(FEES[language])
     call.press("*")
     assert call.text.startswith(FUNDS_MENU[language])
-    call.press("3")  # the latest withdrawal, from the account
-    assert call.text.endswith(SHORT_LINE[language])
+    call.press("3")  # the latest withdrawal, from the account: overdue, so an agent first
+    assert call.text.endswith(OFFER_AGENT[language])
     call.press("9")
     assert ("500元" if language == "zh" else "500 yuan") in call.text
     call.press("0")
@@ -56,7 +62,9 @@ def test_after_a_refund_nine_tells_it_again_and_files_nothing_more(
     db.rollback()
     reference = db.scalars(select(RefundTicket.reference)).one()
     call.press("9")
-    assert " ".join(reference) in call.text and call.text.endswith(SHORT_LINE[language])
+    assert spoken.reference(reference, language) in call.text and call.text.endswith(
+        SHORT_LINE[language]
+    )
     assert db.scalar(select(func.count()).select_from(RefundTicket)) == 1
 
 

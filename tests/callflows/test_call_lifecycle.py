@@ -27,15 +27,15 @@ def verified_call(phone) -> Leg:  # noqa: ANN001
 
 def test_key_zero_puts_a_verified_caller_in_the_general_queue(phone, db: Session) -> None:
     call = verified_call(phone).press("0")
-    assert "正在为您转接人工客服" in call.text
+    assert "人工客服将尽快为您服务" in call.text
     assert call.queue == "hotline-general"
     call.leave_queue("bridged", seconds=42)  # the agent call has ended
-    assert "请为本次服务评分" in call.text
-    call.press("4")
+    assert "请为本次服务评价：非常满意请按1" in call.text
+    call.press("4")  # 不满意
     assert "感谢您的来电" in call.text and call.hung_up
     call.end(duration=300)
     row = record(db, call)
-    assert row.outcome == "agent" and row.queue == "general" and row.rating == 4
+    assert row.outcome == "agent" and row.queue == "general" and row.rating == 2
     assert row.duration_seconds == 300 and row.twilio_status == "completed"
     assert row.ended_at is not None and row.stage == "ended"
     left = [e for e in row.events if e.kind == "queue.left"]

@@ -147,6 +147,7 @@ def test_account_answers_are_refused_to_unverified_callers(
         "latest_funds",
         "latest_transaction",
         "refund_request",
+        "refund_reference",
         "protective_freeze",
     }
     for menu, key, option in options:

@@ -73,7 +73,8 @@ def test_freeze_reason_of_an_active_account(phone, language: str, expected: list
 )
 def test_freeze_reason_on_file_then_an_agent_offer(phone, language: str, offer: str) -> None:
     call = at_main_menu(phone, FROZEN, language).press("1").press("2")
-    assert FROZEN["freeze_reason"] in call.text and offer in call.text
+    reason = {"zh": "检测到异地异常登录", "en": "suspicious sign-in"}[language]  # the code's words
+    assert reason in call.text and offer in call.text
     call.press("0")
     assert call.queue == "hotline-account"
 
@@ -104,23 +105,41 @@ def test_stolen_account_is_frozen_once_confirmed_then_the_urgent_queue(
 
 
 @pytest.mark.parametrize(
-    ("who", "language", "expected"),
+    ("language", "expected"),
     [
-        (WANG, "zh", ["提现", "500元", "处理中", "预计到账时间：11月23日18点"]),
-        (
-            WANG,
-            "en",
-            ["withdrawal", "500 yuan", "pending", "expected to arrive by November 23 at 6 PM"],
-        ),
-        (EMILY, "en", ["top-up", "300 yuan", "pending", "November 24 at 4:05 PM"]),
+        ("en", ["top-up", "300 yuan", "pending", "expected to arrive by November 24 at 4:05 PM"]),
+        ("zh", ["充值", "300元", "处理中", "预计到账时间：11月24日16点05分"]),
     ],
 )
-def test_money_not_arrived_tells_the_latest_top_up_or_withdrawal(
-    phone, who: dict, language: str, expected: list[str]
+def test_money_not_arrived_tells_when_the_latest_top_up_is_expected(
+    phone, language: str, expected: list[str]
 ) -> None:
-    call = at_main_menu(phone, who, language).press("2").press("3")
+    call = at_main_menu(phone, EMILY, language).press("2").press("3")
     for words in expected:
         assert words in call.text
+
+
+@pytest.mark.parametrize(
+    ("language", "overdue", "offer"),
+    [
+        ("zh", "这笔提现原定11月23日18点前到账，现已逾期", "如需人工客服为您处理，请按0"),
+        (
+            "en",
+            "This withdrawal should have arrived by November 23 at 6 PM and is now overdue",
+            "To have an agent help you with this, press 0",
+        ),
+    ],
+)
+def test_an_overdue_withdrawal_is_said_to_be_overdue_and_an_agent_is_offered(
+    phone, language: str, overdue: str, offer: str
+) -> None:
+    # Wang's withdrawal was expected on 23 November at 18:00; the call is on the 24th.
+    call = at_main_menu(phone, WANG, language).press("2").press("3")
+    assert ("500元" if language == "zh" else "500 yuan") in call.text
+    assert overdue in call.text and offer in call.text
+    assert "预计到账" not in call.text and "expected to arrive" not in call.text
+    call.press("0")
+    assert call.queue == "hotline-funds"
 
 
 @pytest.mark.parametrize(
@@ -130,9 +149,9 @@ def test_money_not_arrived_tells_the_latest_top_up_or_withdrawal(
         (
             EMILY,
             "en",
-            ["payment", "59 yuan and 90 fen", "failed", "Card declined by the issuing bank"],
+            ["payment", "59.90 yuan", "failed", "the bank that issued the card declined it"],
         ),
-        (EMILY, "zh", ["支付", "59元9角", "失败", "失败原因：Card declined"]),
+        (EMILY, "zh", ["支付", "59元9角", "失败", "失败原因：发卡银行拒绝了这笔付款"]),
     ],
 )
 def test_latest_transaction_with_its_failure_reason(
@@ -143,9 +162,12 @@ def test_latest_transaction_with_its_failure_reason(
         assert words in call.text
 
 
-@pytest.mark.parametrize("language", ["zh", "en"])
-def test_refund_request_records_a_ticket_and_reads_its_reference(
-    phone, db: Session, language: str
+@pytest.mark.parametrize(
+    ("language", "again"),
+    [("zh", "重听退款单号请按3"), ("en", "To hear the reference again, press 3")],
+)
+def test_refund_request_records_a_ticket_and_reads_its_reference_twice_in_groups(
+    phone, db: Session, language: str, again: str
 ) -> None:
     call = at_main_menu(phone, WANG, language).press("3").press("2")
     assert db.scalars(select(RefundTicket)).all() == []  # read back first
@@ -154,11 +176,23 @@ def test_refund_request_records_a_ticket_and_reads_its_reference(
     ticket = db.scalars(select(RefundTicket)).one()
     assert ticket.customer_id == WANG["id"] and ticket.transaction_id == "T9004"
     assert ticket.status == "open" and str(ticket.amount) == "35.00"
-    assert " ".join(ticket.reference) in call.text  # digit by digit
+    ref = ticket.reference
+    grouped = f"{' '.join(ref[:4])}{'，' if language == 'zh' else ', '}{' '.join(ref[4:])}"
+    assert call.text.count(grouped) == 2  # one by one, in two groups of four, twice
+    assert again in call.text
     assert ("35元" if language == "zh" else "35 yuan") in call.text
-    again = at_main_menu(phone, WANG, language).press("3").press("2")
-    assert " ".join(ticket.reference) in again.text  # the same ticket, not a second one
+    call.press("3")  # the key to hear it again
+    assert call.text.count(grouped) == 2 and "35" in call.text
+    again_call = at_main_menu(phone, WANG, language).press("3").press("2")
+    assert grouped in again_call.text  # the same ticket, not a second one
     assert len(db.scalars(select(RefundTicket)).all()) == 1
+
+
+@pytest.mark.parametrize(
+    ("language", "none"), [("zh", "您还没有退款申请"), ("en", "no refund requests")]
+)
+def test_a_refund_reference_when_there_is_none(phone, language: str, none: str) -> None:
+    assert none in at_main_menu(phone, EMILY, language).press("3").press("3").text
 
 
 @pytest.mark.parametrize(

@@ -226,7 +226,7 @@ def test_a_waiting_caller_hears_the_queue_again_and_keeps_their_place(phone, app
     agent = agent_line(phone, LINA).press(LINA["pin"]).press("1")
     assert "王小明" in agent.text  # hearing about the caller, who is kept for them
     heard = late(app, db, call, main_menu, {"Digits": "1"})
-    assert "正在为您转接人工客服" in heard.text
+    assert "人工客服将尽快为您服务" in heard.text
     assert (heard.queue, heard.queue_action, heard.wait_url) == (
         call.queue,
         call.queue_action,
@@ -252,8 +252,8 @@ def test_at_the_rating_a_retried_enqueue_action_hears_the_rating_question(phone,
     queue_action = call.queue_action
     call.leave_queue("bridged", seconds=42)
     heard = late(app, db, call, queue_action, {"QueueResult": "bridged", "QueueTime": "42"})
-    assert "请为本次服务评分" in heard.text and heard.gather.action == call.gather.action
-    call.press("5")
+    assert "请为本次服务评价" in heard.text and heard.gather.action == call.gather.action
+    call.press("1")  # 非常满意, the best
     db.rollback()
     assert db.scalars(select(Call.rating).where(Call.call_sid == call.call_sid)).one() == 5
 

@@ -34,6 +34,26 @@ MISTAKES = {
         ),
         "menus.guides.options.9",
     ),
+    "a score twice in the rating": (
+        lambda f: f["waiting"]["rating_keys"]["zh"].update({"5": 2}),
+        "waiting.rating_keys: zh: needs a key for each score 1 to 5, once",
+    ),
+    "a score out of range": (
+        lambda f: f["waiting"]["rating_keys"]["en"].update({"6": 6}),
+        "waiting.rating_keys.en.6",
+    ),
+    "no rating keys for a language": (
+        lambda f: f["waiting"]["rating_keys"].pop("en"),
+        "waiting.rating_keys: no keys for en",
+    ),
+    "no words for a caller's own freeze": (
+        lambda f: f["reasons"].pop("frozen_by_caller"),
+        "reasons: 'frozen_by_caller' is required",
+    ),
+    "a reason in one language only": (
+        lambda f: f["reasons"]["bank_declined"].pop("zh"),
+        "reasons.bank_declined: no zh text",
+    ),
 }
 
 

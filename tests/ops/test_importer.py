@@ -488,3 +488,26 @@ def test_json_numbers_are_read_as_exact_decimals(
     assert payload["customers"][0]["balance"] == Decimal("1280.10")
     with sessions() as session:
         assert session.get_one(Customer, "C1").account.balance == Decimal("1280.10")
+
+
+def test_a_reason_that_is_a_code_or_its_words_is_kept_as_the_code(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Old files with the words still import: they become the code, said in any language;
+    other words are kept as the free text they are."""
+    from tests.flowfile.flows import shipped_flow
+
+    payload = demo()
+    wang, jing, emily = payload["customers"][:3]
+    jing["freeze_reason"] = " 检测到异地异常登录，为保护资金安全已临时冻结 "  # the code's zh words
+    wang["transactions"][2]["failure_reason"] = "商户暂时无法收款"
+    emily["transactions"][1]["failure_reason"] = "bank_declined"  # a code as it is
+    wang["transactions"][0]["failure_reason"] = "Issuer offline, retry later"  # free text
+    with sessions() as session, session.begin():
+        import_data(session, payload, key=KEY, region="CN", reasons=shipped_flow().reasons)
+    with sessions() as session:
+        reasons = dict(session.execute(select(Transaction.id, Transaction.failure_reason)).all())
+        assert session.get(Customer, jing["id"]).freeze_reason == "suspicious_login"  # type: ignore[union-attr]
+    assert reasons[wang["transactions"][2]["id"]] == "merchant_unavailable"
+    assert reasons[emily["transactions"][1]["id"]] == "bank_declined"
+    assert reasons[wang["transactions"][0]["id"]] == "Issuer offline, retry later"

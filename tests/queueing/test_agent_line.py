@@ -83,6 +83,7 @@ def test_the_agent_hears_the_callers_context_then_both_meet(phone, twilio_api, d
     assert "客户已自助查询：最近充值或提现。" in agent.text
     agent.press("1")
     assert "正在接通" in agent.text
+    assert "正在为您接通客服陈刚。" in caller.text  # the one hand-off line, naming the agent
     room = f"hotline-{caller.call_sid}"
     assert agent.conference == room
     [dequeue] = twilio_api.dequeues()
@@ -94,7 +95,7 @@ def test_the_agent_hears_the_callers_context_then_both_meet(phone, twilio_api, d
     # The Enqueue action that Twilio also requests (here again, as a retry) changes nothing.
     assert f">{room}<" in caller.post(enqueue_action, {"QueueResult": "redirected"})
     caller.conference_ends(seconds=95)  # the agent's Dial completes too
-    assert "Please rate" in caller.text or "请为本次服务评分" in caller.text
+    assert "请为本次服务评价" in caller.text
     assert "通话已结束" in agent.text and agent_status(db, GANG) == "wrap_up"
     agent.silence()
     assert agent_status(db, GANG) == "available" and agent.hung_up

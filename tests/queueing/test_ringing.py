@@ -85,7 +85,12 @@ def test_the_rung_agent_hears_the_whisper_and_takes_the_caller(
     caller = emily_waits(phone).hold(position=1, seconds=10)
     agent = hears_it(switch, twilio_api.calls()[0])
     # Fang's first language is Mandarin, so the whisper is too.
-    assert "已验证客户，Emily Chen，语言：英语，业务：充值与提现。" in agent.text
+    whisper = [(said.text, said.voice) for said in agent.heard][:3]
+    assert whisper == [  # her name is said by the English voice
+        ("已验证客户，", "Polly.Zhiyu"),
+        ("Emily Chen", "Polly.Joanna"),
+        ("，语言：英语，业务：充值与提现。", "Polly.Zhiyu"),
+    ]
     agent.press("1")
     assert agent.conference == f"hotline-{caller.call_sid}"
     assert twilio_api.dequeues()[0].path.endswith(f"/Members/{caller.call_sid}.json")

@@ -15,7 +15,7 @@ from models import Agent, Call, CallbackRequest, CallEvent, Voicemail
 from queueing import hold_tone
 from telephony.simulator import Leg, Switch
 from tests.conftest import BASE_URL
-from tests.demo import DEMO, customer
+from tests.demo import DEMO, customer, national
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -261,12 +261,54 @@ def test_self_service_still_works_outside_hours(app: Flask, phone) -> None:
     assert "500元" in call.text
 
 
-def test_a_withheld_caller_asking_for_a_callback_may_leave_a_voicemail(phone, db: Session) -> None:
-    call = phone("anonymous").dial().press("2").silence().silence().silence()
+def withheld_in_queue(phone, language: str) -> Leg:  # noqa: ANN001
+    """A caller who withheld their number and keyed nothing: offered an agent, stays on."""
+    call = phone("anonymous").dial().press("1" if language == "zh" else "2")
+    call.silence().silence().silence()
     call.silence()  # offered an agent, stays on the line: the general queue
-    call.hold(seconds=120).press("1")
-    assert "leave your message after the tone" in call.text
+    assert call.queue == "hotline-general"
+    return call
+
+
+@pytest.mark.parametrize(
+    ("language", "offer", "choice", "record"),
+    [
+        ("zh", "我们会尽快给您回电", "回电请按2", "请在提示音后留言"),
+        (
+            "en",
+            "we will call you back",
+            "call you back, press 2",
+            "leave your message after the tone",
+        ),
+    ],
+)
+def test_a_withheld_caller_is_offered_no_callback_only_voicemail(
+    phone, db: Session, language: str, offer: str, choice: str, record: str
+) -> None:
+    call = withheld_in_queue(phone, language).hold(position=1, seconds=120)
+    assert offer not in call.text and call.gather is None  # no number to call back
+    call.hold(position=1, seconds=601)  # the longest wait
+    assert choice not in call.text and record in call.text  # straight to the message
+    call.leave_message()
+    assert db.scalars(select(Voicemail)).one().topic == "general"
     assert db.scalars(select(CallbackRequest)).all() == []
+
+
+def test_a_withheld_caller_outside_hours_may_leave_a_voicemail(app: Flask, phone) -> None:
+    app.extensions["clock"] = lambda: datetime(2026, 11, 29, 15, 0, tzinfo=UTC)
+    call = phone("anonymous").dial().press("2").silence().silence().silence().silence()
+    assert "Our agents are not available" in call.text
+    assert "call you back" not in call.text and "leave your message" in call.text
+
+
+def test_a_verified_caller_with_a_withheld_number_is_called_back_on_their_own(
+    phone, db: Session
+) -> None:
+    call = phone("anonymous").dial().press("2").press(national(EMILY["phone"]) + "#")
+    call.press(EMILY["pin"]).press("0").hold(position=1, seconds=120)
+    assert "call you back" in call.text
+    call.press("1")
+    assert db.scalars(select(CallbackRequest)).one().number == EMILY["phone"]
 
 
 @pytest.mark.parametrize(

@@ -142,7 +142,7 @@ def test_the_scripted_agent_takes_the_caller_who_then_rates(settings: Settings, 
     )
     assert result.exit_code == 0, result.output
     assert "agent   [cmn-CN Polly.Zhiyu] 已验证客户，王小明" in result.output
-    assert "请为本次服务评分" in result.output and "感谢您的来电" in result.output
+    assert "请为本次服务评价" in result.output and "感谢您的来电" in result.output
 
 
 @pytest.mark.usefixtures("demo")
@@ -157,7 +157,8 @@ def test_the_readme_quick_start_call_is_verified_answered_and_taken_by_an_agent(
     said = result.output
     assert "Thank you, you are verified." in said
     assert "Your latest top-up" in said and "300 yuan" in said  # the demo data's answer
-    assert "已验证客户，Emily Chen" in said  # the agent hears who is waiting and why
+    # The agent hears who is waiting and why; the English name in the English voice.
+    assert "[cmn-CN Polly.Zhiyu] 已验证客户，\nagent   [en-US Polly.Joanna] Emily Chen" in said
     conference = [line for line in said.splitlines() if "joins conference" in line]
     assert len(conference) == 2 and conference[0].split()[-1] == conference[1].split()[-1]
     assert "Please rate this call" in said and "Thank you for calling" in said

@@ -54,7 +54,7 @@ def test_five_failures_across_calls_lock_then_the_right_pin_is_refused(phone, db
 
 
 def test_a_locked_caller_is_told_at_once_and_offered_an_agent(phone, db) -> None:
-    phone(ZH["phone"]).dial().press("1").press("0").press("1").press("2")
+    phone(ZH["phone"]).dial().press("1").press("5").press("1").press("2")
     at_pin_prompt(phone).press("3").press("4")
     call = phone(ZH["phone"]).dial().press("1")
     assert "电话验证已暂时锁定" in call.text and "人工客服" in call.text
