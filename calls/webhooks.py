@@ -72,6 +72,7 @@ class Webhooks(Blueprint, Generic[C]):
     def __init__(self, name: str, import_name: str, url_prefix: str, party: Party[C]) -> None:
         super().__init__(name, import_name, url_prefix=url_prefix)
         self.party = party
+        self._handlers: dict[str, Handler[C]] = {}
         self.before_request(check_signature)
         self.url_defaults(self._stamp_turn)
         self.register_error_handler(Exception, self._on_error)
@@ -84,6 +85,7 @@ class Webhooks(Blueprint, Generic[C]):
                 return self._run(handler)
 
             self.add_url_rule(rule, handler.__name__, view, methods=["POST"])
+            self._handlers[handler.__name__] = handler
             return handler
 
         return register
@@ -128,13 +130,24 @@ class Webhooks(Blueprint, Generic[C]):
             return exc
         _roll_back()
         if isinstance(exc, StaleDataError | IntegrityError):
-            # Two webhooks of one call raced and the other won: carry on from its result.
+            # Two webhooks of one call raced and the other won. An answer to a prompt
+            # carries on from the winner's result (its stage replayed); a status callback
+            # answers no prompt, so it runs once more on that result, or its event (a
+            # hang-up, a leave from the room) would be lost.
             try:
-                return self._run(None)
+                return self._run(self._status_callback())
             except Exception:  # noqa: BLE001 - the apology below is the answer then
                 _roll_back()
         log.exception("webhook %s failed; the %s hears the apology", request.path, self.party.name)
         return as_http(self.party.apology(parse_voice(request.form)))
+
+
+    def _status_callback(self) -> Handler[C] | None:
+        """This request's handler if it runs at any stage (a status callback), else None."""
+        endpoint = request.endpoint or ""
+        if self._table().stage_of(endpoint) is not None:
+            return None
+        return self._handlers.get(endpoint.rpartition(".")[2])
 
 
 def _roll_back() -> None:
