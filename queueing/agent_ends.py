@@ -11,10 +11,12 @@ ended and changes nothing but that last step, which finds the agent busy once ru
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from calls import twiml
 from calls.context import AgentContext
 from calls.twiml import Document
-from models import Agent, Call, CallEvent
+from models import Agent, AgentCall, Call, CallEvent
 from models.agents import AgentStage, AgentStatus
 from models.calls import CallStage
 from queueing import conference, ringing, routing
@@ -37,7 +39,9 @@ def ring_ended(ctx: AgentContext, caller_id: int | None, params: VoiceParams) ->
     if agent is None:
         return twiml.empty()
     caller = ctx.session.get(Call, caller_id) if caller_id is not None else None
-    if stage != AgentStage.ENDED and (
+    if params.call_status == "busy" and _on_the_agent_line(ctx, agent):
+        _busy_with_us(ctx, agent, caller)
+    elif stage != AgentStage.ENDED and (
         params.call_status != "completed" or stage in (AgentStage.PIN, AgentStage.RING)
     ):
         missed(ctx, agent, caller, params.call_status)
@@ -66,6 +70,29 @@ def missed(ctx: AgentContext, agent: Agent, caller: Call | None, how: str) -> No
     if caller is not None and _kept_for(caller, agent):
         routing.reserve(caller, None, ctx.now)
         _event(ctx, caller, "agent.missed", agent, status=how)
+        ringing.ring_for(ctx, caller, exclude=agent.id)
+
+
+def _on_the_agent_line(ctx: AgentContext, agent: Agent) -> bool:
+    """Whether the agent is still in a call of theirs to the agent line (saying goodbye
+    after going available, say), which is what made their phone busy."""
+    live = select(AgentCall.id).where(
+        AgentCall.agent_id == agent.id,
+        AgentCall.id != ctx.leg.id,
+        AgentCall.rung.is_(False),
+        AgentCall.stage != AgentStage.ENDED,
+    )
+    return ctx.session.scalar(live.limit(1)) is not None
+
+
+def _busy_with_us(ctx: AgentContext, agent: Agent, caller: Call | None) -> None:
+    """Rung while still on the agent line: not a miss. The agent is ready again (rung
+    when that call ends, agent_ends.line_ended) and the caller free for anyone."""
+    if agent.status == AgentStatus.BUSY:
+        _set_status(ctx, agent, AgentStatus.AVAILABLE)
+    if caller is not None and _kept_for(caller, agent):
+        routing.reserve(caller, None, ctx.now)
+        _event(ctx, caller, "agent.busy_on_line", agent)
         ringing.ring_for(ctx, caller, exclude=agent.id)
 
 

@@ -68,6 +68,13 @@ class SimulatedPhone:
         """The latest call of this phone that is still ringing or under way."""
         return next((leg for leg in reversed(self.legs) if leg.live), None)
 
+    def busy_for(self, leg: Leg) -> bool:
+        """Whether another call of this phone is under way when ``leg`` rings it: with no
+        call waiting, the network answers busy."""
+        return any(
+            other is not leg and other.live and other.status == "in-progress" for other in self.legs
+        )
+
     def last_code(self, digits: int = 6) -> str | None:
         """The last run of ``digits`` digits texted to this phone (a one-time code)."""
         for message in reversed(self.messages):

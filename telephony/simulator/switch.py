@@ -218,7 +218,7 @@ class Switch:
         self.emit(leg, "ring", f"{leg.to} rings (from {leg.caller})")
         ring = self._rings[leg.call_sid] = Ring(answered, unanswered)
         behaviour = leg.phone.behaviour
-        if isinstance(behaviour, Busy):
+        if isinstance(behaviour, Busy) or leg.phone.busy_for(leg):
             self.later(lambda: self.ring_ended(leg, "busy"))
             return
         after = getattr(behaviour, "after", None)

@@ -91,6 +91,23 @@ def test_a_wrap_up_whose_end_is_never_reported_ends_after_the_limit(
     assert rung_for(ring) == (LINA["phone"], call_id(db, li))
 
 
+def test_a_ring_that_finds_the_agent_still_on_the_agent_line_is_no_miss(
+    app, phone, switch, twilio_api, db: Session
+) -> None:
+    agent, li = in_wrap_up(phone, twilio_api, db)
+    later = OPEN_HOURS + timedelta(seconds=31)  # past AGENT_WRAP_UP_SECONDS: ready
+    app.extensions["clock"] = lambda: later
+    li.hold(position=1, seconds=71)  # rings Lina, whose phone is still in wrap-up: busy
+    assert [rung_for(ring)[0] for ring in twilio_api.calls()] == [LINA["phone"]]
+    assert agent_status(db, LINA) == "available"  # not taken offline as a miss
+    agent.hang_up()  # the agent line's status callback: rung for Li at once
+    assert [rung_for(ring) for ring in twilio_api.calls()][-1] == (
+        LINA["phone"],
+        call_id(db, li),
+    )
+    assert agent_status(db, LINA) == "busy"
+
+
 def test_silence_in_wrap_up_makes_the_agent_available_and_rings_them(
     phone, twilio_api, db: Session
 ) -> None:
