@@ -24,6 +24,7 @@ from calls.context import (
     AgentContext,
     CallContext,
     Context,
+    NoCallSid,
     Services,
     open_agent_call,
     open_call,
@@ -32,7 +33,7 @@ from calls.context import (
 from calls.fallback import caller_failure
 from calls.spool import replay_some
 from calls.stages import StageTable
-from calls.twiml import Document, agent_apology, as_http
+from calls.twiml import Document, agent_apology, as_http, empty
 from models.db import session
 from telephony.params import VoiceParams, parse_voice
 from telephony.signatures import check_signature
@@ -129,6 +130,10 @@ class Webhooks(Blueprint, Generic[C]):
         if isinstance(exc, HTTPException):
             return exc
         _roll_back()
+        if isinstance(exc, NoCallSid) and self._status_callback() is not None:
+            # News of a call (or room) this database does not know: nothing to update.
+            log.warning("%s names no call Hotline knows; ignored", request.path)
+            return as_http(empty())
         if isinstance(exc, StaleDataError | IntegrityError):
             # Two webhooks of one call raced and the other won. An answer to a prompt
             # carries on from the winner's result (its stage replayed); a status callback
