@@ -60,9 +60,9 @@ def create_server(settings: Settings | None = None) -> Flask:
         raise SystemExit(f"Hotline cannot start: {exc}") from None
     if not app.extensions["twilio"].configured:
         log.warning(
-            "TWILIO_ACCOUNT_SID or HOTLINE_NUMBER is not set: customers without a PIN are"
-            " offered an agent instead of an SMS code, and agents are not rung (the agent"
-            " line still works)"
+            "TWILIO_ACCOUNT_SID or HOTLINE_NUMBER is not set: no SMS codes, no agent is"
+            " rung, and no agent can take a caller (Hotline takes each caller out of"
+            " Twilio's queue through its REST API); callers can still leave voicemails"
         )
     upgrade(app.extensions["db"].engine)
     with app.app_context():

@@ -65,7 +65,6 @@ class VoiceParams(BaseModel):
     queue_time: LenientInt = Field(None, alias="QueueTime")
     queue_sid: str = Field("", alias="QueueSid", max_length=64)
     dial_call_status: str = Field("", alias="DialCallStatus")
-    dial_call_duration: LenientInt = Field(None, alias="DialCallDuration")
     recording_url: str = Field("", alias="RecordingUrl")
     recording_sid: str = Field("", alias="RecordingSid")
     recording_duration: LenientInt = Field(None, alias="RecordingDuration")

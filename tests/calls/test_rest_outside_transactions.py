@@ -37,6 +37,15 @@ def other_call(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+def fang_is_available(db: Session) -> None:
+    db.execute(
+        update(Agent)
+        .where(Agent.id == FANG["id"])
+        .values(status="available", status_since=datetime(2026, 11, 24, 1, tzinfo=UTC))
+    )
+    db.commit()
+
+
 def writes_meanwhile(engine: Engine, failures: list[Exception]) -> Callable[[], None]:
     """What other calls do while Twilio is slow: touch every call, agent and code."""
 
@@ -57,12 +66,7 @@ def writes_meanwhile(engine: Engine, failures: list[Exception]) -> Callable[[], 
 def test_ringing_an_agent_holds_no_lock(
     phone, twilio_api: RestStandIn, other_call: Engine, db: Session
 ) -> None:
-    db.execute(
-        update(Agent)
-        .where(Agent.id == FANG["id"])
-        .values(status="available", status_since=datetime(2026, 11, 24, 1, tzinfo=UTC))
-    )
-    db.commit()
+    fang_is_available(db)
     failures: list[Exception] = []
     call = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("2")
     twilio_api.slow_next(writes_meanwhile(other_call, failures))
@@ -82,12 +86,7 @@ def test_texting_a_code_holds_no_lock(phone, twilio_api: RestStandIn, other_call
 def test_taking_a_caller_out_of_the_queue_holds_no_lock(
     phone, switch: Switch, twilio_api: RestStandIn, other_call: Engine, db: Session
 ) -> None:
-    db.execute(
-        update(Agent)
-        .where(Agent.id == FANG["id"])
-        .values(status="available", status_since=datetime(2026, 11, 24, 1, tzinfo=UTC))
-    )
-    db.commit()
+    fang_is_available(db)
     caller = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("2").press("0")
     agent = switch.phone(twilio_api.calls()[0]["To"]).call
     assert agent is not None
@@ -102,12 +101,7 @@ def test_taking_a_caller_out_of_the_queue_holds_no_lock(
 def test_an_api_too_slow_to_answer_leaves_the_caller_waiting_for_the_next_ring(
     phone, twilio_api: RestStandIn, db: Session
 ) -> None:
-    db.execute(
-        update(Agent)
-        .where(Agent.id == FANG["id"])
-        .values(status="available", status_since=datetime(2026, 11, 24, 1, tzinfo=UTC))
-    )
-    db.commit()
+    fang_is_available(db)
     call = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("2")
     # Longer than Hotline waits for Twilio's answer: the webhook must not wait it out.
     twilio_api.slow_next(lambda: time.sleep(REST_TIMEOUT_SECONDS + 1))
