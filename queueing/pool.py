@@ -41,11 +41,12 @@ def expected_wait(
 ) -> float | None:
     """Seconds ``caller`` can expect to wait still, with ``ahead`` callers before them."""
     answered = _recent_answered(session, caller)
+    theirs = {agent.id for agent in pool.all}
     # Talk and wrap-up as measured so far: from the claim to the agent's next availability.
     handling = [
         call.handled_seconds
         for call in answered
-        if call.handled_seconds is not None and call.agent_id in {a.id for a in pool.all}
+        if call.handled_seconds is not None and call.agent_id in theirs
     ]
     waits = [
         (call.answered_at - call.queued_at).total_seconds()
