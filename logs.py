@@ -14,9 +14,10 @@ import re
 _NUMBER = re.compile(r"\+?\d(?:[\s-]?\d){6,}")
 
 
-def masked(number: str) -> str:
-    """Enough of a number to tell calls apart, not to dial it: +86*********00."""
-    return number[:3] + "*" * max(len(number) - 5, 0) + number[-2:]
+def masked(number: str, last: int = 2) -> str:
+    """Enough of a number to tell calls apart, not to dial it: +86*********00 (with
+    ``last=4``, +86*******8000, as agents see a caller)."""
+    return number[:3] + "*" * max(len(number) - 3 - last, 0) + number[-last:]
 
 
 def mask_numbers(text: str) -> str:

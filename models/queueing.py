@@ -50,3 +50,10 @@ class Voicemail(Base):
         enum_column(FollowUpStatus), default=FollowUpStatus.OPEN
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the app's clock
+    # Work for agents (queueing.voicemails): the agent handling it and since when, then
+    # who marked it done and when. Changed only by conditional UPDATEs, so of two agents
+    # taking one voicemail at once exactly one has it.
+    taken_by: Mapped[str | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_by: Mapped[str | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

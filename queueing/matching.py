@@ -16,8 +16,9 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy.orm import InstrumentedAttribute
 
-from models import Agent, Call
+from models import Agent, Call, Voicemail
 from models.agents import AgentStatus
 
 URGENT = "urgent"  # taken first, open around the clock (SPEC §6)
@@ -30,9 +31,23 @@ def may_take(agent: Agent, caller: Call) -> bool:
 
 def callers_for(agent: Agent) -> ColumnElement[bool]:
     """The SQL twin of ``may_take``: a condition on ``calls`` for this agent."""
+    return _matching(agent, Call.queue, Call.language)
+
+
+def voicemails_for(agent: Agent) -> ColumnElement[bool]:
+    """The same rule for voicemails, whose topic is the queue the caller was in: a
+    condition on ``voicemails`` for this agent."""
+    return _matching(agent, Voicemail.topic, Voicemail.language)
+
+
+def _matching(
+    agent: Agent,
+    queue: InstrumentedAttribute[str] | InstrumentedAttribute[str | None],
+    language: InstrumentedAttribute[str] | InstrumentedAttribute[str | None],
+) -> ColumnElement[bool]:
     return and_(
-        Call.queue.in_([*EVERYONES_QUEUES, *agent.skills]),
-        or_(Call.language.in_(agent.languages), Call.language.is_(None)),
+        queue.in_([*EVERYONES_QUEUES, *agent.skills]),
+        or_(language.in_(agent.languages), language.is_(None)),
     )
 
 

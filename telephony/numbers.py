@@ -36,6 +36,6 @@ def keyed_in_number(digits: str, region: str) -> str | None:
     return to_e164(digits, region) if digits.isdigit() else None
 
 
-def mask(number: str | None) -> str:
-    """A phone number as logs show it."""
-    return masked(number) if number else "withheld"
+def mask(number: str | None, last: int = 2) -> str:
+    """A phone number as logs show it (``last`` digits shown)."""
+    return masked(number, last) if number else "withheld"

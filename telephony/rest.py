@@ -9,6 +9,8 @@ client builds them.
 from __future__ import annotations
 
 import logging
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from twilio.base.exceptions import TwilioException
@@ -20,12 +22,35 @@ TWILIO_API_ORIGIN = "https://api.twilio.com"
 # Seconds to connect, and again to read the answer: a webhook waits for its REST
 # request, and must still answer well inside Twilio's 15 s.
 REST_TIMEOUT_SECONDS = 3.0
+# What Hotline may fetch with the account's credentials: a recording of this account on
+# Twilio's API, as <Record> gives its RecordingUrl (without an extension; a stored
+# ``.wav`` or ``.mp3`` form names the same recording). Nothing else stored is fetched.
+RECORDING_URL = re.compile(
+    r"https://api\.twilio\.com/2010-04-01/Accounts/(?P<account>AC[0-9a-fA-F]{32})"
+    r"/Recordings/(?P<sid>RE[0-9a-fA-F]{32})(?:\.wav|\.mp3)?"
+)
+# A voicemail lasts at most two minutes (queueing.waiting); this cap, far above any,
+# only keeps a wrong answer from filling the memory.
+MAX_RECORDING_BYTES = 16 * 1024 * 1024
 
 log = logging.getLogger(__name__)
 
 
 class TwilioUnavailable(RuntimeError):
     """A REST call could not be made or was refused; the message says why."""
+
+
+class RecordingRefused(ValueError):
+    """A stored recording URL that is not one of this account's recordings on Twilio's
+    API: Hotline never sends the account's credentials anywhere else."""
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A recording's audio as Twilio serves it."""
+
+    content_type: str
+    data: bytes
 
 
 class BaseUrlHttpClient(TwilioHttpClient):
@@ -39,9 +64,32 @@ class BaseUrlHttpClient(TwilioHttpClient):
         self.base_url = base_url.rstrip("/")
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
+        return super().request(method, self.rebased(url), *args, **kwargs)
+
+    def rebased(self, url: str) -> str:
         if url.startswith(TWILIO_API_ORIGIN):
-            url = self.base_url + url[len(TWILIO_API_ORIGIN) :]
-        return super().request(method, url, *args, **kwargs)
+            return self.base_url + url[len(TWILIO_API_ORIGIN) :]
+        return url
+
+    def get_audio(self, url: str, auth: tuple[str, str]) -> Recording:
+        """GET media with basic auth. Twilio's client reads every answer as text, which
+        would garble audio, so this uses the client's own session and timeout. A redirect
+        (to stored media elsewhere) is followed; requests drops the credentials when one
+        leaves the host they were meant for."""
+        with self.session.get(
+            self.rebased(url), auth=auth, timeout=self.timeout, stream=True
+        ) as answer:
+            if answer.status_code != 200:
+                raise TwilioUnavailable(f"Twilio answered {answer.status_code} for the recording")
+            content_type = answer.headers.get("Content-Type", "")
+            if not content_type.startswith("audio/"):
+                raise TwilioUnavailable(f"Twilio answered {content_type!r}, not audio")
+            data = bytearray()
+            for chunk in answer.iter_content(chunk_size=64 * 1024):
+                data += chunk
+                if len(data) > MAX_RECORDING_BYTES:
+                    raise TwilioUnavailable("the recording is larger than any voicemail")
+        return Recording(content_type, bytes(data))
 
 
 class TwilioGateway:
@@ -56,8 +104,9 @@ class TwilioGateway:
     ) -> None:
         self.from_number = from_number
         self._client: Client | None = None
+        self._http = BaseUrlHttpClient(base_url)
         if account_sid and auth_token:
-            self._client = Client(account_sid, auth_token, http_client=BaseUrlHttpClient(base_url))
+            self._client = Client(account_sid, auth_token, http_client=self._http)
 
     @property
     def configured(self) -> bool:
@@ -125,3 +174,28 @@ class TwilioGateway:
         except OSError as exc:
             raise TwilioUnavailable(f"Twilio's API could not be reached: {exc}") from exc
         return str(message.sid)
+
+    def fetch_recording(self, recording_url: str) -> Recording:
+        """The audio of one of this account's recordings, fetched with the account's
+        credentials (the browser never sees the URL or them); RecordingRefused, without
+        any request, for a URL of anything else.
+
+        Always as WAV: a recording's URL without an extension gives WAV (audio/x-wav;
+        ``.mp3`` gives audio/mpeg), and an encrypted recording comes only as WAV
+        (twilio.com/docs/api/rest/recording, twilio.com/docs/api/errors/16109). With
+        "Enforce HTTP Auth on Media URLs" on, media needs the account SID and auth token
+        (support.twilio.com/hc/en-us/articles/15827821586843); off, they do no harm."""
+        if self._client is None:
+            raise TwilioUnavailable(
+                "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set to fetch recordings"
+            )
+        account_sid, auth_token = self._client.username, self._client.password
+        found = RECORDING_URL.fullmatch(recording_url)
+        if found is None or found["account"] != account_sid:
+            raise RecordingRefused("not a recording of this account on Twilio's API")
+        # Built from the checked parts alone: nothing else of the stored string is sent.
+        url = f"{TWILIO_API_ORIGIN}/2010-04-01/Accounts/{account_sid}/Recordings/{found['sid']}"
+        try:
+            return self._http.get_audio(url, (account_sid, auth_token))
+        except OSError as exc:
+            raise TwilioUnavailable(f"Twilio's API could not be reached: {exc}") from exc

@@ -233,6 +233,7 @@ class Leg:
             self.switch.clock.advance(duration)
             finish = record.get("finishOnKey", "1234567890*#")
             sid = self.switch.sids.mint("RE")
+            self.switch.recordings[sid] = duration
             extra = {
                 "RecordingUrl": f"https://api.twilio.com/{API_VERSION}/Accounts/"
                 f"{self.switch.account_sid}/Recordings/{sid}",

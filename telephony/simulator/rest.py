@@ -2,7 +2,8 @@
 ``TWILIO_API_BASE_URL``. Every request is recorded and, when Twilio's OpenAPI
 description is available, checked against it; accepted requests take effect on
 the switch: an SMS reaches the phone it was sent to, a call rings, a call or a
-queue member moves.
+queue member moves. A recording's media (its RecordingUrl) is served as WAV to the
+account's credentials, as Twilio serves it with "Enforce HTTP Auth on Media URLs" on.
 
 Requests arrive on the server's threads while a webhook is in flight: the answer
 is given at once, and the effect is handed to the switch, which applies it on its
@@ -27,6 +28,7 @@ from telephony.simulator.leg import Leg
 from telephony.simulator.openapi import validator
 from telephony.simulator.phones import Message
 from telephony.simulator.queues import Member, TwilioQueue
+from telephony.simulator.recordings import recording_wav
 from telephony.simulator.switch import Switch
 
 if TYPE_CHECKING:
@@ -39,6 +41,10 @@ MEMBERS = re.compile(r"Queues/(?P<queue>QU[0-9a-fA-F]{32})/Members\.json")
 MEMBER = re.compile(
     r"Queues/(?P<queue>QU[0-9a-fA-F]{32})/Members/(?P<call>CA[0-9a-fA-F]{32}|Front)\.json"
 )
+# A recording's media: without an extension or with .wav, WAV; with .mp3, MP3
+# (twilio.com/docs/api/rest/recording). Twilio's OpenAPI describes only the metadata
+# (Recordings/{Sid}.json), so media requests are checked here instead.
+RECORDING_MEDIA = re.compile(r"Recordings/(?P<sid>RE[0-9a-fA-F]{32})(?P<ext>\.wav|\.mp3)?")
 DATE = "Tue, 24 Nov 2026 10:00:00 +0000"
 
 
@@ -162,12 +168,24 @@ class RestStandIn:
             return f"{request.method} {request.path}: not a 2010-04-01 account path"
         if username != match["account"]:
             return f"{request.method} {request.path}: basic auth must name the account SID"
+        if media := RECORDING_MEDIA.fullmatch(match["rest"]):
+            return self._media_refusal(request, media["ext"])
         if not self.validate:
             return None
         try:
             validator(self.base_url).validate_request(WerkzeugOpenAPIRequest(request))
         except OpenAPIError as exc:
             return f"{request.method} {request.path}: {exc} {exc.__cause__ or ''}".strip()
+        return None
+
+    def _media_refusal(self, request: Request, extension: str | None) -> str | None:
+        password = request.authorization.password if request.authorization else None
+        if self.switch.auth_token and password != self.switch.auth_token:
+            return f"{request.method} {request.path}: media needs the account's auth token"
+        if request.method != "GET":
+            return f"{request.method} {request.path}: a recording's media is only fetched"
+        if extension == ".mp3":
+            return f"GET {request.path}: the stand-in keeps recordings as WAV only"
         return None
 
 
@@ -192,6 +210,11 @@ class _Resources:
             if method == "POST":
                 return self._update_call(leg, form.to_dict())
             return _json(200, self._call_json(leg))
+        if found := RECORDING_MEDIA.fullmatch(rest):
+            seconds = self.switch.recordings.get(found["sid"])
+            if seconds is None or self.account != self.switch.account_sid:
+                return _not_found(request.path)
+            return Response(recording_wav(seconds), status=200, mimetype="audio/x-wav")
         if found := QUEUE.fullmatch(rest):
             queue = self.switch.queue_by_sid(found["queue"])
             return _json(200, self._queue_json(queue)) if queue else _not_found(request.path)

@@ -97,6 +97,9 @@ class Switch:
         # fetch it. Unlisted audio lasts ``durations.play_seconds``; Hotline's own is
         # fetched, and its length read.
         self.media: dict[str, float | None] = {}
+        # What <Record> recorded, by RecordingSid: its length in seconds. The REST
+        # stand-in serves each as WAV at its RecordingUrl.
+        self.recordings: dict[str, int] = {}
         self.warnings: list[str] = []  # what Twilio logs while the call goes on
         self.listeners: list[Callable[[Event], None]] = []
         self.webhooks_sent = 0

@@ -27,11 +27,12 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import Base, VerificationGuard
+from models import Base, Call, VerificationGuard, Voicemail
 from models.agents import AgentStage
 from models.base import NAMING_CONVENTION, UTCDateTime, check_in
 from models.calls import CallStage
 from models.db import alembic_config, make_engine, upgrade
+from models.queueing import FollowUpStatus
 from verification import guard
 
 
@@ -189,3 +190,37 @@ def test_0005_keeps_live_lockouts_both_ways(tmp_path: Path) -> None:
     migrate(engine, command.downgrade, "0004")
     assert guards(engine, "customer_id") == {("C1", 5, LOCKED_UNTIL), ("C2", 3, None)}
     engine.dispose()
+
+
+# --- 0011: voicemails as work ---------------------------------------------------------
+
+
+def test_0011_keeps_voicemails_both_ways(engine: Engine) -> None:
+    """Down to 0010 and up again on this test's database (SQLite or PostgreSQL): the
+    voicemail stays, and comes back as nobody's work, open."""
+    now = datetime.now(UTC)
+    with Session(engine) as session:
+        call = Call(call_sid="CA-vm", started_at=now, stage=CallStage.ENDED)
+        session.add(call)
+        session.flush()
+        session.add(
+            Voicemail(
+                call_id=call.id,
+                language="zh",
+                topic="funds",
+                recording_url="https://api.twilio.com/x",
+                status=FollowUpStatus.OPEN,
+                created_at=now,
+                taken_at=now,
+            )
+        )
+        session.commit()
+    try:
+        migrate(engine, command.downgrade, "0010")
+        columns = {column["name"] for column in inspect(engine).get_columns("voicemails")}
+        assert columns.isdisjoint({"taken_by", "taken_at", "done_by", "done_at"})
+    finally:
+        migrate(engine, command.upgrade, "head")
+    with Session(engine) as session:
+        [voicemail] = session.scalars(select(Voicemail)).all()
+        assert (voicemail.topic, voicemail.taken_by, voicemail.taken_at) == ("funds", None, None)

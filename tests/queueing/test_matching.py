@@ -13,10 +13,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from flowfile.vocabulary import LANGUAGES
-from models import Agent, AgentPass, Call
+from models import Agent, AgentPass, Call, Voicemail
 from models.agents import AgentStatus
 from models.calls import CallStage
-from queueing.matching import callers_for, is_ready, may_take, ready_agents
+from queueing.matching import callers_for, is_ready, may_take, ready_agents, voicemails_for
 from queueing.passes import PASS_HOLDS, not_passed_by, passers
 from tests.conftest import OPEN_HOURS
 from tests.flowfile.flows import shipped_flow
@@ -164,5 +164,45 @@ def test_passes_and_their_sql_twin_agree_and_hold_for_a_while(
     finally:
         db.execute(delete(Call).where(Call.id.in_([row.id for row in waiting])))
         db.execute(delete(Agent).where(Agent.id == lina.id))
+        db.commit()
+        db.expunge_all()
+
+
+def voicemail_of(call: Call) -> Voicemail:
+    """What a caller leaves: a voicemail has a topic and a language (the call's, or the
+    flow's default)."""
+    return Voicemail(
+        call_id=call.id,
+        language=call.language or "zh",
+        topic=call.queue or "general",
+        recording_url="https://api.twilio.com/x",
+        created_at=OPEN_HOURS,
+    )
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(some_agents=st.lists(agents, min_size=1, max_size=3), left=st.lists(callers, max_size=8))
+def test_voicemails_go_to_the_agents_who_may_take_the_caller_who_left_them(
+    db: Session, some_agents: list[Agent], left: list[Call]
+) -> None:
+    db.add_all(left)
+    db.commit()
+    voicemails = [voicemail_of(call) for call in left]
+    db.add_all(voicemails)
+    db.commit()
+    ids = [row.id for row in voicemails]
+    try:
+        for each in some_agents:
+            found = db.scalars(
+                select(Voicemail.id).where(Voicemail.id.in_(ids), voicemails_for(each))
+            )
+            expected = {
+                row.id for row in voicemails if may_take(each, caller(row.topic, row.language))
+            }
+            assert set(found) == expected
+    finally:
+        db.execute(delete(Call).where(Call.id.in_([row.id for row in left])))
         db.commit()
         db.expunge_all()

@@ -3,6 +3,9 @@ the switch (SMS, calls that ring, calls and queue members that move)."""
 
 from __future__ import annotations
 
+import io
+import re
+import wave
 from typing import Any
 
 import pytest
@@ -135,3 +138,53 @@ def test_status_callbacks_come_for_the_events_asked_for_and_can_be_lost(
     ring(stand_in, StatusCallbackEvent=["ringing", "completed"])
     switch.wait(0)
     assert len(fake.forms("/ring")) == 2 and len(fake.forms("/ringing")) == 2
+
+
+# --- a recording's media, at the RecordingUrl <Record> gave -----------------------------
+
+
+def recorded(switch: Switch, fake: FakeApp, seconds: int = 5) -> str:
+    fake.documents["/incoming"] = '<Response><Record action="/vm"/></Response>'
+    switch.caller(CALLER).dial().leave_message(duration=seconds)
+    [form] = fake.forms("/vm")
+    return form["RecordingUrl"]
+
+
+def test_a_recording_is_served_as_wav_to_the_accounts_credentials(
+    switch: Switch, stand_in: RestStandIn, fake: FakeApp
+) -> None:
+    url = recorded(switch, fake, seconds=5)
+    assert re.fullmatch(
+        rf"https://api\.twilio\.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/RE\w{{32}}", url
+    )
+    local = stand_in.base_url + url.removeprefix("https://api.twilio.com")
+    for media in (local, local + ".wav"):
+        response = requests.get(media, auth=(ACCOUNT, TOKEN), timeout=5)
+        assert response.status_code == 200 and response.headers["Content-Type"] == "audio/x-wav"
+        with wave.open(io.BytesIO(response.content)) as audio:
+            assert audio.getnframes() == 5 * audio.getframerate()
+    assert stand_in.take_errors() == []
+
+
+def test_a_recordings_media_needs_the_account_sid_and_auth_token(
+    switch: Switch, stand_in: RestStandIn, fake: FakeApp
+) -> None:
+    local = stand_in.base_url + recorded(switch, fake).removeprefix("https://api.twilio.com")
+    assert requests.get(local, timeout=5).status_code == 400
+    assert requests.get(local, auth=(ACCOUNT, "wrong"), timeout=5).status_code == 400
+    other = "AC" + "b2" * 16
+    elsewhere = local.replace(ACCOUNT, other)
+    assert len(stand_in.take_errors()) == 2
+    # Another account has no such recording.
+    assert requests.get(elsewhere, auth=(other, TOKEN), timeout=5).status_code == 404
+
+
+def test_an_unknown_recording_is_not_found_and_mp3_is_not_kept(
+    switch: Switch, stand_in: RestStandIn, fake: FakeApp
+) -> None:
+    url = recorded(switch, fake)
+    unknown = rest(stand_in, "GET", "Recordings/RE" + "9" * 32)
+    assert unknown.status_code == 404 and unknown.json()["code"] == 20404
+    local = stand_in.base_url + url.removeprefix("https://api.twilio.com")
+    assert requests.get(local + ".mp3", auth=(ACCOUNT, TOKEN), timeout=5).status_code == 400
+    assert "WAV only" in stand_in.take_errors()[0]

@@ -3,12 +3,15 @@ whatever ``TWILIO_API_BASE_URL`` names, and turns every failure into one clear e
 
 from __future__ import annotations
 
+import io
+import wave
+
 import pytest
 import requests
 from twilio.rest import Client
 
-from telephony.rest import BaseUrlHttpClient, TwilioGateway, TwilioUnavailable
-from telephony.simulator import RestStandIn
+from telephony.rest import BaseUrlHttpClient, RecordingRefused, TwilioGateway, TwilioUnavailable
+from telephony.simulator import RestStandIn, Switch
 from tests.conftest import ACCOUNT_SID, HOTLINE
 
 TOKEN = "rest-token"
@@ -120,3 +123,118 @@ def test_moving_a_call_sends_twilios_update_and_a_gone_call_is_one_clear_error(
     with pytest.raises(TwilioUnavailable, match="refused to move the call"):
         gateway(twilio_api).redirect("CA" + "9" * 32, "https://hotline.example.com/x")
     assert twilio_api.errors == []
+
+
+# --- recordings, fetched by Hotline with the account's credentials ----------------------
+
+RECORDING = "RE" + "0" * 32
+
+
+@pytest.fixture
+def account(twilio_api: RestStandIn) -> Switch:
+    """The simulated account, holding recordings, that knows the gateway's auth token."""
+    switch = Switch(account_sid=ACCOUNT_SID, auth_token=TOKEN)
+    twilio_api.connect(switch)
+    return switch
+
+
+def recording_url(account: str = ACCOUNT_SID, rest: str = f"Recordings/{RECORDING}") -> str:
+    return f"https://api.twilio.com/2010-04-01/Accounts/{account}/{rest}"
+
+
+def test_a_recording_is_fetched_through_the_base_url_with_the_accounts_credentials(
+    twilio_api: RestStandIn, account: Switch
+) -> None:
+    account.recordings[RECORDING] = 3
+    audio = TwilioGateway(ACCOUNT_SID, TOKEN, HOTLINE, twilio_api.base_url).fetch_recording(
+        recording_url()
+    )
+    assert audio.content_type == "audio/x-wav"
+    with wave.open(io.BytesIO(audio.data)) as wav:
+        assert wav.getnframes() / wav.getframerate() == 3
+    [request] = twilio_api.requests
+    assert request.path == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}"
+    assert (request.method, request.username) == ("GET", ACCOUNT_SID)
+
+
+def test_a_stored_mp3_or_wav_url_is_fetched_as_the_recordings_wav(
+    twilio_api: RestStandIn, account: Switch
+) -> None:
+    account.recordings[RECORDING] = 1
+    gateway = TwilioGateway(ACCOUNT_SID, TOKEN, HOTLINE, twilio_api.base_url)
+    for stored in (recording_url() + ".mp3", recording_url() + ".wav"):
+        assert gateway.fetch_recording(stored).content_type == "audio/x-wav"
+    assert {r.path for r in twilio_api.requests} == {
+        f"/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}"
+    }
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        f"https://evil.example.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}",
+        f"http://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}",
+        f"https://api.twilio.com.evil.example/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}",
+        f"https://user@api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}",
+        f"https://api.twilio.com:8443/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING}",
+        recording_url(account="AC" + "b2" * 16),
+        recording_url(rest="Calls.json"),
+        recording_url(rest=f"Recordings/{RECORDING}.json"),
+        recording_url(rest=f"Recordings/{RECORDING}/Transcriptions.json"),
+        recording_url(rest=f"Messages/MM{'0' * 32}/Media/ME{'0' * 32}"),
+        recording_url(rest=f"Recordings/{RECORDING}/../../Calls.json"),
+        recording_url() + "?x=1",
+        recording_url() + "\n",
+        "",
+    ],
+    ids=[
+        "another-host",
+        "plain-http",
+        "a-lookalike-host",
+        "userinfo",
+        "another-port",
+        "another-account",
+        "not-a-recording",
+        "the-recordings-metadata",
+        "below-a-recording",
+        "message-media",
+        "dot-dot",
+        "a-query",
+        "a-trailing-newline",
+        "nothing",
+    ],
+)
+def test_anything_but_this_accounts_recording_is_refused_without_a_request(
+    twilio_api: RestStandIn, stored: str
+) -> None:
+    gateway = TwilioGateway(ACCOUNT_SID, TOKEN, HOTLINE, twilio_api.base_url)
+    with pytest.raises(RecordingRefused):
+        gateway.fetch_recording(stored)
+    assert twilio_api.requests == []
+
+
+def test_a_recording_twilio_does_not_have_and_an_unset_account_are_clear_errors(
+    twilio_api: RestStandIn, account: Switch
+) -> None:
+    with pytest.raises(TwilioUnavailable, match="404"):
+        TwilioGateway(ACCOUNT_SID, TOKEN, None, twilio_api.base_url).fetch_recording(
+            recording_url()
+        )
+    with pytest.raises(TwilioUnavailable, match="TWILIO_ACCOUNT_SID"):
+        TwilioGateway(None, None, HOTLINE, twilio_api.base_url).fetch_recording(recording_url())
+    assert len(twilio_api.requests) == 1
+    with pytest.raises(TwilioUnavailable, match="could not be reached"):
+        TwilioGateway(ACCOUNT_SID, TOKEN, HOTLINE, "http://127.0.0.1:9").fetch_recording(
+            recording_url()
+        )
+
+
+def test_the_mock_refuses_media_to_a_wrong_auth_token(
+    twilio_api: RestStandIn, account: Switch
+) -> None:
+    account.recordings[RECORDING] = 1
+    with pytest.raises(TwilioUnavailable, match="400"):
+        TwilioGateway(ACCOUNT_SID, "not-the-token", HOTLINE, twilio_api.base_url).fetch_recording(
+            recording_url()
+        )
+    assert "auth token" in twilio_api.take_errors()[0]
