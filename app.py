@@ -29,6 +29,7 @@ from models.db import Database, upgrade
 from ops.commands import bp as ops
 from queueing.agent_routes import bp as agents
 from queueing.agent_stages import AGENT_STAGES
+from queueing.callbacks import bp as callback_commands
 from queueing.routes import bp as queueing
 from queueing.routes import media, rooms
 from settings import ConfigError, Settings, load_settings
@@ -124,6 +125,7 @@ def _build(settings: Settings) -> Flask:
         db_commands,
         flow_commands,
         spool_commands,
+        callback_commands,
     ):
         app.register_blueprint(blueprint)
     return app

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     spool_dir: Path | None = None
     # SPEC §2: the longest an agent stays in wrap-up before being ready again.
     agent_wrap_up_seconds: Annotated[int, Field(ge=5, le=600)] = 30
+    # SPEC §2: how often a callback is tried (attempts that do not reach the customer),
+    # and how long after a failed attempt the next may be made.
+    callback_attempts: Annotated[int, Field(ge=1, le=10)] = 3
+    callback_retry_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 10
 
     @field_validator("default_region")
     @classmethod

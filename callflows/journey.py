@@ -10,7 +10,7 @@ from calls import twiml
 from calls.context import CallContext
 from calls.twiml import Document, Line
 from models.calls import CallStage
-from queueing import waiting
+from queueing import callbacks, waiting
 from telephony.params import VoiceParams
 from telephony.urls import webhook_url
 from verification import steps as verification
@@ -246,6 +246,8 @@ def close(ctx: CallContext, params: VoiceParams) -> Document:
     """The status callback: Twilio's final word on the call."""
     ctx.call.twilio_status = params.call_status or ctx.call.twilio_status
     if params.call_status in TERMINAL_STATUSES:
+        # A customer Hotline called back: how the attempt went (queueing.callbacks).
+        callbacks.call_ended(ctx, params.call_status)
         if ctx.call.ended_at is None:
             ctx.record("call.ended", status=params.call_status, seconds=params.call_duration)
         ctx.call.stage = CallStage.ENDED

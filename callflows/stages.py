@@ -8,7 +8,7 @@ from calls import twiml
 from calls.context import CallContext
 from calls.stages import Stage, StageTable
 from models.calls import CallStage
-from queueing import conference, waiting
+from queueing import callbacks, conference, waiting
 from verification import steps as verification
 
 CALLER_STAGES: StageTable[CallStage, CallContext] = StageTable(
@@ -29,6 +29,10 @@ CALLER_STAGES: StageTable[CallStage, CallContext] = StageTable(
         ),
         # Hotline's REST update out of the room of an agent who never came.
         CallStage.RETURNING: Stage(("queueing.requeue",), conference.returning),
+        # A customer called back, told who calls: 1 to be put through (queueing.callbacks).
+        CallStage.CALLBACK: Stage(
+            ("queueing.called_back", "queueing.called_back_key"), callbacks.announce
+        ),
         # Voicemail or a callback, asked after a queue or after the overflow call ended.
         CallStage.AFTER_QUEUE: Stage(
             ("queueing.after", "queueing.overflow_ended"), waiting.offer_voicemail_or_callback

@@ -26,6 +26,14 @@ class AgentTexts(Strict):
     available: Text
     offline: Text
     wrap_up: Text
+    # Callbacks (queueing.callbacks): the whisper "callback for {who}, about {topic}",
+    # {who} a name or ``callback_number`` ({digits}: the number's last four), then
+    # ``accept``; what the agent hears while the customer's phone rings; and, in the
+    # wrap-up, that the customer was not reached.
+    callback_whisper: Text
+    callback_number: Text
+    callback_calling: Text
+    callback_unanswered: Text
 
 
 class Agents(Strict):

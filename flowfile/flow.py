@@ -69,6 +69,18 @@ class Flow(Strict):
         for language, sms in self.prompts.sms_code.items():
             if "{code}" not in sms:
                 problems.append(f"prompts.sms_code.{language}: must contain {{code}}")
+        texts = self.agents.texts
+        placeholders: list[tuple[str, Text, tuple[str, ...]]] = [
+            ("agents.texts.callback_whisper", texts.callback_whisper, ("{who}", "{topic}")),
+            ("agents.texts.callback_number", texts.callback_number, ("{digits}",)),
+        ]
+        for place, text, names in placeholders:
+            for language, words in text.items():
+                problems += [
+                    f"{place}.{language}: must contain {name}"
+                    for name in names
+                    if name not in words
+                ]
         for language in self.languages:
             if language not in self.waiting.rating_keys:
                 problems.append(f"waiting.rating_keys: no keys for {language}")

@@ -48,6 +48,10 @@ class WaitingTexts(Strict):
     overflow_unanswered: Text
     connecting: Text
     connecting_to: Text  # {agent}
+    # A customer Hotline calls back hears who is calling and presses 1 to be put through
+    # (an answering machine never does); if the agent has gone meanwhile, the apology.
+    callback_announcement: Text
+    callback_agent_gone: Text
 
 
 class HoldMusic(Strict):

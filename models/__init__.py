@@ -4,7 +4,7 @@ from models.agents import Agent, AgentCall, AgentPass
 from models.base import Base
 from models.calls import Call, CallEvent
 from models.customers import Account, Customer, Transaction
-from models.queueing import CallbackRequest, Voicemail
+from models.queueing import CallbackAttempt, CallbackRequest, Voicemail
 from models.tickets import RefundTicket
 from models.verification import OneTimeCode, VerificationAttempt, VerificationGuard
 
@@ -15,6 +15,7 @@ __all__ = [
     "AgentPass",
     "Base",
     "Call",
+    "CallbackAttempt",
     "CallbackRequest",
     "CallEvent",
     "Customer",

@@ -63,6 +63,11 @@ class AgentCall(Base):
     pin_failures: Mapped[int] = mapped_column(default=0)
     # The queued caller this agent is hearing about, or talking to.
     caller_call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"))
+    # The callback this agent is hearing about or calling back (queueing.callbacks); the
+    # customer's call, once placed, is ``caller_call_id``.
+    callback_id: Mapped[int | None] = mapped_column(
+        ForeignKey("callback_requests.id", ondelete="SET NULL")
+    )
     turn: Mapped[int] = mapped_column(default=0)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the app's clock
     version: Mapped[int] = mapped_column(default=1)

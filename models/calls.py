@@ -30,6 +30,8 @@ class CallStage(StrEnum):
     # Taken out of an agent's room the agent never came to (or left before talking),
     # on the way back to the queue (queueing.conference).
     RETURNING = "returning"
+    # A customer Hotline calls back (queueing.callbacks): told who calls, asked for 1.
+    CALLBACK = "callback"
     AFTER_QUEUE = "after_queue"
     VOICEMAIL = "voicemail"
     RATING = "rating"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from flowfile.vocabulary import Language
@@ -17,9 +17,19 @@ class FollowUpStatus(StrEnum):
     DONE = "done"
 
 
+class CallbackStatus(StrEnum):
+    OPEN = "open"  # waiting for its turn, or for its next attempt (``due_at``)
+    CALLING = "calling"  # an agent took it: the customer's phone rings, or they talk
+    DONE = "done"  # the customer was reached
+    UNREACHABLE = "unreachable"  # CALLBACK_ATTEMPTS attempts, and nobody took the call
+
+
 class CallbackRequest(Base):
+    """A callback the caller asked for: it keeps their place among live callers
+    (``queueing.callback_queue``) until an agent calls them back (``queueing.callbacks``)."""
+
     __tablename__ = "callback_requests"
-    __table_args__ = (CheckConstraint(check_in("status", FollowUpStatus), name="status"),)
+    __table_args__ = (CheckConstraint(check_in("status", CallbackStatus), name="status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
@@ -27,10 +37,58 @@ class CallbackRequest(Base):
     number: Mapped[str] = mapped_column(String(20))  # E.164
     language: Mapped[Language] = mapped_column(String(2))
     topic: Mapped[str] = mapped_column(String(64))  # the queue the caller was waiting in
-    status: Mapped[FollowUpStatus] = mapped_column(
-        enum_column(FollowUpStatus), default=FollowUpStatus.OPEN
+    status: Mapped[CallbackStatus] = mapped_column(
+        enum_column(CallbackStatus), default=CallbackStatus.OPEN
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the app's clock
+    # The caller's place: when they first queued (None: never queued, so ``created_at``).
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Not tried again before this (CALLBACK_RETRY_MINUTES after a failed attempt).
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Attempts that did not reach the customer; at CALLBACK_ATTEMPTS it is unreachable.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The agent hearing about it now (reserved, as for live callers), then the one
+    # calling back.
+    offered_agent_id: Mapped[str | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL")
+    )
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    agent_id: Mapped[str | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CallbackAttempt(Base):
+    """One try at calling a customer back, and how it ended. At most one attempt of a
+    callback is open (no ``ended_at``) at a time, whatever the number of servers: the
+    partial unique index says so to the database."""
+
+    __tablename__ = "callback_attempts"
+    __table_args__ = (
+        Index(
+            "uq_callback_attempts_open",
+            "callback_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    callback_id: Mapped[int] = mapped_column(
+        ForeignKey("callback_requests.id", ondelete="CASCADE"), index=True
+    )
+    agent_id: Mapped[str | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    # The agent's call that waits for the customer, and the customer's call (once placed).
+    agent_call_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agent_calls.id", ondelete="SET NULL")
+    )
+    call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the app's clock
+    # How it went: "talked"; "answered" (1 pressed: also its result while it is open);
+    # Twilio's "no-answer", "busy", "failed", "canceled"; "no_key" (answered, 1 never
+    # pressed: an answering machine); "agent_left", "not_placed" (neither counts).
+    result: Mapped[str | None] = mapped_column(String(16))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Voicemail(Base):

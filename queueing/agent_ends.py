@@ -16,10 +16,10 @@ from sqlalchemy import select
 from calls import twiml
 from calls.context import AgentContext
 from calls.twiml import Document
-from models import Agent, AgentCall, Call, CallEvent
+from models import Agent, AgentCall, Call, CallbackRequest, CallEvent
 from models.agents import AgentStage, AgentStatus
 from models.calls import CallStage
-from queueing import conference, ringing, routing
+from queueing import callback_queue, callbacks, conference, ringing, routing
 from queueing.passes import record_pass
 from telephony.params import VoiceParams
 
@@ -27,7 +27,9 @@ from telephony.params import VoiceParams
 FINAL = ("completed", "busy", "failed", "no-answer", "canceled")
 
 
-def ring_ended(ctx: AgentContext, caller_id: int | None, params: VoiceParams) -> Document:
+def ring_ended(
+    ctx: AgentContext, caller_id: int | None, params: VoiceParams, callback_id: int | None = None
+) -> Document:
     """A ring's call is over. Never answered, or answered without the key that asks
     for the whisper (a voicemail or answering machine, or a person who declined):
     missed, and the agent goes offline until they call in. Otherwise it ended at the
@@ -39,12 +41,13 @@ def ring_ended(ctx: AgentContext, caller_id: int | None, params: VoiceParams) ->
     if agent is None:
         return twiml.empty()
     caller = ctx.session.get(Call, caller_id) if caller_id is not None else None
+    callback = ctx.session.get(CallbackRequest, callback_id) if callback_id is not None else None
     if params.call_status == "busy" and _on_the_agent_line(ctx, agent):
-        _busy_with_us(ctx, agent, caller)
+        _busy_with_us(ctx, agent, caller, callback)
     elif stage != AgentStage.ENDED and (
         params.call_status != "completed" or stage in (AgentStage.PIN, AgentStage.RING)
     ):
-        missed(ctx, agent, caller, params.call_status)
+        missed(ctx, agent, caller, params.call_status, callback)
     else:
         _hung_up(ctx, agent, stage, caller, rung=True)
     return twiml.empty()
@@ -63,14 +66,28 @@ def line_ended(ctx: AgentContext, params: VoiceParams) -> Document:
     return twiml.empty()
 
 
-def missed(ctx: AgentContext, agent: Agent, caller: Call | None, how: str) -> None:
+def missed(
+    ctx: AgentContext,
+    agent: Agent,
+    caller: Call | None,
+    how: str,
+    callback: CallbackRequest | None = None,
+) -> None:
     """Nobody took up the ring: the agent goes offline (not rung again each turn of
-    the caller's hold music) and the caller is rung for the next agent."""
+    the caller's hold music) and the caller, or the callback, is rung for the next agent."""
     _set_status(ctx, agent, AgentStatus.OFFLINE)
     if caller is not None and _kept_for(caller, agent):
         routing.reserve(caller, None, ctx.now)
         _event(ctx, caller, "agent.missed", agent, status=how)
         ringing.ring_for(ctx, caller, exclude=agent.id)
+    _free_callback(ctx, agent, callback)
+
+
+def _free_callback(ctx: AgentContext, agent: Agent, callback: CallbackRequest | None) -> None:
+    """A callback kept for an agent who never heard it: free, and the next agent rung."""
+    if callback is not None and callback_queue.is_reserved_for(callback, agent.id, ctx.now):
+        callback_queue.release(ctx.session, callback, agent.id)
+        ringing.ring_for_callback(ctx, callback, exclude=agent.id)
 
 
 def _on_the_agent_line(ctx: AgentContext, agent: Agent) -> bool:
@@ -85,7 +102,9 @@ def _on_the_agent_line(ctx: AgentContext, agent: Agent) -> bool:
     return ctx.session.scalar(live.limit(1)) is not None
 
 
-def _busy_with_us(ctx: AgentContext, agent: Agent, caller: Call | None) -> None:
+def _busy_with_us(
+    ctx: AgentContext, agent: Agent, caller: Call | None, callback: CallbackRequest | None
+) -> None:
     """Rung while still on the agent line: not a miss. The agent is ready again (rung
     when that call ends, agent_ends.line_ended) and the caller free for anyone."""
     if agent.status == AgentStatus.BUSY:
@@ -94,6 +113,7 @@ def _busy_with_us(ctx: AgentContext, agent: Agent, caller: Call | None) -> None:
         routing.reserve(caller, None, ctx.now)
         _event(ctx, caller, "agent.busy_on_line", agent)
         ringing.ring_for(ctx, caller, exclude=agent.id)
+    _free_callback(ctx, agent, callback)
 
 
 def passed(ctx: AgentContext, agent: Agent, caller: Call) -> None:
@@ -109,7 +129,22 @@ def passed(ctx: AgentContext, agent: Agent, caller: Call) -> None:
 def _hung_up(
     ctx: AgentContext, agent: Agent, stage: AgentStage, caller: Call | None, *, rung: bool
 ) -> None:
-    if stage == AgentStage.WHISPER and caller is not None and _kept_for(caller, agent):
+    callback_id = ctx.leg.callback_id
+    callback = ctx.session.get(CallbackRequest, callback_id) if callback_id is not None else None
+    if stage == AgentStage.WHISPER and callback is not None:
+        # Hung up while hearing about a callback: a pass, as for a caller.
+        if callback_queue.is_reserved_for(callback, agent.id, ctx.now):
+            callbacks.pass_on(ctx, agent, callback.id)
+        if rung:
+            _set_status(ctx, agent, AgentStatus.AVAILABLE)
+    elif (
+        stage == AgentStage.CONNECTED and caller is not None and caller.stage == CallStage.CALLBACK
+    ):
+        # Hung up while the customer's phone rang: that attempt ends, uncounted.
+        callbacks.agent_left(ctx)
+        if agent.status == AgentStatus.BUSY:
+            _set_status(ctx, agent, AgentStatus.AVAILABLE)
+    elif stage == AgentStage.WHISPER and caller is not None and _kept_for(caller, agent):
         passed(ctx, agent, caller)
         if rung:  # rung agents are busy while they hear about a caller
             _set_status(ctx, agent, AgentStatus.AVAILABLE)

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from calls.context import AgentContext
 from calls.spoken import reference
 from calls.twiml import Document, Line, Verbatim
-from models import Agent, Call, CallEvent, Customer, RefundTicket
+from models import Agent, Call, CallbackRequest, CallEvent, Customer, RefundTicket
 from models.agents import AgentStage, AgentStatus
 from models.calls import CallStage
-from queueing import agent_ends, conference, routing
+from queueing import agent_ends, callback_queue, callbacks, conference, routing
 from telephony.rest import TwilioUnavailable
 from telephony.urls import webhook_url
 from verification.agents import check_agent_pin
@@ -45,7 +45,7 @@ def check_pin(ctx: AgentContext, entered: str) -> Document:
 
 def menu(ctx: AgentContext, preface: list[Line] | None = None) -> Document:
     ctx.leg.stage = AgentStage.MENU
-    ctx.leg.caller_call_id = None
+    ctx.leg.caller_call_id = ctx.leg.callback_id = None
     return ctx.voice.ask(
         [*(preface or []), ctx.flow.agents.texts.menu],
         webhook_url("agents.menu"),
@@ -67,19 +67,50 @@ def choose(ctx: AgentContext, key: str) -> Document:
     return menu(ctx)
 
 
-def ring_answered(ctx: AgentContext, caller_id: int | None) -> Document:
-    """A rung agent picked up: ask for a key before the whisper, if the caller they were
-    rung for still waits for them."""
-    agent = ctx.agent
+def ring_answered(ctx: AgentContext, caller_id: int | None, callback_id: int | None) -> Document:
+    """A rung agent picked up: ask for a key before the whisper, if the caller (or the
+    callback) they were rung for still waits for them."""
+    agent = _rung_agent(ctx)
     if agent is None:
         return _goodbye(ctx, [ctx.flow.agents.texts.not_recognised])
-    # Hotline dialled the agent's own registered phone: no PIN to ask.
-    ctx.leg.rung = ctx.leg.confirmed = True
+    if callback_id is not None:
+        callback = _kept_callback(ctx, agent, callback_id)
+        if callback is None:
+            return _too_late(ctx)
+        ctx.leg.callback_id = callback.id
+        return ring_prompt(ctx)
     caller = ctx.session.get(Call, caller_id) if caller_id is not None else None
     if caller is None or caller.stage != CallStage.QUEUED or caller.offered_agent_id != agent.id:
         return _too_late(ctx)
     ctx.leg.caller_call_id = caller.id
     return ring_prompt(ctx)
+
+
+def callback_answered(ctx: AgentContext, callback_id: int | None) -> Document:
+    """An agent who accepted a callback on the desk answered the ring: no key, no
+    whisper (they have read it); the customer is called at once."""
+    agent = _rung_agent(ctx)
+    if agent is None:
+        return _goodbye(ctx, [ctx.flow.agents.texts.not_recognised])
+    callback = _kept_callback(ctx, agent, callback_id) if callback_id is not None else None
+    if callback is None:
+        return _too_late(ctx)
+    ctx.leg.callback_id = callback.id
+    return _call_back(ctx, agent, callback)
+
+
+def _rung_agent(ctx: AgentContext) -> Agent | None:
+    if ctx.agent is not None:
+        # Hotline dialled the agent's own registered phone: no PIN to ask.
+        ctx.leg.rung = ctx.leg.confirmed = True
+    return ctx.agent
+
+
+def _kept_callback(ctx: AgentContext, agent: Agent, callback_id: int) -> CallbackRequest | None:
+    callback = ctx.session.get(CallbackRequest, callback_id)
+    if callback is None or not callback_queue.is_reserved_for(callback, agent.id, ctx.now):
+        return None
+    return callback
 
 
 def ring_prompt(ctx: AgentContext) -> Document:
@@ -96,7 +127,16 @@ def ring_prompt(ctx: AgentContext) -> Document:
 def take_ring(ctx: AgentContext, key: str) -> Document:
     """Any key: a person is there, who hears the whisper. None: the call was taken by a
     voicemail or an answering machine, which never presses one; a missed ring."""
-    agent, caller = _agent(ctx), _their_caller(ctx)
+    agent = _agent(ctx)
+    if ctx.leg.callback_id is not None:
+        callback = _their_callback(ctx)
+        if not key:
+            agent_ends.missed(ctx, agent, None, "no key", callback)
+            return _goodbye(ctx, [])
+        if not callback_queue.is_reserved_for(callback, agent.id, ctx.now):
+            return _too_late(ctx)
+        return _offer_callback(ctx, callback)
+    caller = _their_caller(ctx)
     if not key:
         agent_ends.missed(ctx, agent, caller, "no key")
         return _goodbye(ctx, [])
@@ -112,10 +152,54 @@ def _too_late(ctx: AgentContext) -> Document:
 
 
 def take_next(ctx: AgentContext) -> Document:
-    caller = routing.offer_next_caller(ctx.session, _agent(ctx), ctx.now)
-    if caller is None:
-        return menu(ctx, [ctx.flow.agents.texts.no_callers])
-    return _offer(ctx, caller)
+    """Whatever comes first for this agent: a waiting caller, or a due callback."""
+    agent, no_callers = _agent(ctx), ctx.flow.agents.texts.no_callers
+    hours = callback_queue.hours_open(ctx)
+    work = callback_queue.next_work(ctx.session, agent, ctx.now, hours)
+    if isinstance(work, CallbackRequest):
+        if not callback_queue.reserve(ctx.session, work, agent.id, ctx.now):
+            return menu(ctx, [no_callers])
+        return _offer_callback(ctx, work)
+    if work is None:
+        return menu(ctx, [no_callers])
+    routing.reserve(work, agent.id, ctx.now)
+    return _offer(ctx, work)
+
+
+def _offer_callback(ctx: AgentContext, callback: CallbackRequest) -> Document:
+    ctx.leg.stage = AgentStage.WHISPER
+    ctx.leg.caller_call_id, ctx.leg.callback_id = None, callback.id
+    return _ask_to_call_back(ctx, callback)
+
+
+def _ask_to_call_back(ctx: AgentContext, callback: CallbackRequest) -> Document:
+    return ctx.voice.ask(
+        [*callbacks.whisper(ctx, callback), ctx.flow.agents.texts.accept],
+        webhook_url("agents.answer_offer"),
+        single_key=True,
+        timeout=8,
+    )
+
+
+def _answer_callback(ctx: AgentContext, agent: Agent, key: str) -> Document:
+    callback = _their_callback(ctx)
+    if key != "1":  # 2, or silence: pass it on
+        callbacks.pass_on(ctx, agent, callback.id)
+        if not ctx.leg.rung:
+            return menu(ctx)
+        _set_status(ctx, AgentStatus.AVAILABLE)
+        return _goodbye(ctx, [])
+    return _call_back(ctx, agent, callback)
+
+
+def _call_back(ctx: AgentContext, agent: Agent, callback: CallbackRequest) -> Document:
+    joined = callbacks.call_customer(ctx, agent, callback)
+    if joined is not None:
+        return joined
+    if ctx.leg.rung:
+        _set_status(ctx, AgentStatus.AVAILABLE)
+        return _goodbye(ctx, [ctx.flow.agents.texts.gone])
+    return menu(ctx, [ctx.flow.agents.texts.gone])
 
 
 def _offer(ctx: AgentContext, caller: Call) -> Document:
@@ -137,6 +221,8 @@ def _ask_to_accept(ctx: AgentContext, caller: Call) -> Document:
 def whisper_again(ctx: AgentContext) -> Document:
     """What a late request hears while the agent is deciding: the same whisper and
     question, and nothing changes (the caller stays reserved for this agent)."""
+    if ctx.leg.callback_id is not None:
+        return _ask_to_call_back(ctx, _their_callback(ctx))
     return _ask_to_accept(ctx, _their_caller(ctx))
 
 
@@ -148,6 +234,8 @@ def talking(ctx: AgentContext) -> Document:
 
 def answer_offer(ctx: AgentContext, key: str) -> Document:
     agent, caller_id, texts = _agent(ctx), ctx.leg.caller_call_id, ctx.flow.agents.texts
+    if ctx.leg.callback_id is not None:
+        return _answer_callback(ctx, agent, key)
     if caller_id is None:
         return menu(ctx)
     caller = ctx.session.get(Call, caller_id)
@@ -186,17 +274,18 @@ def after_call(ctx: AgentContext) -> Document:
     """The agent's side of the conversation ended: a short wrap-up, then ready again.
     An agent given up on for vanishing before the caller was with them stays offline
     (queueing.conference): their line has most likely dropped."""
+    callbacks.agent_left(ctx)  # a customer still being called back: not any more
     ctx.leg.stage = AgentStage.WRAP_UP
     if _agent(ctx).status != AgentStatus.OFFLINE:
         _set_status(ctx, AgentStatus.WRAP_UP)
-    return wrap_up(ctx)
+    return wrap_up(ctx, callbacks.told(ctx))
 
 
-def wrap_up(ctx: AgentContext) -> Document:
+def wrap_up(ctx: AgentContext, preface: list[Line] | None = None) -> Document:
     """The wrap-up question, listening for AGENT_WRAP_UP_SECONDS; said again to a late
     request, which changes nothing. Hanging up ends wrap-up too (agent_ends)."""
     return ctx.voice.ask(
-        [ctx.flow.agents.texts.wrap_up],
+        [*(preface or []), ctx.flow.agents.texts.wrap_up],
         webhook_url("agents.ready"),
         single_key=True,
         timeout=ctx.settings.agent_wrap_up_seconds,
@@ -269,6 +358,14 @@ def _their_caller(ctx: AgentContext) -> Call:
     if caller is None:
         raise LookupError(f"agent call {ctx.leg.id} at {ctx.leg.stage} names no caller")
     return caller
+
+
+def _their_callback(ctx: AgentContext) -> CallbackRequest:
+    callback_id = ctx.leg.callback_id
+    callback = ctx.session.get(CallbackRequest, callback_id) if callback_id is not None else None
+    if callback is None:
+        raise LookupError(f"agent call {ctx.leg.id} at {ctx.leg.stage} names no callback")
+    return callback
 
 
 def _agent(ctx: AgentContext) -> Agent:

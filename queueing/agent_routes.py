@@ -19,6 +19,11 @@ def _caller() -> int | None:
     return request.args.get("caller", type=int)
 
 
+def _callback() -> int | None:
+    """The callback a ring was for, named in the same way."""
+    return request.args.get("callback", type=int)
+
+
 @bp.webhook("/incoming")
 def incoming(ctx: AgentContext, _: VoiceParams) -> Document:
     return agent_line.greet(ctx)
@@ -27,7 +32,13 @@ def incoming(ctx: AgentContext, _: VoiceParams) -> Document:
 @bp.webhook("/ring")
 def ring(ctx: AgentContext, _: VoiceParams) -> Document:
     # A rung agent answered: their call fetches this (see queueing.ringing).
-    return agent_line.ring_answered(ctx, _caller())
+    return agent_line.ring_answered(ctx, _caller(), _callback())
+
+
+@bp.webhook("/callback")
+def callback(ctx: AgentContext, _: VoiceParams) -> Document:
+    # An agent who accepted a callback on the desk answered the ring (queueing.callbacks).
+    return agent_line.callback_answered(ctx, _callback())
 
 
 @bp.webhook("/ring/key")
@@ -37,7 +48,7 @@ def ring_key(ctx: AgentContext, params: VoiceParams) -> Document:
 
 @bp.webhook("/ring/status")
 def ring_status(ctx: AgentContext, params: VoiceParams) -> Document:
-    return agent_ends.ring_ended(ctx, _caller(), params)
+    return agent_ends.ring_ended(ctx, _caller(), params, _callback())
 
 
 @bp.webhook("/status")

@@ -10,7 +10,9 @@ from queueing import agent_line
 
 AGENT_STAGES: StageTable[AgentStage, AgentContext] = StageTable(
     {
-        AgentStage.PIN: Stage(("agents.incoming", "agents.ring", "agents.pin"), agent_line.greet),
+        AgentStage.PIN: Stage(
+            ("agents.incoming", "agents.ring", "agents.callback", "agents.pin"), agent_line.greet
+        ),
         AgentStage.RING: Stage(("agents.ring_key",), agent_line.ring_prompt),
         AgentStage.MENU: Stage(("agents.menu",), agent_line.menu),
         AgentStage.WHISPER: Stage(("agents.answer_offer",), agent_line.whisper_again),

@@ -11,6 +11,9 @@ take the longest waiting first, so nobody who queued later goes ahead of them); 
 agent is taken off the line. An agent alone whose caller is not coming goes to
 wrap-up. The talk time runs from the second join to the first leave (or the room's
 end): after a conference, the Dial action carries no ``DialCallDuration``.
+
+A callback uses the same room the other way round (``queueing.callbacks``): the agent
+waits in the room of the customer's call while it rings, and the customer joins on 1.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ from telephony.urls import webhook_url
 AGENT_JOIN_SECONDS = 20
 # An agent alone in the room hears a pause this long, then the check again.
 AGENT_WAIT_SECONDS = 5
+# An agent calling a customer back waits for them this long at most (their phone rings,
+# they hear who is calling and press 1), even if news of the call's end never comes.
+CALLBACK_WAIT_SECONDS = 90
 # Conference events Hotline acts on, as recorded in the caller's history.
 EVENTS = {
     "conference-start": "conference.started",
@@ -128,7 +134,10 @@ def room_event(ctx: CallContext, params: VoiceParams) -> Document:
     room = params.conference_sid[:64] or None
     at = params.timestamp or ctx.now
     ctx.record(kind, conference=room, side=side)
-    if kind == "conference.joined" and side is not None and call.stage == CallStage.CONNECTED:
+    # A customer called back is still hearing who calls when the agent, already in the
+    # room, joins it: that join counts too.
+    joining = call.stage in (CallStage.CONNECTED, CallStage.CALLBACK)
+    if kind == "conference.joined" and side is not None and joining:
         if room != call.conference_sid:  # a new instance of the room: nobody else is in it
             call.conference_sid, call.caller_joined_at, call.agent_joined_at = room, None, None
         if side == "caller":
@@ -171,9 +180,14 @@ def agent_alone(ctx: AgentContext) -> Document:
     caller = ctx.session.get(Call, leg.caller_call_id) if leg.caller_call_id else None
     coming = (
         caller is not None
-        and caller.stage == CallStage.CONNECTED
         and caller.agent_id == leg.agent_id
-        and not (caller.caller_joined_at is None and _overdue(ctx, caller))
+        and (
+            (
+                caller.stage == CallStage.CONNECTED
+                and not (caller.caller_joined_at is None and _overdue(ctx, caller))
+            )
+            or (caller.stage == CallStage.CALLBACK and not _callback_overdue(ctx, caller))
+        )
     )
     if not coming and leg.stage == AgentStage.CONNECTED:
         url = webhook_url("agents.after", absolute=True)
@@ -195,6 +209,12 @@ def talked(call: Call) -> bool:
 def _overdue(ctx: CallContext | AgentContext, caller: Call) -> bool:
     since = caller.connected_at
     return since is not None and ctx.now - since >= timedelta(seconds=AGENT_JOIN_SECONDS)
+
+
+def _callback_overdue(ctx: AgentContext, customer: Call) -> bool:
+    """A customer being called back who has not come in time: their call's end was
+    never reported (a lost status callback), or they never pressed 1."""
+    return ctx.now - customer.started_at >= timedelta(seconds=CALLBACK_WAIT_SECONDS)
 
 
 def _record_talk(ctx: CallContext, ended: datetime) -> None:

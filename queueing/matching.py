@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import QueryableAttribute
 
-from models import Agent, Call, Voicemail
+from models import Agent, Call, CallbackRequest, Voicemail
 from models.agents import AgentStatus
 
 URGENT = "urgent"  # taken first, open around the clock (SPEC §6)
@@ -31,24 +32,23 @@ def may_take(agent: Agent, caller: Call) -> bool:
 
 def callers_for(agent: Agent) -> ColumnElement[bool]:
     """The SQL twin of ``may_take``: a condition on ``calls`` for this agent."""
-    return _matching(agent, Call.queue, Call.language)
+    return _matches_sql(agent, Call.queue, Call.language)
+
+
+def may_call_back(agent: Agent, callback: CallbackRequest) -> bool:
+    """The same rule for a callback: the agents who could have taken the call."""
+    return _matches(agent.skills, agent.languages, callback.topic, callback.language)
+
+
+def callbacks_for(agent: Agent) -> ColumnElement[bool]:
+    """The SQL twin of ``may_call_back``: a condition on ``callback_requests``."""
+    return _matches_sql(agent, CallbackRequest.topic, CallbackRequest.language)
 
 
 def voicemails_for(agent: Agent) -> ColumnElement[bool]:
     """The same rule for voicemails, whose topic is the queue the caller was in: a
     condition on ``voicemails`` for this agent."""
-    return _matching(agent, Voicemail.topic, Voicemail.language)
-
-
-def _matching(
-    agent: Agent,
-    queue: InstrumentedAttribute[str] | InstrumentedAttribute[str | None],
-    language: InstrumentedAttribute[str] | InstrumentedAttribute[str | None],
-) -> ColumnElement[bool]:
-    return and_(
-        queue.in_([*EVERYONES_QUEUES, *agent.skills]),
-        or_(language.in_(agent.languages), language.is_(None)),
-    )
+    return _matches_sql(agent, Voicemail.topic, Voicemail.language)
 
 
 def is_ready(agent: Agent, now: datetime, wrap_up: timedelta) -> bool:
@@ -62,6 +62,15 @@ def ready_agents(now: datetime, wrap_up: timedelta) -> ColumnElement[bool]:
     return or_(
         Agent.status == AgentStatus.AVAILABLE,
         and_(Agent.status == AgentStatus.WRAP_UP, Agent.status_since <= now - wrap_up),
+    )
+
+
+def _matches_sql(
+    agent: Agent, queue: QueryableAttribute[Any], language: QueryableAttribute[Any]
+) -> ColumnElement[bool]:
+    return and_(
+        queue.in_([*EVERYONES_QUEUES, *agent.skills]),
+        or_(language.in_(agent.languages), language.is_(None)),
     )
 
 

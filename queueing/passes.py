@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from models import AgentPass, Call
 
@@ -39,11 +39,14 @@ def passers(session: Session, caller_id: int, now: datetime) -> set[str]:
     )
 
 
-def not_passed_by(agent_id: str, now: datetime) -> ColumnElement[bool]:
+def not_passed_by(
+    agent_id: str, now: datetime, call_id: QueryableAttribute[int] | None = None
+) -> ColumnElement[bool]:
     """The SQL twin of ``passers``: a condition on ``calls``, the callers this agent
-    has no pass on that still holds."""
+    has no pass on that still holds. ``call_id`` names the caller's call in another
+    table: a callback request's (a pass on a callback is a pass on its caller)."""
     return ~exists().where(
-        AgentPass.call_id == Call.id,
+        AgentPass.call_id == (Call.id if call_id is None else call_id),
         AgentPass.agent_id == agent_id,
         AgentPass.passed_at > now - PASS_HOLDS,
     )

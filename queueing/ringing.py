@@ -6,7 +6,9 @@ their place in the queue.
 
 Calls created by REST are paced by Twilio, so an agent is rung only on an event
 (a caller joins, a wait document, a missed or passed ring, an agent's call ending
-with the agent ready), one ring per event, never in a loop. The agent is taken and
+with the agent ready, a callback asked for or due: ``flask callbacks run``), one ring
+per event, never in a loop. Callbacks keep their callers' places: an agent is rung for
+whatever comes first for them (``queueing.callback_queue``). The agent is taken and
 the caller reserved before the request, which runs outside the transaction; if
 Twilio cannot place the call, both are freed again.
 """
@@ -14,22 +16,27 @@ Twilio cannot place the call, both are freed again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeAlias
 
 from sqlalchemy import select, update
 
 from calls.context import Context
-from models import Agent, Call, CallEvent
+from models import Agent, Call, CallbackRequest, CallEvent
 from models.agents import AgentStatus
 from models.calls import CallStage
 from models.db import changed
-from queueing.matching import is_ready, may_take, ready_agents
+from queueing import callback_queue
+from queueing.matching import is_ready, may_call_back, may_take, ready_agents
 from queueing.passes import passers
-from queueing.routing import is_offered, next_caller, reserve
+from queueing.routing import is_offered, reserve
 from telephony.numbers import mask
 from telephony.rest import TwilioUnavailable
 from telephony.urls import webhook_url
 
+# What an agent is offered: a waiting caller, or a callback.
+Work: TypeAlias = Call | CallbackRequest
 RING_SECONDS = 20
 # The ring's status callback: only the end, which carries how it ended (no-answer,
 # busy, failed, canceled, or completed once answered); Twilio's request of the
@@ -40,51 +47,102 @@ log = logging.getLogger(__name__)
 
 
 def ring_for(ctx: Context, caller: Call, exclude: str | None = None) -> Agent | None:
-    """Ring the longest idle ready agent who can take ``caller``, if any."""
+    """Ring the longest idle ready agent who can take ``caller``, if any; an agent who
+    could take a due callback that came before ``caller`` is rung for that instead."""
     if not ctx.gateway.configured:
         return None
     if caller.stage != CallStage.QUEUED or is_offered(caller, ctx.now):
         return None
-    for agent in _candidates(ctx, caller, exclude):
-        rung = _ring_one(ctx, caller, agent)
+    hours = callback_queue.hours_open(ctx)
+    for agent in _candidates(ctx, caller.id, lambda agent: may_take(agent, caller), exclude):
+        ahead = callback_queue.ahead_of(ctx.session, caller, agent, ctx.now, hours)
+        rung = _ring_one(ctx, ahead or caller, agent)
+        if rung is not None:
+            return agent if rung and ahead is None else None
+    return None
+
+
+def ring_for_callback(
+    ctx: Context, callback: CallbackRequest, exclude: str | None = None
+) -> Agent | None:
+    """Ring the longest idle ready agent who could take ``callback``, for what comes first
+    for them: this callback, or a caller or callback ahead of it."""
+    if not ctx.gateway.configured:
+        return None
+    hours = callback_queue.hours_open(ctx)
+    able = lambda agent: may_call_back(agent, callback)  # noqa: E731
+    for agent in _candidates(ctx, callback.call_id, able, exclude):
+        work = callback_queue.next_work(ctx.session, agent, ctx.now, hours)
+        rung = _ring_one(ctx, work, agent) if work is not None else None
         if rung is not None:
             return agent if rung else None
     return None
 
 
-def ring_agent(ctx: Context, agent: Agent) -> Call | None:
-    """``agent`` has just become ready: ring them now for the longest waiting caller they
-    may take (urgent first), rather than at that caller's next turn of hold music."""
+def ring_agent(ctx: Context, agent: Agent) -> Work | None:
+    """``agent`` has just become ready: ring them now for what comes first for them (a
+    waiting caller or a due callback, urgent first), rather than at a caller's next
+    turn of hold music."""
     if not ctx.gateway.configured or not is_ready(agent, ctx.now, _wrap_up(ctx)):
         return None
-    caller = next_caller(ctx.session, agent, ctx.now)
-    if caller is None:
+    hours = callback_queue.hours_open(ctx)
+    work = callback_queue.next_work(ctx.session, agent, ctx.now, hours)
+    if work is None:
         return None
-    return caller if _ring_one(ctx, caller, agent) else None
+    return work if _ring_one(ctx, work, agent) else None
 
 
-def _ring_one(ctx: Context, caller: Call, agent: Agent) -> bool | None:
-    """Take ``agent`` for ``caller`` and ring them: None when another server took the
-    agent first, else whether the ring went out."""
-    session, now = ctx.session, ctx.now
-    # The conditional UPDATE is the lock: of two servers, one rings this agent.
+def take_agent(ctx: Context, agent: Agent) -> bool:
+    """Make a ready ``agent`` busy for one offer. The conditional UPDATE is the lock: of
+    two servers, one rings this agent."""
     taken = changed(
-        session,
+        ctx.session,
         update(Agent)
-        .where(Agent.id == agent.id, ready_agents(now, _wrap_up(ctx)))
-        .values(status=AgentStatus.BUSY, status_since=now)
+        .where(Agent.id == agent.id, ready_agents(ctx.now, _wrap_up(ctx)))
+        .values(status=AgentStatus.BUSY, status_since=ctx.now)
         .execution_options(synchronize_session=False),
     )
-    if taken != 1:
+    return taken == 1
+
+
+def free_agent(ctx: Context, agent: Agent) -> None:
+    """An offer that never reached the agent: available again (unless something else has
+    changed their status meanwhile)."""
+    ctx.session.execute(
+        update(Agent)
+        .where(Agent.id == agent.id, Agent.status == AgentStatus.BUSY)
+        .values(status=AgentStatus.AVAILABLE, status_since=ctx.now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _ring_one(ctx: Context, work: Work, agent: Agent) -> bool | None:
+    """Take ``agent`` for ``work`` and ring them: None when another server took the
+    agent (or the callback) first, else whether the ring went out."""
+    session, now = ctx.session, ctx.now
+    if not take_agent(ctx, agent):
         return None
-    reserve(caller, agent.id, now)
-    session.add(CallEvent(call_id=caller.id, kind="agent.rung", data={"agent": agent.id}, at=now))
-    return _ring(ctx, caller, agent)
+    if isinstance(work, CallbackRequest):
+        if not callback_queue.reserve(session, work, agent.id, now):
+            free_agent(ctx, agent)
+            return None
+        about = {"callback": work.id}
+    else:
+        reserve(work, agent.id, now)
+        session.add(CallEvent(call_id=work.id, kind="agent.rung", data={"agent": agent.id}, at=now))
+        about = {"caller": work.id}
+    url = webhook_url("agents.ring", absolute=True, turn=None, **about)
+    if ring_phone(ctx, agent, url, about):
+        return True
+    _unring(ctx, work, agent)
+    return False
 
 
-def _ring(ctx: Context, caller: Call, agent: Agent) -> bool:
-    url = webhook_url("agents.ring", absolute=True, caller=caller.id)
-    status_callback = webhook_url("agents.ring_status", absolute=True, caller=caller.id)
+def ring_phone(ctx: Context, agent: Agent, url: str, about: dict[str, int]) -> bool:
+    """Call ``agent``'s phone; answered, it runs ``url``. The ring's status callback
+    names what it was about (``caller`` or ``callback``), as ``url`` does. A new call
+    answers no prompt of the call whose webhook rings it: its URLs carry no turn."""
+    status_callback = webhook_url("agents.ring_status", absolute=True, turn=None, **about)
     try:
         ctx.rest(
             lambda api: api.ring(
@@ -97,38 +155,39 @@ def _ring(ctx: Context, caller: Call, agent: Agent) -> bool:
         )
     except TwilioUnavailable as exc:
         log.error("could not ring agent %s (%s): %s", agent.id, mask(agent.phone), exc)
-        _unring(ctx, caller, agent)
         return False
     return True
 
 
-def _unring(ctx: Context, caller: Call, agent: Agent) -> None:
-    """No call went out: the caller is free for the next agent and the agent available
-    (unless something else has changed either meanwhile)."""
-    if caller.offered_agent_id == agent.id:
-        reserve(caller, None, ctx.now)
-    ctx.session.execute(
-        update(Agent)
-        .where(Agent.id == agent.id, Agent.status == AgentStatus.BUSY)
-        .values(status=AgentStatus.AVAILABLE, status_since=ctx.now)
-        .execution_options(synchronize_session=False)
-    )
-    ctx.session.add(
-        CallEvent(call_id=caller.id, kind="agent.ring_failed", data={"agent": agent.id}, at=ctx.now)
-    )
+def _unring(ctx: Context, work: Work, agent: Agent) -> None:
+    """No call went out: the caller or callback is free for the next agent and the agent
+    available (unless something else has changed either meanwhile)."""
+    if isinstance(work, CallbackRequest):
+        callback_queue.release(ctx.session, work, agent.id)
+    else:
+        if work.offered_agent_id == agent.id:
+            reserve(work, None, ctx.now)
+        ctx.session.add(
+            CallEvent(
+                call_id=work.id, kind="agent.ring_failed", data={"agent": agent.id}, at=ctx.now
+            )
+        )
+    free_agent(ctx, agent)
 
 
-def _candidates(ctx: Context, caller: Call, exclude: str | None) -> list[Agent]:
+def _candidates(
+    ctx: Context, call_id: int, able: Callable[[Agent], bool], exclude: str | None
+) -> list[Agent]:
+    """Ready agents, longest idle first, who are ``able`` to take the caller of
+    ``call_id`` and whose pass on them no longer holds."""
     agents = ctx.session.scalars(
         select(Agent)
         .where(ready_agents(ctx.now, _wrap_up(ctx)))
         .order_by(Agent.status_since, Agent.id)
     )
-    passed = passers(ctx.session, caller.id, ctx.now)
+    passed = passers(ctx.session, call_id, ctx.now)
     return [
-        agent
-        for agent in agents
-        if agent.id != exclude and agent.id not in passed and may_take(agent, caller)
+        agent for agent in agents if agent.id != exclude and agent.id not in passed and able(agent)
     ]
 
 

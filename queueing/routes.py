@@ -9,7 +9,7 @@ from flask import Blueprint, Response
 from calls.context import CallContext
 from calls.twiml import Document
 from calls.webhooks import CALLER, ROOM, Webhooks
-from queueing import conference, hold_tone, waiting
+from queueing import callbacks, conference, hold_tone, waiting
 from telephony.params import VoiceParams
 
 bp = Webhooks("queueing", __name__, "/voice/queue", CALLER)
@@ -66,6 +66,17 @@ def hold_tone_file() -> Response:
     response = Response(hold_tone.wav(), mimetype="audio/wav")
     response.headers["Cache-Control"] = "public, max-age=86400"
     return response
+
+
+@bp.webhook("/called-back")
+def called_back(ctx: CallContext, _: VoiceParams) -> Document:
+    # A customer Hotline calls back picked up (queueing.callbacks).
+    return callbacks.announce(ctx)
+
+
+@bp.webhook("/called-back/key")
+def called_back_key(ctx: CallContext, params: VoiceParams) -> Document:
+    return callbacks.take_key(ctx, params.digits)
 
 
 @bp.webhook("/overflow-ended")

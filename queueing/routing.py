@@ -61,14 +61,6 @@ def next_caller(session: Session, agent: Agent, now: datetime) -> Call | None:
     return session.scalars(query).first()
 
 
-def offer_next_caller(session: Session, agent: Agent, now: datetime) -> Call | None:
-    """Reserve the next caller for ``agent`` to hear about (and accept or pass)."""
-    caller = next_caller(session, agent, now)
-    if caller is not None:
-        reserve(caller, agent.id, now)
-    return caller
-
-
 def callers_ahead(session: Session, caller: Call, agents: Sequence[Agent]) -> int:
     """Waiting callers whom agents take before ``caller`` (``IN_TURN``) and whom one of
     ``agents``, those who could take ``caller``, could take instead."""

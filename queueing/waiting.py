@@ -14,8 +14,8 @@ from calls.context import CallContext
 from calls.twiml import Container, Document, Line, Value, Verbatim
 from models import Agent, CallbackRequest, Voicemail
 from models.calls import CallStage
-from models.queueing import FollowUpStatus
-from queueing import hold_tone, ringing, routing
+from models.queueing import CallbackStatus, FollowUpStatus
+from queueing import callback_queue, hold_tone, ringing, routing
 from queueing.estimate import announced_ahead, hold_loops, promise
 from queueing.hours import is_open
 from queueing.matching import URGENT
@@ -129,8 +129,12 @@ def _announcements(ctx: CallContext, pool: AgentPool, waited: int) -> list[Line]
     """Callers ahead (never more than said before) and the wait (never longer than
     promised before; nothing more once the caller has waited past it)."""
     call, texts = ctx.call, ctx.flow.waiting.texts
+    # Callbacks keep their callers' places: those ahead count as callers ahead.
+    hours = callback_queue.hours_open(ctx)
     ahead = announced_ahead(
-        routing.callers_ahead(ctx.session, call, pool.all), call.ahead_announced
+        routing.callers_ahead(ctx.session, call, pool.all)
+        + callback_queue.callbacks_ahead(ctx.session, call, pool.all, ctx.now, hours),
+        call.ahead_announced,
     )
     call.ahead_announced = ahead
     lines: list[Line] = [
@@ -287,25 +291,32 @@ def callback_number(ctx: CallContext) -> str | None:
 
 
 def record_callback(ctx: CallContext) -> Document:
-    """A callback to ``callback_number``; a caller without one (a late key, since none
-    is offered a callback) can leave a voicemail instead."""
+    """A callback to ``callback_number``, keeping the caller's place (queueing.callbacks);
+    a caller without one (a late key, since none is offered a callback) can leave a
+    voicemail instead."""
     number = callback_number(ctx)
     if number is None:
         ctx.record("callback.impossible", reason="withheld")
         return choose_voicemail_or_callback(ctx, "1")
-    ctx.session.add(
-        CallbackRequest(
-            call_id=ctx.call.id,
-            customer_id=ctx.call.customer_id,
-            number=number,
-            language=ctx.language,
-            topic=ctx.call.queue or "general",
-            status=FollowUpStatus.OPEN,
-            created_at=ctx.now,
-        )
+    callback = CallbackRequest(
+        call_id=ctx.call.id,
+        customer_id=ctx.call.customer_id,
+        number=number,
+        language=ctx.language,
+        topic=ctx.call.queue or "general",
+        status=CallbackStatus.OPEN,
+        created_at=ctx.now,
+        # The caller's place among live callers: when they first queued.
+        queued_at=ctx.call.queued_at,
+        attempts=0,
     )
+    ctx.session.add(callback)
     ctx.call.outcome = "callback"
     ctx.record("callback.requested", topic=ctx.call.queue)
+    # Out of the queue before any agent is rung: the callback takes the caller's place.
+    ctx.call.stage = CallStage.ENDED
+    ctx.session.flush()
+    ringing.ring_for_callback(ctx, callback)  # an agent may be free for it now
     texts = ctx.flow.waiting.texts
     return _goodbye(ctx, [(texts.callback_recorded, {"number": " ".join(number[-4:])})])
 

@@ -141,6 +141,18 @@ class TwilioGateway:
         except OSError as exc:
             raise TwilioUnavailable(f"Twilio's API could not be reached: {exc}") from exc
 
+    def hang_up(self, call_sid: str) -> None:
+        """End a call, ringing or under way: ``Status=completed`` "will attempt to hang up
+        a call even if it's already in progress" (twilio.com/docs/voice/api/call-resource,
+        Update a Call resource)."""
+        client = self._require_client()
+        try:
+            client.calls(call_sid).update(status="completed")
+        except TwilioException as exc:
+            raise TwilioUnavailable(f"Twilio refused to end the call: {exc}") from exc
+        except OSError as exc:
+            raise TwilioUnavailable(f"Twilio's API could not be reached: {exc}") from exc
+
     def ring(
         self, to: str, url: str, status_callback: str, status_events: list[str], timeout: int
     ) -> str:

@@ -31,7 +31,7 @@ from models import Base, Call, VerificationGuard, Voicemail
 from models.agents import AgentStage
 from models.base import NAMING_CONVENTION, UTCDateTime, check_in
 from models.calls import CallStage
-from models.db import alembic_config, make_engine, upgrade
+from models.db import alembic_config, make_engine, migrating, upgrade
 from models.queueing import FollowUpStatus
 from verification import guard
 
@@ -135,7 +135,7 @@ LOCKED_UNTIL = datetime(2026, 11, 24, 3, 0)  # naive UTC, as SQLite keeps it
 def migrate(engine: Engine, step: Callable[[Config, str], None], revision: str) -> None:
     """Run an Alembic command on Hotline's connection, as models.db does."""
     config = alembic_config()
-    with engine.begin() as connection:
+    with migrating(engine) as connection:
         config.attributes["connection"] = connection
         step(config, revision)
 
@@ -224,3 +224,47 @@ def test_0011_keeps_voicemails_both_ways(engine: Engine) -> None:
     with Session(engine) as session:
         [voicemail] = session.scalars(select(Voicemail)).all()
         assert (voicemail.topic, voicemail.taken_by, voicemail.taken_at) == ("funds", None, None)
+# --- 0012: callbacks under way go back to the schema before them ------------------------
+
+
+def test_0012_upgrades_and_downgrades_with_callbacks_in_every_state(engine: Engine) -> None:
+    at = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+    insert_call = text(
+        "INSERT INTO calls (call_sid, stage, started_at, claimed_by_caller_id, verified,"
+        " verification_failures, menu_misses, turn, version)"
+        " VALUES (:sid, :stage, :now, false, false, 0, 0, 0, 1)"
+    ).bindparams(bindparam("now", type_=UTCDateTime()))
+    insert_callback = text(
+        "INSERT INTO callback_requests (call_id, number, language, topic, status, created_at)"
+        " VALUES (:call, '+8613012345601', 'zh', 'general', :status, :now)"
+    ).bindparams(bindparam("now", type_=UTCDateTime()))
+    try:
+        migrate(engine, command.downgrade, "0011")
+        with engine.begin() as connection:
+            connection.execute(insert_call, {"sid": "CA-old", "stage": "ended", "now": at})
+            call = connection.execute(text("SELECT id FROM calls")).scalar_one()
+            connection.execute(insert_callback, {"call": call, "status": "open", "now": at})
+        migrate(engine, command.upgrade, "head")
+        with engine.begin() as connection:
+            # Rows made before 0012 are open callbacks with no attempt yet.
+            assert connection.execute(
+                text("SELECT status, attempts FROM callback_requests")
+            ).one() == ("open", 0)
+            connection.execute(insert_call, {"sid": "CA-back", "stage": "callback", "now": at})
+            connection.execute(insert_callback, {"call": call, "status": "calling", "now": at})
+            connection.execute(insert_callback, {"call": call, "status": "unreachable", "now": at})
+        migrate(engine, command.downgrade, "0011")
+        with engine.connect() as connection:
+            statuses = connection.execute(
+                text("SELECT status FROM callback_requests ORDER BY id")
+            ).scalars()
+            assert list(statuses) == ["open", "open", "done"]
+            assert (
+                connection.execute(
+                    text("SELECT stage FROM calls WHERE call_sid = 'CA-back'")
+                ).scalar_one()
+                == "ended"
+            )
+    finally:
+        migrate(engine, command.upgrade, "head")
+    assert database_checks(engine) == model_checks(Base.metadata)

@@ -13,10 +13,19 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from flowfile.vocabulary import LANGUAGES
-from models import Agent, AgentPass, Call, Voicemail
+from models import Agent, AgentPass, Call, CallbackRequest, Voicemail
 from models.agents import AgentStatus
 from models.calls import CallStage
-from queueing.matching import callers_for, is_ready, may_take, ready_agents, voicemails_for
+from models.queueing import CallbackStatus
+from queueing.matching import (
+    callbacks_for,
+    callers_for,
+    is_ready,
+    may_call_back,
+    may_take,
+    ready_agents,
+    voicemails_for,
+)
 from queueing.passes import PASS_HOLDS, not_passed_by, passers
 from tests.conftest import OPEN_HOURS
 from tests.flowfile.flows import shipped_flow
@@ -180,6 +189,17 @@ def voicemail_of(call: Call) -> Voicemail:
     )
 
 
+def callback(queue: str, language: str) -> CallbackRequest:
+    return CallbackRequest(
+        number="+8613012345601",
+        language=language,
+        topic=queue,
+        status=CallbackStatus.OPEN,
+        created_at=OPEN_HOURS,
+        attempts=0,
+    )
+
+
 @settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -204,5 +224,41 @@ def test_voicemails_go_to_the_agents_who_may_take_the_caller_who_left_them(
             assert set(found) == expected
     finally:
         db.execute(delete(Call).where(Call.id.in_([row.id for row in left])))
+        db.commit()
+        db.expunge_all()
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    some_agents=st.lists(agents, min_size=1, max_size=3),
+    asked=st.lists(
+        st.builds(callback, st.sampled_from(QUEUES), st.sampled_from(LANGUAGES)), max_size=8
+    ),
+)
+def test_callbacks_follow_the_same_rule_in_python_and_sql(
+    db: Session, some_agents: list[Agent], asked: list[CallbackRequest]
+) -> None:
+    call = caller("general", "zh")
+    db.add(call)
+    db.flush()
+    for each in asked:
+        each.call_id = call.id
+    db.add_all(asked)
+    db.commit()
+    ids = [row.id for row in asked]
+    try:
+        for each in some_agents:
+            found = db.scalars(
+                select(CallbackRequest.id).where(CallbackRequest.id.in_(ids), callbacks_for(each))
+            )
+            assert set(found) == {row.id for row in asked if may_call_back(each, row)}
+            assert {row.id for row in asked if may_call_back(each, row)} == {
+                row.id for row in asked if may_take(each, caller(row.topic, row.language))
+            }
+    finally:
+        db.execute(delete(CallbackRequest).where(CallbackRequest.id.in_(ids)))
+        db.execute(delete(Call).where(Call.id == call.id))
         db.commit()
         db.expunge_all()

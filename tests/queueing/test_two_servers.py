@@ -1,5 +1,6 @@
 """Two real Hotline server processes on one PostgreSQL: two agents asking for the next
-caller at the same moment, one on each server, never both get the same caller."""
+caller at the same moment, one on each server, never both get the same caller; and one
+callback is never placed twice, whichever server hears of it."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Call
-from telephony.simulator import HttpTransport, Leg, RestStandIn, Switch, hotline_numbers
+from models import Call, CallbackAttempt, CallbackRequest
+from telephony.simulator import HttpTransport, Leg, RestStandIn, Switch, hotline_numbers, sign
 from tests.conftest import ACCOUNT_SID, HOTLINE, SECRET_KEY, TOKEN
 from tests.demo import DEMO, customer
 
@@ -126,3 +127,69 @@ def test_two_agents_on_two_servers_never_share_a_caller(
     row = db.scalars(select(Call).where(Call.call_sid == caller.call_sid)).one()
     assert row.stage == "connected"
     assert row.agent_id in ("A01", "A04")
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_servers_never_place_one_callback_twice(
+    servers: list[str], db: Session, twilio_api: RestStandIn
+) -> None:
+    switch = Switch(
+        HttpTransport(servers[0]),
+        account_sid=ACCOUNT_SID,
+        auth_token=TOKEN,
+        numbers=hotline_numbers(HOTLINE),
+    )
+    twilio_api.connect(switch)
+    # A stolen account: the urgent queue, whose callbacks are due at any hour.
+    caller = switch.caller(WANG["phone"]).dial().press("1").press(WANG["pin"])
+    caller.press("8").press("1").press("1")  # key 8, freeze, confirm: the urgent queue
+    assert caller.queued
+    caller.hold(seconds=70).press_during_music("1")  # a callback instead of waiting
+    assert caller.hung_up
+    agents = []
+    for base, agent in zip(servers, (AGENTS["A01"], AGENTS["A04"]), strict=True):
+        leg = switch.caller(agent["phone"], base_url=base)
+        leg.dial("/agents/incoming").press(agent["pin"])
+        agents.append(leg)
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def take_next(leg: Leg) -> None:
+        try:
+            start.wait()
+            leg.press("1")  # the next caller or callback, now
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=take_next, args=(leg,)) for leg in agents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    [offered] = [leg for leg in agents if "回电请求" in leg.text]  # one agent hears it
+    # Its accept reaches both servers at once (Twilio retrying it behind a load balancer).
+    assert offered.gather is not None
+    action = offered.gather.action
+    path = action[len(offered.base_url) :]
+    params = offered.params() | {"Digits": "1"}
+    replies: list[int | None] = []
+
+    def accept(base: str) -> None:
+        url = base + path
+        start.wait()
+        replies.append(
+            HttpTransport(base).send("POST", url, params, sign(TOKEN, url, params)).status
+        )
+
+    threads = [threading.Thread(target=accept, args=(base,)) for base in servers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert replies == [200, 200]
+    assert [call["To"] for call in twilio_api.calls()].count(WANG["phone"]) == 1
+    db.rollback()
+    [attempt] = db.scalars(select(CallbackAttempt)).all()
+    assert attempt.agent_id in ("A01", "A04") and attempt.ended_at is None
+    assert db.scalars(select(CallbackRequest.status)).one() == "calling"

@@ -1,0 +1,265 @@
+"""Callbacks waiting for agents (SPEC §6, issue 9): a callback keeps its caller's place
+among live callers, is offered to the agents who could have taken the call, and is
+claimed by one agent at a time, however many servers answer webhooks.
+
+Its place is the caller's: urgent first, then when the caller first queued (as
+``routing.IN_TURN``; a caller who never queued, outside hours, from when they asked).
+A callback is *due* when it is open, its next attempt's time has come, it is not
+reserved for another agent, and agents answer: within the flow's business hours,
+except the urgent queue's, which is open around the clock (SPEC §6) and so are its
+callbacks: a stolen account is called back at night by the agents on duty.
+
+Each attempt is a row of ``callback_attempts``; a conditional UPDATE moves a callback
+from open to calling, and the database allows one open attempt per callback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, true, update
+from sqlalchemy.orm import Session
+
+from calls.context import Context
+from models import Agent, Call, CallbackAttempt, CallbackRequest
+from models.db import changed
+from models.queueing import CallbackStatus
+from queueing.hours import is_open
+from queueing.matching import URGENT, callbacks_for
+from queueing.passes import not_passed_by
+from queueing.routing import OFFER_HOLDS, next_caller
+
+# How an attempt ends that does not reach the customer and counts against
+# CALLBACK_ATTEMPTS: Twilio's final CallStatus values, and no key after the announcement.
+NOT_REACHED = ("no-answer", "busy", "failed", "canceled", "no_key")
+# Reached: they talked to the agent, or pressed 1 (an attempt's result while it is open,
+# kept if they then hung up before the agent).
+REACHED = ("talked", "answered")
+# Neither: the agent left, or Twilio refused to place the call; tried again at once.
+NOT_TRIED = ("agent_left", "not_placed")
+
+PLACE = func.coalesce(CallbackRequest.queued_at, CallbackRequest.created_at)
+# The order callbacks are served in, as live callers are (routing.IN_TURN).
+IN_TURN = ((CallbackRequest.topic == URGENT).desc(), PLACE, CallbackRequest.id)
+_NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+def hours_open(ctx: Context) -> bool:
+    """Whether agents answer now (the flow's hours): callbacks are tried only then."""
+    return is_open(ctx.flow.hours, ctx.flow.timezone, ctx.now)
+
+
+def due(now: datetime, hours_open: bool) -> ColumnElement[bool]:
+    """Open, its time come, and within hours (the urgent queue's at any hour)."""
+    return and_(
+        CallbackRequest.status == CallbackStatus.OPEN,
+        or_(CallbackRequest.due_at.is_(None), CallbackRequest.due_at <= now),
+        CallbackRequest.topic == URGENT if not hours_open else true(),
+    )
+
+
+def _free_for(agent_id: str, now: datetime) -> ColumnElement[bool]:
+    return or_(
+        CallbackRequest.offered_agent_id.is_(None),
+        CallbackRequest.offered_agent_id == agent_id,
+        CallbackRequest.offered_at <= now - OFFER_HOLDS,
+    )
+
+
+def _for(agent: Agent, now: datetime, hours_open: bool) -> ColumnElement[bool]:
+    return and_(
+        due(now, hours_open),
+        _free_for(agent.id, now),
+        callbacks_for(agent),
+        not_passed_by(agent.id, now, CallbackRequest.call_id),
+    )
+
+
+def due_for(
+    session: Session, agent: Agent, now: datetime, hours_open: bool
+) -> list[CallbackRequest]:
+    """The callbacks ``agent`` could take now, in turn."""
+    query = select(CallbackRequest).where(_for(agent, now, hours_open)).order_by(*IN_TURN)
+    return list(session.scalars(query))
+
+
+def next_callback(
+    session: Session, agent: Agent, now: datetime, hours_open: bool
+) -> CallbackRequest | None:
+    """The first callback ``agent`` could take now, locked until the transaction ends."""
+    query = (
+        select(CallbackRequest)
+        .where(_for(agent, now, hours_open))
+        .order_by(*IN_TURN)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    return session.scalars(query).first()
+
+
+def comes_before(callback: CallbackRequest, caller: Call) -> bool:
+    """Whether agents serve ``callback`` before the live ``caller`` (``IN_TURN``); at the
+    same moment, the callback (its caller asked first)."""
+    mine = (callback.topic != URGENT, callback.queued_at or callback.created_at)
+    theirs = (caller.queue != URGENT, caller.queued_at or _NEVER)
+    return mine <= theirs
+
+
+def next_work(
+    session: Session, agent: Agent, now: datetime, hours_open: bool
+) -> Call | CallbackRequest | None:
+    """What ``agent`` should hear about next: a waiting live caller or a due callback,
+    whichever comes first in turn."""
+    caller = next_caller(session, agent, now)
+    callback = next_callback(session, agent, now, hours_open)
+    if callback is not None and (caller is None or comes_before(callback, caller)):
+        return callback
+    return caller
+
+
+def ahead_of(
+    session: Session, caller: Call, agent: Agent, now: datetime, hours_open: bool
+) -> CallbackRequest | None:
+    """A due callback ``agent`` could take that comes before ``caller``."""
+    callback = next_callback(session, agent, now, hours_open)
+    return callback if callback is not None and comes_before(callback, caller) else None
+
+
+def callbacks_ahead(
+    session: Session, caller: Call, agents: Sequence[Agent], now: datetime, hours_open: bool
+) -> int:
+    """Due callbacks that agents serve before ``caller`` (``comes_before``) and that one of
+    ``agents``, those who could take ``caller``, could take instead."""
+    if not agents or caller.queued_at is None:
+        return 0
+    earlier = PLACE <= caller.queued_at
+    before = (
+        and_(CallbackRequest.topic == URGENT, earlier)
+        if caller.queue == URGENT
+        else or_(CallbackRequest.topic == URGENT, earlier)
+    )
+    query = (
+        select(func.count())
+        .select_from(CallbackRequest)
+        .where(due(now, hours_open), before, or_(*(callbacks_for(agent) for agent in agents)))
+    )
+    return session.scalar(query) or 0
+
+
+def is_reserved_for(callback: CallbackRequest, agent_id: str, now: datetime) -> bool:
+    return (
+        callback.status == CallbackStatus.OPEN
+        and callback.offered_agent_id == agent_id
+        and callback.offered_at is not None
+        and callback.offered_at > now - OFFER_HOLDS
+    )
+
+
+def reserve(session: Session, callback: CallbackRequest, agent_id: str, now: datetime) -> bool:
+    """Keep ``callback`` for ``agent_id`` to hear about (and accept or pass), if nobody
+    else has it: the conditional UPDATE settles two servers offering it at once."""
+    reserved = changed(
+        session,
+        update(CallbackRequest)
+        .where(
+            CallbackRequest.id == callback.id,
+            CallbackRequest.status == CallbackStatus.OPEN,
+            _free_for(agent_id, now),
+        )
+        .values(offered_agent_id=agent_id, offered_at=now)
+        .execution_options(synchronize_session=False),
+    )
+    session.refresh(callback)
+    return reserved == 1
+
+
+def release(session: Session, callback: CallbackRequest, agent_id: str) -> None:
+    """The agent passed or left: the callback may be offered to someone else."""
+    session.execute(
+        update(CallbackRequest)
+        .where(
+            CallbackRequest.id == callback.id,
+            CallbackRequest.offered_agent_id == agent_id,
+            CallbackRequest.status == CallbackStatus.OPEN,
+        )
+        .values(offered_agent_id=None, offered_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(callback)
+
+
+def claim(
+    session: Session, callback: CallbackRequest, agent_id: str, now: datetime, hours_open: bool
+) -> CallbackAttempt | None:
+    """The agent accepted: theirs only if it is still due and still theirs; the attempt
+    starts now. Of two servers, one moves it to calling; a second open attempt of one
+    callback is refused by the database whatever the path to it."""
+    claimed = changed(
+        session,
+        update(CallbackRequest)
+        .where(
+            CallbackRequest.id == callback.id,
+            CallbackRequest.offered_agent_id == agent_id,
+            due(now, hours_open),
+        )
+        .values(
+            status=CallbackStatus.CALLING, agent_id=agent_id, offered_agent_id=None, offered_at=None
+        )
+        .execution_options(synchronize_session=False),
+    )
+    session.refresh(callback)
+    if claimed != 1:
+        return None
+    attempt = CallbackAttempt(callback_id=callback.id, agent_id=agent_id, started_at=now)
+    session.add(attempt)
+    session.flush()
+    return attempt
+
+
+def open_attempt(session: Session, call_sid: str) -> CallbackAttempt | None:
+    """The attempt whose customer call this is, while it is open."""
+    return session.scalars(
+        select(CallbackAttempt).where(
+            CallbackAttempt.call_sid == call_sid, CallbackAttempt.ended_at.is_(None)
+        )
+    ).first()
+
+
+def finish(
+    session: Session,
+    attempt: CallbackAttempt,
+    result: str,
+    now: datetime,
+    *,
+    retry: timedelta,
+    attempts: int,
+) -> bool:
+    """Record how ``attempt`` ended, once (the key, the status callback and the agent's
+    hang-up may all report it, on any server), and what follows for its callback:
+    done, tried again after ``retry``, or unreachable after ``attempts`` misses."""
+    ended = changed(
+        session,
+        update(CallbackAttempt)
+        .where(CallbackAttempt.id == attempt.id, CallbackAttempt.ended_at.is_(None))
+        .values(result=result, ended_at=now)
+        .execution_options(synchronize_session=False),
+    )
+    session.refresh(attempt)
+    if ended != 1:
+        return False
+    callback = session.get(CallbackRequest, attempt.callback_id)
+    if callback is None:
+        return True
+    callback.agent_id = None
+    if result in REACHED:
+        callback.status, callback.closed_at = CallbackStatus.DONE, now
+    elif result in NOT_TRIED:
+        callback.status, callback.due_at = CallbackStatus.OPEN, None
+    else:
+        callback.attempts += 1
+        if callback.attempts >= attempts:
+            callback.status, callback.closed_at = CallbackStatus.UNREACHABLE, now
+        else:
+            callback.status, callback.due_at = CallbackStatus.OPEN, now + retry
+    return True
