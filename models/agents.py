@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, check_in, enum_column, utcnow
@@ -15,6 +15,7 @@ class AgentStatus(StrEnum):
     AVAILABLE = "available"
     BUSY = "busy"
     WRAP_UP = "wrap_up"
+    BREAK = "break"  # signed in at the desk, taking no calls for now
     OFFLINE = "offline"
 
 
@@ -24,7 +25,12 @@ class Agent(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    phone: Mapped[str] = mapped_column(String(20), unique=True)  # E.164
+    phone: Mapped[str] = mapped_column(String(20), unique=True)  # E.164; who calls the agent line
+    # Where Hotline rings the agent: a phone number, ``client:<identity>`` (the browser)
+    # or ``sip:<uri>`` (a desk phone or PBX); None rings ``phone``.
+    endpoint: Mapped[str | None] = mapped_column(String(255))
+    # The desk's sign-in (queueing.desk); None: this agent has no desk password.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
     pin_hash: Mapped[str] = mapped_column(String(128))
     skills: Mapped[list[str]] = mapped_column(JSON)  # branch names from the flow file
     languages: Mapped[list[str]] = mapped_column(JSON)
@@ -70,6 +76,10 @@ class AgentCall(Base):
     )
     turn: Mapped[int] = mapped_column(default=0)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the app's clock
+    # What the agent wrote on the desk during the call and in its wrap-up, and the
+    # wrap-up's disposition code (one of the flow file's ``agents.dispositions``).
+    notes: Mapped[str | None] = mapped_column(Text)
+    disposition: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}

@@ -224,6 +224,8 @@ def test_0011_keeps_voicemails_both_ways(engine: Engine) -> None:
     with Session(engine) as session:
         [voicemail] = session.scalars(select(Voicemail)).all()
         assert (voicemail.topic, voicemail.taken_by, voicemail.taken_at) == ("funds", None, None)
+
+
 # --- 0012: callbacks under way go back to the schema before them ------------------------
 
 
@@ -267,4 +269,39 @@ def test_0012_upgrades_and_downgrades_with_callbacks_in_every_state(engine: Engi
             )
     finally:
         migrate(engine, command.upgrade, "head")
+    assert database_checks(engine) == model_checks(Base.metadata)
+
+
+# --- 0013: endpoints, desk passwords, breaks, notes and dispositions --------------------
+
+
+def test_0013_keeps_agents_both_ways_and_a_break_becomes_offline(engine: Engine) -> None:
+    """An agent on a break is offline for the schema before 0013; the agent, their
+    endpoint-less phone and PIN survive the round trip."""
+    at = datetime(2026, 12, 6, 2, 0, tzinfo=UTC)
+    insert_agent = text(
+        "INSERT INTO agents (id, name, phone, pin_hash, skills, languages, status,"
+        " status_since) VALUES (:id, 'Lina', :phone, 'h', '[]', '[\"zh\"]', :status, :now)"
+    ).bindparams(bindparam("now", type_=UTCDateTime()))
+    with engine.begin() as connection:
+        connection.execute(
+            insert_agent, {"id": "A-break", "phone": "+8613900000091", "status": "break", "now": at}
+        )
+    try:
+        migrate(engine, command.downgrade, "0012")
+        columns = {column["name"] for column in inspect(engine).get_columns("agents")}
+        assert columns.isdisjoint({"endpoint", "password_hash"})
+        with engine.connect() as connection:
+            assert (
+                connection.execute(
+                    text("SELECT status FROM agents WHERE id = 'A-break'")
+                ).scalar_one()
+                == "offline"
+            )
+    finally:
+        migrate(engine, command.upgrade, "head")
+    with engine.connect() as connection:
+        assert connection.execute(
+            text("SELECT phone, endpoint, password_hash FROM agents WHERE id = 'A-break'")
+        ).one() == ("+8613900000091", None, None)
     assert database_checks(engine) == model_checks(Base.metadata)
