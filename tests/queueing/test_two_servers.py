@@ -8,7 +8,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from models import Call, CallbackAttempt, CallbackRequest
 from telephony.simulator import HttpTransport, Leg, RestStandIn, Switch, hotline_numbers, sign
+from tests.concurrently import at_once, press_at_once
 from tests.conftest import ACCOUNT_SID, HOTLINE, SECRET_KEY, TOKEN
 from tests.demo import DEMO, customer
 
@@ -75,10 +75,9 @@ def servers(database_url: str, twilio_api: RestStandIn) -> Iterator[list[str]]:
             process.wait(timeout=10)
 
 
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_two_agents_on_two_servers_never_share_a_caller(
-    servers: list[str], db: Session, twilio_api: RestStandIn
-) -> None:
+@pytest.fixture
+def switch(servers: list[str], twilio_api: RestStandIn) -> Switch:
+    """Twilio, sending callers to the first server; agents may call either."""
     switch = Switch(
         HttpTransport(servers[0]),
         account_sid=ACCOUNT_SID,
@@ -86,42 +85,33 @@ def test_two_agents_on_two_servers_never_share_a_caller(
         numbers=hotline_numbers(HOTLINE),
     )
     twilio_api.connect(switch)
-    caller = switch.caller(WANG["phone"]).dial().press("1").press(WANG["pin"])
-    caller.press("2").press("0")  # waits for a funds agent, on the first server
-    assert caller.queued
-    room = f"hotline-{caller.call_sid}"
+    return switch
+
+
+def agents_on_each_server(switch: Switch, servers: list[str]) -> list[Leg]:
+    """Lina on the agent line of the first server, Fang on the second's, signed in."""
     agents = []
     for base, agent in zip(servers, (AGENTS["A01"], AGENTS["A04"]), strict=True):
         leg = switch.caller(agent["phone"], base_url=base)
         leg.dial("/agents/incoming").press(agent["pin"])
         agents.append(leg)
-    start = threading.Barrier(2)
-    errors: list[BaseException] = []
+    return agents
 
-    def take_and_accept(leg: Leg) -> None:
-        try:
-            start.wait()
-            leg.press("1")  # take the next caller now
-            if leg.gather is not None and "/agents/answer" in leg.gather.action:
-                start_accept.wait()
-                leg.press("1")  # accept
-            else:
-                start_accept.wait()
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
 
-    start_accept = threading.Barrier(2)
-    threads = [threading.Thread(target=take_and_accept, args=(leg,)) for leg in agents]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors
-    whispered = [leg for leg in agents if "王小明" in " ".join(leg.documents)]
-    assert len(whispered) == 1
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_agents_on_two_servers_never_share_a_caller(
+    switch: Switch, servers: list[str], db: Session, twilio_api: RestStandIn
+) -> None:
+    caller = switch.caller(WANG["phone"]).dial().press("1").press(WANG["pin"])
+    caller.press("2").press("0")  # waits for a funds agent, on the first server
+    assert caller.queued
+    room = f"hotline-{caller.call_sid}"
+    agents = agents_on_each_server(switch, servers)
+    press_at_once(agents, ["1", "1"])  # both take the next caller now
+    [whispered] = [leg for leg in agents if "王小明" in " ".join(leg.documents)]
+    whispered.press("1")  # accept
     assert len(twilio_api.dequeues()) == 1
-    connected = [leg for leg in agents if leg.conference == room]
-    assert connected == whispered
+    assert [leg for leg in agents if leg.conference == room] == [whispered]
     assert caller.conference == room  # the dequeue moved the caller into the agent's room
     db.rollback()
     row = db.scalars(select(Call).where(Call.call_sid == caller.call_sid)).one()
@@ -131,62 +121,30 @@ def test_two_agents_on_two_servers_never_share_a_caller(
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_two_servers_never_place_one_callback_twice(
-    servers: list[str], db: Session, twilio_api: RestStandIn
+    switch: Switch, servers: list[str], db: Session, twilio_api: RestStandIn
 ) -> None:
-    switch = Switch(
-        HttpTransport(servers[0]),
-        account_sid=ACCOUNT_SID,
-        auth_token=TOKEN,
-        numbers=hotline_numbers(HOTLINE),
-    )
-    twilio_api.connect(switch)
     # A stolen account: the urgent queue, whose callbacks are due at any hour.
     caller = switch.caller(WANG["phone"]).dial().press("1").press(WANG["pin"])
     caller.press("8").press("1").press("1")  # key 8, freeze, confirm: the urgent queue
     assert caller.queued
     caller.hold(seconds=70).press_during_music("1")  # a callback instead of waiting
     assert caller.hung_up
-    agents = []
-    for base, agent in zip(servers, (AGENTS["A01"], AGENTS["A04"]), strict=True):
-        leg = switch.caller(agent["phone"], base_url=base)
-        leg.dial("/agents/incoming").press(agent["pin"])
-        agents.append(leg)
-    start = threading.Barrier(2)
-    errors: list[BaseException] = []
-
-    def take_next(leg: Leg) -> None:
-        try:
-            start.wait()
-            leg.press("1")  # the next caller or callback, now
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=take_next, args=(leg,)) for leg in agents]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors
+    agents = agents_on_each_server(switch, servers)
+    press_at_once(agents, ["1", "1"])  # the next caller or callback, now
     [offered] = [leg for leg in agents if "回电请求" in leg.text]  # one agent hears it
     # Its accept reaches both servers at once (Twilio retrying it behind a load balancer).
     assert offered.gather is not None
-    action = offered.gather.action
-    path = action[len(offered.base_url) :]
+    path = offered.gather.action[len(offered.base_url) :]
     params = offered.params() | {"Digits": "1"}
     replies: list[int | None] = []
 
     def accept(base: str) -> None:
         url = base + path
-        start.wait()
         replies.append(
             HttpTransport(base).send("POST", url, params, sign(TOKEN, url, params)).status
         )
 
-    threads = [threading.Thread(target=accept, args=(base,)) for base in servers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    at_once([lambda base=base: accept(base) for base in servers])
     assert replies == [200, 200]
     assert [call["To"] for call in twilio_api.calls()].count(WANG["phone"]) == 1
     db.rollback()
