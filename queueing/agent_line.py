@@ -6,6 +6,8 @@ each call ends is ``queueing.agent_ends``."""
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from sqlalchemy import select
 
 from calls.context import AgentContext
@@ -19,6 +21,7 @@ from telephony.rest import TwilioUnavailable
 from telephony.urls import webhook_url
 from verification.agents import check_agent_pin
 
+Row = TypeVar("Row", Call, CallbackRequest)
 PIN_ATTEMPTS = 3
 RING_KEY_SECONDS = 8  # after "press 1 to hear it": then nobody is there (a voicemail)
 
@@ -353,19 +356,19 @@ def _ask_pin(ctx: AgentContext) -> Document:
 
 
 def _their_caller(ctx: AgentContext) -> Call:
-    caller_id = ctx.leg.caller_call_id
-    caller = ctx.session.get(Call, caller_id) if caller_id is not None else None
-    if caller is None:
-        raise LookupError(f"agent call {ctx.leg.id} at {ctx.leg.stage} names no caller")
-    return caller
+    return _named(ctx, Call, ctx.leg.caller_call_id)
 
 
 def _their_callback(ctx: AgentContext) -> CallbackRequest:
-    callback_id = ctx.leg.callback_id
-    callback = ctx.session.get(CallbackRequest, callback_id) if callback_id is not None else None
-    if callback is None:
-        raise LookupError(f"agent call {ctx.leg.id} at {ctx.leg.stage} names no callback")
-    return callback
+    return _named(ctx, CallbackRequest, ctx.leg.callback_id)
+
+
+def _named(ctx: AgentContext, model: type[Row], row_id: int | None) -> Row:
+    """The row the agent's call names at this stage; a stage that needs one has one."""
+    row = ctx.session.get(model, row_id) if row_id is not None else None
+    if row is None:
+        raise LookupError(f"agent call {ctx.leg.id} at {ctx.leg.stage} names no {model.__name__}")
+    return row
 
 
 def _agent(ctx: AgentContext) -> Agent:
