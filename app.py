@@ -95,6 +95,7 @@ def _build(settings: Settings) -> Flask:
         token,
         settings.hotline_number,
         str(settings.twilio_api_base_url),
+        settings.twilio_byoc_trunk_sid,
     )
     app.extensions.update(
         settings=settings,

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from calls.reach import calling_agent, rung_agent
 from calls.twiml import Voice, caller_in_room
 from flowfile.flow import Flow
 from flowfile.vocabulary import Language
@@ -173,10 +174,12 @@ def find_or_open_leg(
         raise NoCallSid
     leg = session.scalars(select(AgentCall).where(AgentCall.call_sid == params.call_sid)).first()
     if leg is None:
-        # The agent is the caller on the agent line, and the called party when rung.
-        rung = params.direction.startswith("outbound")
-        phone = to_e164(params.to if rung else params.from_, region)
-        agent_id = session.scalar(select(Agent.id).where(Agent.phone == phone)) if phone else None
+        # The agent is the caller on the agent line, known by their phone number, and
+        # the called party when rung, wherever they were rung (calls.reach).
+        if params.direction.startswith("outbound"):
+            agent_id = rung_agent(session, params.to)
+        else:
+            agent_id = calling_agent(session, to_e164(params.from_, region))
         leg = AgentCall(
             call_sid=params.call_sid,
             agent_id=agent_id,

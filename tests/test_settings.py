@@ -120,7 +120,7 @@ def test_dotenv_file_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     ],
 )
 def test_overflow_number_takes_a_phone_number_or_a_sip_uri(given: str, kept: str) -> None:
-    assert load_settings(overflow_number=given).overflow_number == kept
+    assert str(load_settings(overflow_number=given).overflow_number) == kept
 
 
 @pytest.mark.parametrize("given", ["desk phones", "sip:nobody"])

@@ -11,6 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from models import Agent
+from telephony.endpoints import Phone
 from telephony.simulator import Leg
 from tests.demo import customer
 
@@ -28,7 +29,7 @@ def at_main_menu(phone, who: dict) -> Leg:  # noqa: ANN001
 
 def with_overflow(app: Flask) -> None:
     settings = app.extensions["settings"]
-    app.extensions["settings"] = settings.model_copy(update={"overflow_number": DUTY_DESK})
+    app.extensions["settings"] = settings.model_copy(update={"overflow_number": Phone(DUTY_DESK)})
 
 
 def an_agent_is_on(db: Session) -> None:
