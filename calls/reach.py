@@ -27,25 +27,23 @@ def calling_agent(session: Session, phone: str | None) -> str | None:
 
 def rung_agent(session: Session, to: str) -> str | None:
     """The id of the agent whose endpoint a call placed by Hotline went to (its ``To``).
-    A SIP URI is matched by its user@host, however Twilio decorates it."""
+    A SIP URI is matched by its user@host (``Endpoint.key``), however it is decorated."""
     try:
         endpoint = parse_endpoint(to, None)
     except ValueError:
         return None
     if isinstance(endpoint, Sip):
-        sip_agents = session.execute(
-            select(Agent.id, Agent.endpoint).where(Agent.endpoint.startswith("sip:"))
-        ).all()
-        return next((id for id, uri in sip_agents if _sip_address(uri) == endpoint.address), None)
+        sip_agents = session.scalars(select(Agent).where(Agent.endpoint.startswith("sip:")))
+        return next((agent.id for agent in sip_agents if reach_key(agent) == endpoint.key), None)
     reached = Agent.endpoint == str(endpoint)
     if isinstance(endpoint, Phone):
         reached = or_(reached, and_(Agent.endpoint.is_(None), Agent.phone == endpoint.number))
     return session.scalar(select(Agent.id).where(reached))
 
 
-def _sip_address(uri: str | None) -> str | None:
+def reach_key(agent: Agent) -> str | None:
+    """The key (``Endpoint.key``) of where ``agent`` is rung; None if it is unreadable."""
     try:
-        endpoint = parse_endpoint(uri or "", None)
+        return agent_endpoint(agent).key
     except ValueError:
         return None
-    return endpoint.address if isinstance(endpoint, Sip) else None

@@ -57,6 +57,10 @@ class Phone:
     def __str__(self) -> str:
         return self.number
 
+    @property
+    def key(self) -> str:
+        return self.number
+
 
 @dataclass(frozen=True)
 class Client:
@@ -66,6 +70,10 @@ class Client:
 
     def __str__(self) -> str:
         return CLIENT_PREFIX + self.identity
+
+    @property
+    def key(self) -> str:
+        return str(self)
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,13 @@ class Sip:
     def __str__(self) -> str:
         return self.uri
 
+    @property
+    def key(self) -> str:
+        return SIP_PREFIX + self.address
 
+
+# Each has a ``key``: the same for two ways of writing one place (a SIP URI with and
+# without its parameters), different for two places.
 Endpoint: TypeAlias = Phone | Client | Sip
 
 
