@@ -12,6 +12,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -20,10 +21,19 @@ from telephony.endpoints import Endpoint, parse_endpoint
 from validation import problems
 
 DEFAULT_FLOW_FILE = Path(__file__).resolve().parent / "flowfile" / "default_flow.yaml"
-# The SID of a BYOC trunk (twilio.com/docs/voice/bring-your-own-carrier-byoc/api/
-# byoctrunk-resource), as the Calls API's Byoc parameter takes it.
-BYOC_TRUNK_SID = re.compile(r"BY[0-9a-fA-F]{32}")
-FACTORY_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*:[A-Za-z_]\w*")
+# Settings that are names of things: what each must look like, and how to say it.
+SHAPES = {
+    # The SID of a BYOC trunk (twilio.com/docs/voice/bring-your-own-carrier-byoc/api/
+    # byoctrunk-resource), as the Calls API's Byoc parameter takes it.
+    "twilio_byoc_trunk_sid": (
+        re.compile(r"BY[0-9a-fA-F]{32}"),
+        "a BYOC trunk's SID: BY and 32 hexadecimal digits",
+    ),
+    "sms_sender": (
+        re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*:[A-Za-z_]\w*"),
+        "package.module:factory (a module and a name in it)",
+    ),
+}
 
 
 class ConfigError(Exception):
@@ -90,18 +100,12 @@ class Settings(BaseSettings):
             return parse_endpoint(value, None) if value.strip() else None
         return value
 
-    @field_validator("twilio_byoc_trunk_sid")
+    @field_validator("twilio_byoc_trunk_sid", "sms_sender")
     @classmethod
-    def _trunk_sid(cls, value: str | None) -> str | None:
-        if value is not None and not BYOC_TRUNK_SID.fullmatch(value):
-            raise ValueError("not a BYOC trunk's SID: BY and 32 hexadecimal digits")
-        return value
-
-    @field_validator("sms_sender")
-    @classmethod
-    def _factory_name(cls, value: str | None) -> str | None:
-        if value is not None and not FACTORY_NAME.fullmatch(value):
-            raise ValueError("not package.module:factory (a module and a name in it)")
+    def _written_as(cls, value: str | None, info: ValidationInfo) -> str | None:
+        pattern, shape = SHAPES[info.field_name or ""]
+        if value is not None and not pattern.fullmatch(value):
+            raise ValueError(f"not {shape}")
         return value
 
     @field_validator("hotline_number")

@@ -7,6 +7,8 @@ on any request Twilio would refuse)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -56,28 +58,30 @@ def takes_the_caller(switch: Switch, ring: dict[str, str], caller: Leg) -> None:
     assert agent.conference == caller.conference == f"hotline-{caller.call_sid}"
 
 
-def test_an_agent_in_the_browser_is_rung_at_their_client_identity_without_the_trunk(
-    phone, switch: Switch, twilio_api: RestStandIn, db: Session
+@pytest.mark.parametrize(
+    ("agent", "waits", "endpoint"),
+    [
+        (ZHOU, emily_waits, "client:zhou_min"),  # in the browser
+        (DAVID, emily_asks_about_a_payment, "sip:david@desk.pbx.example.com;transport=tls"),
+    ],
+    ids=["client", "sip"],
+)
+def test_an_agent_in_the_browser_or_at_a_sip_phone_is_rung_there_without_the_trunk(
+    phone,
+    switch: Switch,
+    twilio_api: RestStandIn,
+    db: Session,
+    agent: dict,
+    waits: Callable[..., Leg],
+    endpoint: str,
 ) -> None:
-    available(db, A05=1)
-    caller = emily_waits(phone)
+    available(db, **{agent["id"]: 1})
+    caller = waits(phone)
     [ring] = twilio_api.calls()
-    rings_as_any_agent(ring, "client:zhou_min")
+    rings_as_any_agent(ring, endpoint)
     assert "Byoc" not in ring  # "only meaningful when to is a phone number"
     takes_the_caller(switch, ring, caller)
-    assert status(db, ZHOU) == "busy"
-
-
-def test_an_agent_at_a_sip_desk_phone_is_rung_at_its_uri_without_the_trunk(
-    phone, switch: Switch, twilio_api: RestStandIn, db: Session
-) -> None:
-    available(db, A06=1)
-    caller = emily_asks_about_a_payment(phone)
-    [ring] = twilio_api.calls()
-    rings_as_any_agent(ring, "sip:david@desk.pbx.example.com;transport=tls")
-    assert "Byoc" not in ring
-    takes_the_caller(switch, ring, caller)
-    assert status(db, DAVID) == "busy"
+    assert status(db, agent) == "busy"
 
 
 def test_an_agent_on_a_phone_is_rung_through_the_byoc_trunk(
