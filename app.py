@@ -37,6 +37,7 @@ from telephony.commands import bp as telephony
 from telephony.rest import TwilioGateway
 from telephony.signatures import SignatureCheck
 from telephony.simulator.commands import bp as simulator
+from telephony.sms import SmsSender, TwilioSms, load_sender
 
 log = logging.getLogger("hotline")
 
@@ -95,11 +96,13 @@ def _build(settings: Settings) -> Flask:
         token,
         settings.hotline_number,
         str(settings.twilio_api_base_url),
+        settings.twilio_byoc_trunk_sid,
     )
     app.extensions.update(
         settings=settings,
         flow=flow,
         twilio=gateway,
+        sms=_sms_sender(settings, gateway),
         clock=lambda: datetime.now(UTC),
         signature_check=SignatureCheck(
             settings.twilio_validate_signatures,
@@ -129,6 +132,17 @@ def _build(settings: Settings) -> Flask:
     ):
         app.register_blueprint(blueprint)
     return app
+
+
+def _sms_sender(settings: Settings, gateway: TwilioGateway) -> SmsSender:
+    """Twilio's, or the one ``SMS_SENDER`` names, made and checked now, not at the first
+    caller who asks for a code."""
+    if settings.sms_sender is None:
+        return TwilioSms(gateway)
+    try:
+        return load_sender(settings.sms_sender, settings)
+    except ValueError as exc:
+        raise ConfigError(f"invalid settings:\n  SMS_SENDER: {exc}") from None
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,13 +12,28 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from telephony.endpoints import Endpoint, parse_endpoint
 from validation import problems
 
 DEFAULT_FLOW_FILE = Path(__file__).resolve().parent / "flowfile" / "default_flow.yaml"
+# Settings that are names of things: what each must look like, and how to say it.
+SHAPES = {
+    # The SID of a BYOC trunk (twilio.com/docs/voice/bring-your-own-carrier-byoc/api/
+    # byoctrunk-resource), as the Calls API's Byoc parameter takes it.
+    "twilio_byoc_trunk_sid": (
+        re.compile(r"BY[0-9a-fA-F]{32}"),
+        "a BYOC trunk's SID: BY and 32 hexadecimal digits",
+    ),
+    "sms_sender": (
+        re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*:[A-Za-z_]\w*"),
+        "package.module:factory (a module and a name in it)",
+    ),
+}
 
 
 class ConfigError(Exception):
@@ -50,8 +66,15 @@ class Settings(BaseSettings):
     # SPEC §6: after this long in a queue, a caller may leave a voicemail or ask for a callback.
     queue_max_wait_seconds: Annotated[int, Field(ge=30, le=4 * 3600)] = 600
     # SPEC §2: humans to reach when Hotline cannot serve (database down, an urgent
-    # caller and no agent on): a phone number, or a SIP URI such as the team's desk phones.
-    overflow_number: str | None = None
+    # caller and no agent on): a phone number, or a SIP URI such as the team's desk
+    # phones, or a client: identity (telephony.endpoints).
+    overflow_number: Annotated[Endpoint | None, NoDecode] = None  # written, not JSON
+    # SPEC §2: a BYOC trunk (README "Callers in mainland China") that carries Hotline's
+    # calls to phone numbers: agents rung on their phones, customers called back.
+    twilio_byoc_trunk_sid: str | None = None
+    # Who sends SMS codes: ``package.module:factory``, called with the settings at
+    # start-up (telephony.sms); unset, Twilio's Messages API.
+    sms_sender: str | None = None
     # Where recordings wait while the database is down (calls.spool); instance/spool
     # when unset. Each server replays what it spooled: keep it on a lasting disk.
     spool_dir: Path | None = None
@@ -70,14 +93,20 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a region code such as CN, US or GB")
         return region
 
-    @field_validator("overflow_number")
+    @field_validator("overflow_number", mode="before")
     @classmethod
-    def _number_or_sip(cls, value: str | None) -> str | None:
-        if value and value.strip().lower().startswith("sip:"):
-            if "@" not in value:
-                raise ValueError(f"{value!r} is not a SIP URI such as sip:desk@pbx.example.com")
-            return value.strip()
-        return cls._e164_number(value)
+    def _endpoint(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_endpoint(value, None) if value.strip() else None
+        return value
+
+    @field_validator("twilio_byoc_trunk_sid", "sms_sender")
+    @classmethod
+    def _written_as(cls, value: str | None, info: ValidationInfo) -> str | None:
+        pattern, shape = SHAPES[info.field_name or ""]
+        if value is not None and not pattern.fullmatch(value):
+            raise ValueError(f"not {shape}")
+        return value
 
     @field_validator("hotline_number")
     @classmethod

@@ -7,13 +7,14 @@ after a restore), so the call's record is found or opened here for every request
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from calls.reach import calling_agent, rung_agent
 from calls.twiml import Voice, caller_in_room
 from flowfile.flow import Flow
 from flowfile.vocabulary import Language
@@ -24,6 +25,7 @@ from settings import Settings
 from telephony.numbers import to_e164
 from telephony.params import VoiceParams
 from telephony.rest import TwilioGateway
+from telephony.sms import SmsSender, TwilioSms
 
 T = TypeVar("T")
 
@@ -40,12 +42,17 @@ class Services:
     settings: Settings
     twilio: TwilioGateway
     clock: Callable[[], datetime]  # the one clock: tests set it, nothing reads another
+    sms: SmsSender
 
     @classmethod
     def of(cls, extensions: Mapping[str, Any]) -> Services:
         """From ``app.extensions``, where ``create_app`` hangs them (and tests replace them)."""
         return cls(
-            extensions["flow"], extensions["settings"], extensions["twilio"], extensions["clock"]
+            extensions["flow"],
+            extensions["settings"],
+            extensions["twilio"],
+            extensions["clock"],
+            extensions["sms"],
         )
 
 
@@ -56,6 +63,8 @@ class Context:
     settings: Settings
     gateway: TwilioGateway  # requests go through rest(), never inside a transaction
     now: datetime  # the clock at this request
+    # Who sends SMS codes (telephony.sms; SMS_SENDER); None: Twilio's, through ``gateway``.
+    sms: SmsSender | None = field(default=None, kw_only=True)
 
     def rest(self, request: Callable[[TwilioGateway], T]) -> T:
         """Make a request to Twilio's REST API with no database transaction open.
@@ -66,6 +75,14 @@ class Context:
         ``TwilioUnavailable`` for the step to handle (in that new transaction)."""
         self.session.commit()
         return request(self.gateway)
+
+    def send_sms(self, to: str, body: str) -> str:
+        """Send a text through the configured sender, as ``rest()`` makes its requests:
+        committed first, no transaction open while the provider answers. Raises
+        ``SmsNotSent`` when no message went out."""
+        sender = self.sms or TwilioSms(self.gateway)
+        self.session.commit()
+        return sender.send(to, body)
 
 
 @dataclass
@@ -113,7 +130,9 @@ class AgentContext(Context):
 def open_call(session: Session, params: VoiceParams, services: Services) -> CallContext:
     now = services.clock()
     call = find_or_open_call(session, params, services.settings.default_region, now)
-    return CallContext(session, services.flow, services.settings, services.twilio, now, call)
+    return CallContext(
+        session, services.flow, services.settings, services.twilio, now, call, sms=services.sms
+    )
 
 
 def open_room_call(session: Session, params: VoiceParams, services: Services) -> CallContext:
@@ -124,14 +143,25 @@ def open_room_call(session: Session, params: VoiceParams, services: Services) ->
     if call is None:
         raise NoCallSid
     now = services.clock()
-    return CallContext(session, services.flow, services.settings, services.twilio, now, call)
+    return CallContext(
+        session, services.flow, services.settings, services.twilio, now, call, sms=services.sms
+    )
 
 
 def open_agent_call(session: Session, params: VoiceParams, services: Services) -> AgentContext:
     now = services.clock()
     leg = find_or_open_leg(session, params, services.settings.default_region, now)
     agent = session.get(Agent, leg.agent_id) if leg.agent_id else None
-    return AgentContext(session, services.flow, services.settings, services.twilio, now, leg, agent)
+    return AgentContext(
+        session,
+        services.flow,
+        services.settings,
+        services.twilio,
+        now,
+        leg,
+        agent,
+        sms=services.sms,
+    )
 
 
 def find_or_open_call(session: Session, params: VoiceParams, region: str, now: datetime) -> Call:
@@ -173,10 +203,12 @@ def find_or_open_leg(
         raise NoCallSid
     leg = session.scalars(select(AgentCall).where(AgentCall.call_sid == params.call_sid)).first()
     if leg is None:
-        # The agent is the caller on the agent line, and the called party when rung.
-        rung = params.direction.startswith("outbound")
-        phone = to_e164(params.to if rung else params.from_, region)
-        agent_id = session.scalar(select(Agent.id).where(Agent.phone == phone)) if phone else None
+        # The agent is the caller on the agent line, known by their phone number, and
+        # the called party when rung, wherever they were rung (calls.reach).
+        if params.direction.startswith("outbound"):
+            agent_id = rung_agent(session, params.to)
+        else:
+            agent_id = calling_agent(session, to_e164(params.from_, region))
         leg = AgentCall(
             call_sid=params.call_sid,
             agent_id=agent_id,

@@ -15,6 +15,7 @@ from twilio.twiml.voice_response import Conference, Dial, Gather, VoiceResponse
 from calls.spoken import script_of
 from flowfile.flow import Flow
 from flowfile.vocabulary import Language, Text
+from telephony.endpoints import Client, Endpoint, Phone, Sip
 
 # What a webhook answers with.
 Document: TypeAlias = VoiceResponse
@@ -279,21 +280,31 @@ def join_conference(
     return response
 
 
-def dial_overflow(response: Document, number: str, *, action: str | None = None) -> Document:
-    """Put the caller through to ``OVERFLOW_NUMBER``: humans outside Hotline, reached by
-    a phone number or a SIP URI (``<Dial><Sip>``). Twilio requests ``action``, if any,
+def dial_endpoint(dial: Dial, endpoint: Endpoint) -> Dial:
+    """Reach a person where they are, with the <Dial> noun Twilio has for it: <Number>
+    for a phone, <Client> for a Voice SDK identity (twilio.com/docs/voice/twiml/client),
+    <Sip> for a SIP URI (twilio.com/docs/voice/twiml/sip)."""
+    match endpoint:
+        case Phone(number):
+            dial.number(number)
+        case Client(identity):
+            dial.client(identity)
+        case Sip(uri):
+            dial.sip(uri)
+    return dial
+
+
+def dial_overflow(response: Document, overflow: Endpoint, *, action: str | None = None) -> Document:
+    """Put the caller through to ``OVERFLOW_NUMBER``: humans outside Hotline, at a phone
+    number, a SIP URI or a ``client:`` identity. Twilio requests ``action``, if any,
     when that call ends or fails, with ``DialCallStatus``."""
     dial = Dial(action=action, method="POST") if action else Dial()
-    if number.lower().startswith("sip:"):
-        dial.sip(number)
-    else:
-        dial.number(number)
-    response.append(dial)
+    response.append(dial_endpoint(dial, overflow))
     return response
 
 
 def caller_apology(
-    overflow_number: str | None, *, overflow_action: str, message_action: str
+    overflow_number: Endpoint | None, *, overflow_action: str, message_action: str
 ) -> Document:
     """The apology, then a human: a dial to ``OVERFLOW_NUMBER`` when there is one (its
     ``overflow_action`` hears how that went), else a message for agents, recorded."""

@@ -27,10 +27,12 @@ from pydantic import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from calls.reach import reach_key
 from flowfile.texts import reason_code
 from flowfile.vocabulary import Text
 from models import Account, Agent, Customer, Transaction
 from models.customers import CustomerStatus, TransactionKind, TransactionStatus
+from telephony.endpoints import parse_endpoint
 from telephony.numbers import to_e164
 from validation import problems
 from verification.secrets import AGENT_PIN, CUSTOMER_PIN, keyed_hash
@@ -51,9 +53,19 @@ def _e164(value: str, info: ValidationInfo) -> str:
     return phone
 
 
+def _endpoint(value: str, info: ValidationInfo) -> str:
+    context: dict[str, str] = info.context or {}
+    try:
+        return str(parse_endpoint(value, context["region"]))
+    except ValueError as exc:
+        raise ValueError(f"{value!r}: {exc}") from None
+
+
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Phone = Annotated[str, AfterValidator(_e164)]
+# Where an agent is rung (telephony.endpoints), kept in the form that module writes.
+EndpointText = Annotated[str, AfterValidator(_endpoint)]
 # [0-9], not \d: a keypad cannot type the other Unicode digits.
 Pin = Annotated[str, StringConstraints(pattern=r"^[0-9]{4,6}$")]
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
@@ -92,7 +104,10 @@ class CustomerIn(Record):
 class AgentIn(Record):
     id: Id
     name: Name
-    phone: Phone
+    phone: Phone  # who calls the agent line
+    # Where Hotline rings the agent: a phone number, client:<identity> or sip:<uri>;
+    # omitted or null, ``phone``.
+    endpoint: EndpointText | None = None
     pin: Pin
     skills: Annotated[list[Id], Field(min_length=1)]
     languages: Annotated[list[Language], Field(min_length=1)]
@@ -217,12 +232,37 @@ def _duplicates(data: ImportFile) -> list[str]:
                         f"{kind}[{index}].{name}: {value} is also in {kind}[{first[value]}]"
                     )
                 first.setdefault(value, index)
+    problems += _shared_endpoints(data.agents)
     seen: dict[str, str] = {}
     for place, _, transaction in _transactions(data):
         if transaction.id in seen:
             problems.append(f"{place}.id: {transaction.id} is also in {seen[transaction.id]}")
         seen.setdefault(transaction.id, place)
     return problems
+
+
+def _shared_endpoints(agents: list[AgentIn]) -> list[str]:
+    """Agents of the file rung at one place (the same phone twice is a phone's problem):
+    Hotline could not tell which of them answered."""
+    problems = []
+    first: dict[str, int] = {}
+    for index, agent in enumerate(agents):
+        earlier = first.setdefault(_reached_at(agent), index)
+        if earlier != index and (agent.endpoint or agents[earlier].endpoint):
+            problems.append(
+                f"agents[{index}].{_endpoint_field(agent)}: {agent.endpoint or agent.phone}"
+                f" is where agents[{earlier}] is rung too"
+            )
+    return problems
+
+
+def _reached_at(agent: AgentIn) -> str:
+    """The key of where ``agent`` is rung (``Endpoint.key``); both fields are parsed."""
+    return parse_endpoint(agent.endpoint or agent.phone, None).key
+
+
+def _endpoint_field(agent: AgentIn) -> str:
+    return "endpoint" if agent.endpoint else "phone"
 
 
 def _taken_elsewhere(session: Session, data: ImportFile) -> list[str]:
@@ -241,6 +281,7 @@ def _taken_elsewhere(session: Session, data: ImportFile) -> list[str]:
             owner = phone_owners.get(record.phone, record.id)
             if owner != record.id:
                 problems.append(f"{kind}[{index}].phone: {record.phone} belongs to {owner}")
+    problems += _endpoints_taken(session, data.agents)
     transactions = _transactions(data)
     transaction_owners = dict(
         session.execute(
@@ -253,6 +294,24 @@ def _taken_elsewhere(session: Session, data: ImportFile) -> list[str]:
         owner = transaction_owners.get(transaction.id, customer_id)
         if owner != customer_id:
             problems.append(f"{place}.id: {transaction.id} is a transaction of {owner}")
+    return problems
+
+
+def _endpoints_taken(session: Session, agents: list[AgentIn]) -> list[str]:
+    """Endpoints where the database rings an agent this file does not name."""
+    in_file = {agent.id for agent in agents}
+    rung_at = {
+        reach_key(agent): agent
+        for agent in session.scalars(select(Agent).where(Agent.id.not_in(in_file)))
+    }
+    problems = []
+    for index, record in enumerate(agents):
+        owner = rung_at.get(_reached_at(record))
+        if owner is not None and (record.endpoint or owner.endpoint):
+            problems.append(
+                f"agents[{index}].{_endpoint_field(record)}: {record.endpoint or record.phone}"
+                f" is where {owner.id} is rung"
+            )
     return problems
 
 
@@ -313,6 +372,7 @@ def _upsert_agent(session: Session, record: AgentIn, key: bytes, summary: Import
         session.add(agent)
     agent.name = record.name
     agent.phone = record.phone
+    agent.endpoint = record.endpoint
     agent.pin_hash = keyed_hash(key, AGENT_PIN, record.id, record.pin)
     agent.skills = list(dict.fromkeys(record.skills))
     agent.languages = list(dict.fromkeys(record.languages))

@@ -38,6 +38,7 @@ from models.db import session as db_session
 from queueing import callback_queue, conference, ringing, routing
 from queueing.passes import record_pass
 from queueing.routing import OFFER_HOLDS
+from telephony.endpoints import Phone
 from telephony.numbers import mask
 from telephony.rest import TwilioUnavailable
 from telephony.urls import webhook_url
@@ -136,7 +137,7 @@ def call_customer(ctx: AgentContext, agent: Agent, callback: CallbackRequest) ->
     try:
         sid = ctx.rest(
             lambda api: api.ring(
-                number,
+                Phone(number),  # through the BYOC trunk, if there is one
                 url=url,
                 status_callback=status_callback,
                 status_events=CUSTOMER_EVENTS,

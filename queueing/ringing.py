@@ -23,6 +23,7 @@ from typing import TypeAlias
 from sqlalchemy import select, update
 
 from calls.context import Context
+from calls.reach import agent_endpoint
 from models import Agent, Call, CallbackRequest, CallEvent
 from models.agents import AgentStatus
 from models.calls import CallStage
@@ -139,14 +140,20 @@ def _ring_one(ctx: Context, work: Work, agent: Agent) -> bool | None:
 
 
 def ring_phone(ctx: Context, agent: Agent, url: str, about: dict[str, int]) -> bool:
-    """Call ``agent``'s phone; answered, it runs ``url``. The ring's status callback
-    names what it was about (``caller`` or ``callback``), as ``url`` does. A new call
-    answers no prompt of the call whose webhook rings it: its URLs carry no turn."""
+    """Call ``agent`` where they are reached (``agent_endpoint``: their phone, a browser
+    or a SIP phone); answered, it runs ``url``. The ring's status callback names what
+    it was about (``caller`` or ``callback``), as ``url`` does. A new call answers no
+    prompt of the call whose webhook rings it: its URLs carry no turn."""
     status_callback = webhook_url("agents.ring_status", absolute=True, turn=None, **about)
+    try:
+        endpoint = agent_endpoint(agent)
+    except ValueError as exc:  # written by something other than the importer
+        log.error("agent %s has an endpoint Twilio cannot call: %s", agent.id, exc)
+        return False
     try:
         ctx.rest(
             lambda api: api.ring(
-                agent.phone,
+                endpoint,
                 url=url,
                 status_callback=status_callback,
                 status_events=RING_EVENTS,
@@ -154,7 +161,7 @@ def ring_phone(ctx: Context, agent: Agent, url: str, about: dict[str, int]) -> b
             )
         )
     except TwilioUnavailable as exc:
-        log.error("could not ring agent %s (%s): %s", agent.id, mask(agent.phone), exc)
+        log.error("could not ring agent %s (%s): %s", agent.id, mask(str(endpoint)), exc)
         return False
     return True
 

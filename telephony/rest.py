@@ -18,6 +18,8 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
+from telephony.endpoints import Endpoint, Phone
+
 TWILIO_API_ORIGIN = "https://api.twilio.com"
 # Seconds to connect, and again to read the answer: a webhook waits for its REST
 # request, and must still answer well inside Twilio's 15 s.
@@ -101,8 +103,10 @@ class TwilioGateway:
         auth_token: str | None,
         from_number: str | None,
         base_url: str = TWILIO_API_ORIGIN,
+        byoc_trunk_sid: str | None = None,
     ) -> None:
         self.from_number = from_number
+        self.byoc_trunk_sid = byoc_trunk_sid
         self._client: Client | None = None
         self._http = BaseUrlHttpClient(base_url)
         if account_sid and auth_token:
@@ -154,14 +158,27 @@ class TwilioGateway:
             raise TwilioUnavailable(f"Twilio's API could not be reached: {exc}") from exc
 
     def ring(
-        self, to: str, url: str, status_callback: str, status_events: list[str], timeout: int
+        self, to: Endpoint, url: str, status_callback: str, status_events: list[str], timeout: int
     ) -> str:
-        """Call ``to``; when answered the call runs the TwiML at ``url``, and
-        ``status_callback`` hears of ``status_events``. Returns its SID."""
+        """Call ``to`` (a phone, a ``client:`` identity or a ``sip:`` URI); when answered
+        the call runs the TwiML at ``url``, and ``status_callback`` hears of
+        ``status_events``. Returns its SID.
+
+        ``From`` is the hotline's number for all three: the Calls API takes "the phone
+        number or client identifier to use as the caller id" and, "if the ``to``
+        parameter is a phone number, ``From`` must also be a phone number"
+        (twilio.com/docs/voice/api/call-resource); towards a SIP URI it is "the user you
+        want to show up in the From header" (twilio.com/docs/voice/api/sip-making-calls).
+        A BYOC trunk carries calls to phone numbers only: Twilio's description of
+        ``Byoc`` says it "is only meaningful when ``to`` is a phone number; it will
+        otherwise be ignored" (twilio-oai, twilio_api_v2010.json), so it is sent there
+        alone."""
         client = self._require_client()
+        byoc = self.byoc_trunk_sid if isinstance(to, Phone) else None
+        trunk = {"byoc": byoc} if byoc else {}
         try:
             call = client.calls.create(
-                to=to,
+                to=str(to),
                 from_=self.from_number,
                 url=url,
                 method="POST",
@@ -169,6 +186,7 @@ class TwilioGateway:
                 status_callback_method="POST",
                 status_callback_event=status_events,
                 timeout=timeout,
+                **trunk,
             )
         except TwilioException as exc:
             raise TwilioUnavailable(f"Twilio refused the call: {exc}") from exc

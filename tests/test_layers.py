@@ -11,10 +11,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("callflows", "ops", "queueing", "verification", "calls", "telephony", "models")
 PACKAGES += ("flowfile",)
-# Each top-level module and the Hotline modules it may import.
+# Each top-level module and the Hotline modules it may import. Settings parse the
+# endpoints they name (OVERFLOW_NUMBER) as the import file does: that pure module only.
 TOP_LEVEL = {
     "app": None,  # the top: may import anything, imported by nothing
-    "settings": {"validation"},
+    "settings": {"validation", "telephony.endpoints"},
     "logs": set(),
     "validation": set(),
 }
@@ -49,7 +50,7 @@ def application_files() -> list[Path]:
 )
 def test_bottom_modules_import_no_package_above_them(module: str) -> None:
     hotline = {*PACKAGES, *TOP_LEVEL}
-    used = {name.split(".")[0] for name in imports(ROOT / f"{module}.py")} & hotline
+    used = {name for name in imports(ROOT / f"{module}.py") if name.split(".")[0] in hotline}
     assert used <= TOP_LEVEL[module], f"{module}.py imports {sorted(used)}"
 
 

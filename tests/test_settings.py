@@ -26,6 +26,9 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # noq
         "HOTLINE_SECRET_KEY",
         "FLOW_FILE",
         "DEFAULT_REGION",
+        "OVERFLOW_NUMBER",
+        "TWILIO_BYOC_TRUNK_SID",
+        "SMS_SENDER",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no developer's .env
@@ -120,10 +123,43 @@ def test_dotenv_file_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     ],
 )
 def test_overflow_number_takes_a_phone_number_or_a_sip_uri(given: str, kept: str) -> None:
-    assert load_settings(overflow_number=given).overflow_number == kept
+    assert str(load_settings(overflow_number=given).overflow_number) == kept
 
 
-@pytest.mark.parametrize("given", ["desk phones", "sip:nobody"])
+@pytest.mark.parametrize("given", ["desk phones", "sip:nobody", "13911112222", "client:duty team"])
 def test_a_bad_overflow_number_is_named(given: str) -> None:
     with pytest.raises(ConfigError, match="OVERFLOW_NUMBER"):
         load_settings(overflow_number=given)
+
+
+def test_overflow_number_may_be_the_duty_teams_browsers(monkeypatch: pytest.MonkeyPatch) -> None:
+    use(monkeypatch, OVERFLOW_NUMBER="client:duty_team")
+    assert str(load_settings().overflow_number) == "client:duty_team"
+
+
+def test_a_byoc_trunk_is_its_sid_and_reaches_the_gateway(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path,  # noqa: ANN001
+) -> None:
+    trunk = "BY" + "ab" * 16
+    use(monkeypatch, TWILIO_BYOC_TRUNK_SID=trunk, DATABASE_URL=f"sqlite:///{tmp_path}/h.db")
+    assert load_settings().twilio_byoc_trunk_sid == trunk
+    app = create_app(load_settings())
+    assert app.extensions["twilio"].byoc_trunk_sid == trunk
+    app.extensions["db"].engine.dispose()
+
+
+@pytest.mark.parametrize("given", ["BY123", "TK" + "ab" * 16, "trunk-1"])
+def test_a_bad_byoc_trunk_is_named(monkeypatch: pytest.MonkeyPatch, given: str) -> None:
+    use(monkeypatch, TWILIO_BYOC_TRUNK_SID=given)
+    with pytest.raises(ConfigError, match="TWILIO_BYOC_TRUNK_SID: not a BYOC trunk's SID"):
+        load_settings()
+
+
+@pytest.mark.parametrize("given", ["sms_provider", "my provider:make", "pkg.mod:"])
+def test_an_sms_sender_is_named_as_module_and_factory(
+    monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    use(monkeypatch, SMS_SENDER=given)
+    with pytest.raises(ConfigError, match="SMS_SENDER: not package.module:factory"):
+        load_settings()

@@ -30,7 +30,7 @@ def send_code(
     """Text a fresh code to the customer's registered phone, retiring older ones.
 
     ``message`` holds ``{code}``; ``send(to, body)`` sends the SMS and gives its SID.
-    Raises ``TwilioUnavailable`` when no SMS went out, and then keeps no code.
+    Raises ``SmsNotSent`` (telephony.sms) when no SMS went out, and then keeps no code.
     """
     recent = session.scalar(
         select(OneTimeCode.id).where(

@@ -19,7 +19,7 @@ from models import Customer, VerificationAttempt
 from models.calls import CallStage
 from models.verification import AttemptMethod, AttemptOutcome
 from telephony.numbers import keyed_in_number, mask
-from telephony.rest import TwilioUnavailable
+from telephony.sms import SmsNotSent
 from telephony.urls import webhook_url
 from verification import codes, guard, policy
 from verification.policy import (
@@ -185,13 +185,13 @@ def _texted(ctx: CallContext) -> bool:
     try:
         codes.send_code(
             ctx.session,
-            lambda to, body: ctx.rest(lambda api: api.send_sms(to, body)),
+            ctx.send_sms,
             customer,
             ctx.flow.prompts.sms_code[ctx.call.language or customer.language],
             key=ctx.settings.secret_key_bytes(),
             now=ctx.now,
         )
-    except TwilioUnavailable as exc:
+    except SmsNotSent as exc:
         log.error("SMS code for %s not sent: %s", mask(customer.phone), exc)
         ctx.record("verification.sms_failed")
         return False

@@ -3,6 +3,7 @@ queue, or another party rung and screened (twilio.com/docs/voice/twiml/dial)."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
@@ -15,6 +16,23 @@ if TYPE_CHECKING:
     from telephony.simulator.switch import Timer
 
 PARTIES = {"Number": "", "Client": "client:", "Sip": ""}
+# What each noun dials: a phone number in E.164 (twilio.com/docs/voice/twiml/number), a
+# client identifier, a SIP URI ("Dial->SIP: Invalid SIP URI", twilio.com/docs/api/errors/
+# 13243). A phone noun given a client: or sip: address is Hotline's mistake.
+PARTY_FORMS = {
+    "Number": re.compile(r"\+?[0-9]{3,15}"),
+    "Client": re.compile(r"(client:)?[^\s:]+"),
+    "Sip": re.compile(r"sip:[^\s@]+@[^\s@]+", re.IGNORECASE),
+}
+
+
+def party(noun: Verb) -> str:
+    """The address a <Number>, <Client> or <Sip> rings, as the switch keys phones."""
+    target = (noun.text or "").strip()
+    if not PARTY_FORMS[noun.tag].fullmatch(target):
+        raise TwimlError(f"<{noun.tag}>{target}</{noun.tag}> is not what <{noun.tag}> dials")
+    prefix = PARTIES[noun.tag]
+    return target if target.startswith(prefix) else prefix + target
 
 
 class Dialing:
@@ -44,9 +62,7 @@ class Dialing:
         elif noun.tag == "Queue":
             self._wait_for_caller((noun.text or "").strip())
         elif noun.tag in PARTIES:
-            target = (noun.text or "").strip()
-            prefix = PARTIES[noun.tag]
-            self._ring(target if target.startswith(prefix) else prefix + target, noun)
+            self._ring(party(noun), noun)
         else:
             raise TwimlError(f"<Dial><{noun.tag}> is not modelled by the simulator")
 

@@ -176,6 +176,8 @@ class RestStandIn:
             validator(self.base_url).validate_request(WerkzeugOpenAPIRequest(request))
         except OpenAPIError as exc:
             return f"{request.method} {request.path}: {exc} {exc.__cause__ or ''}".strip()
+        if request.method == "POST" and match["rest"] == "Calls.json":
+            return _caller_id_refusal(request.form.get("To", ""), request.form.get("From", ""))
         return None
 
     def _media_refusal(self, request: Request, extension: str | None) -> str | None:
@@ -312,6 +314,14 @@ class _Resources:
 
     def _common(self) -> dict[str, Any]:
         return {"account_sid": self.account, "api_version": "2010-04-01", "date_created": DATE}
+
+
+def _caller_id_refusal(to: str, caller: str) -> str | None:
+    """What the description says in words, not in its schema: "If the ``to`` parameter is
+    a phone number, ``From`` must also be a phone number" (Calls, From)."""
+    if to.startswith("+") and not caller.startswith("+"):
+        return f"POST Calls.json: From {caller!r} must be a phone number to call a phone number"
+    return None
 
 
 class _QuietHandler(WSGIRequestHandler):

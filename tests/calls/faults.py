@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from models import Call, Voicemail
 from models.db import normalise_url
+from telephony.endpoints import Phone
 from telephony.simulator import Leg, Relay, Switch, Transport
 from telephony.simulator.webhooks import Reply
 
@@ -54,7 +55,7 @@ def timed(switch: Switch) -> Stopwatch:
 
 def use_overflow(app: Flask) -> None:
     settings = app.extensions["settings"]
-    app.extensions["settings"] = settings.model_copy(update={"overflow_number": OVERFLOW})
+    app.extensions["settings"] = settings.model_copy(update={"overflow_number": Phone(OVERFLOW)})
 
 
 def heard_apology_and_message_prompt(call: Leg) -> bool:

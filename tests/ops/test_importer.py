@@ -413,6 +413,23 @@ def test_problems_never_show_a_pin(sessions: sessionmaker[Session]) -> None:
             set_at("agents.1.phone", DEMO["agents"][0]["phone"]),
             f"agents[1].phone: {DEMO['agents'][0]['phone']} is also in agents[0]",
         ),
+        # Two agents rung at one place: Hotline could not tell who answered.
+        pytest.param(
+            set_at("agents.1.endpoint", "client:zhou_min"),
+            "agents[4].endpoint: client:zhou_min is where agents[1] is rung too",
+            id="two-browsers",
+        ),
+        pytest.param(
+            set_at("agents.1.endpoint", "sip:david@Desk.PBX.example.com"),
+            "agents[5].endpoint: sip:david@desk.pbx.example.com;transport=tls"
+            " is where agents[1] is rung too",
+            id="one-desk-phone-written-two-ways",
+        ),
+        pytest.param(
+            set_at("agents.1.endpoint", DEMO["agents"][0]["phone"]),
+            f"agents[1].endpoint: {DEMO['agents'][0]['phone']} is where agents[0] is rung too",
+            id="another-agents-phone",
+        ),
     ],
 )
 def test_duplicates_inside_the_file_are_rejected(
@@ -448,6 +465,65 @@ def test_a_transaction_of_another_customer_is_rejected(imported: sessionmaker[Se
     other["transactions"][0]["id"] = "T9001"  # C1001's
     message = "customers[0].transactions[0].id: T9001 is a transaction of C1001"
     assert_rejected(imported, {"customers": [other]}, message)
+
+
+# --- where agents are rung (issue 9 #1) -----------------------------------------------------
+
+
+def test_an_agents_endpoint_is_kept_as_twilio_dials_it_and_without_one_the_phone_is_rung(
+    sessions: sessionmaker[Session],
+) -> None:
+    payload = demo()
+    payload["agents"][0]["endpoint"] = "CLIENT:li_na"
+    payload["agents"][1]["endpoint"] = "010 6552 9988"  # a desk landline, written locally
+    run_import(sessions, payload)
+    with sessions() as session:
+        endpoints = dict(session.execute(select(Agent.id, Agent.endpoint)).all())
+    assert endpoints == {
+        "A01": "client:li_na",
+        "A02": "+861065529988",
+        "A03": None,  # rung on their phone
+        "A04": None,
+        "A05": "client:zhou_min",
+        "A06": "sip:david@desk.pbx.example.com;transport=tls",
+    }
+
+
+def test_importing_again_without_an_endpoint_rings_the_phone_again(
+    imported: sessionmaker[Session],
+) -> None:
+    payload = demo()
+    del payload["agents"][4]["endpoint"]
+    run_import(imported, payload)
+    with imported() as session:
+        assert session.get(Agent, "A05").endpoint is None  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "message"),
+    [
+        ("client:li na", "agents[0].endpoint: 'client:li na': a client: identity is letters"),
+        ("sip:desk", "agents[0].endpoint: 'sip:desk': not a SIP URI"),
+        ("desk phone", "agents[0].endpoint: 'desk phone': not a phone number"),
+        ("sips:desk@pbx.example.com", "agents[0].endpoint: 'sips:desk@pbx.example.com': Twilio"),
+    ],
+)
+def test_an_endpoint_twilio_could_not_dial_is_named_by_record_and_field(
+    sessions: sessionmaker[Session], endpoint: str, message: str
+) -> None:
+    payload = demo()
+    payload["agents"][0]["endpoint"] = endpoint
+    assert_rejected(sessions, payload, message)
+
+
+def test_an_endpoint_where_the_database_rings_another_agent_is_rejected(
+    imported: sessionmaker[Session],
+) -> None:
+    agent = {**DEMO["agents"][0], "id": "A99", "phone": "+8613900000099"}
+    agent["endpoint"] = "client:zhou_min"
+    assert_rejected(
+        imported, {"agents": [agent]}, "agents[0].endpoint: client:zhou_min is where A05 is rung"
+    )
 
 
 # --- reading the file ----------------------------------------------------------------------

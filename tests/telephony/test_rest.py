@@ -10,6 +10,7 @@ import pytest
 import requests
 from twilio.rest import Client
 
+from telephony.endpoints import Endpoint, Phone, parse_endpoint
 from telephony.rest import BaseUrlHttpClient, RecordingRefused, TwilioGateway, TwilioUnavailable
 from telephony.simulator import RestStandIn, Switch
 from tests.conftest import ACCOUNT_SID, HOTLINE
@@ -93,6 +94,63 @@ def test_mock_refuses_requests_without_the_accounts_basic_auth(twilio_api: RestS
     other = "AC" + "b2" * 16
     assert requests.post(url, data=form, auth=(other, TOKEN), timeout=5).status_code == 400
     assert len(twilio_api.take_errors()) == 2
+
+
+def call_form(to: str, caller: str = HOTLINE) -> dict[str, str]:
+    return {"To": to, "From": caller, "Url": "https://hotline.example.com/agents/ring"}
+
+
+@pytest.mark.parametrize("to", ["13800138000", "li_na", "sip:desk", "tel:+8613800138000"])
+def test_mock_refuses_a_call_to_what_twilio_cannot_dial(twilio_api: RestStandIn, to: str) -> None:
+    url = f"{twilio_api.base_url}/2010-04-01/Accounts/{ACCOUNT_SID}/Calls.json"
+    response = requests.post(url, data=call_form(to), auth=(ACCOUNT_SID, TOKEN), timeout=5)
+    assert response.status_code == 400
+    assert "endpoint" in twilio_api.take_errors()[0]
+
+
+def test_mock_refuses_a_call_to_a_phone_number_from_a_client(twilio_api: RestStandIn) -> None:
+    url = f"{twilio_api.base_url}/2010-04-01/Accounts/{ACCOUNT_SID}/Calls.json"
+    form = call_form("+8613800138000", caller="client:hotline")
+    assert requests.post(url, data=form, auth=(ACCOUNT_SID, TOKEN), timeout=5).status_code == 400
+    assert "must be a phone number" in twilio_api.take_errors()[0]
+    form = call_form("client:li_na", caller="client:hotline")  # allowed towards a client
+    assert requests.post(url, data=form, auth=(ACCOUNT_SID, TOKEN), timeout=5).status_code == 201
+
+
+TRUNK = "BY" + "0f" * 16
+
+
+@pytest.mark.parametrize(
+    ("to", "byoc"),
+    [
+        (Phone("+8613900000001"), TRUNK),
+        (
+            parse_endpoint("client:li_na", None),
+            None,
+        ),  # Twilio: Byoc "is only meaningful when to is a phone number"
+        (parse_endpoint("sip:li_na@pbx.example.com;transport=tls", None), None),
+    ],
+    ids=str,
+)
+def test_a_ring_goes_to_the_endpoint_through_the_trunk_only_for_a_phone(
+    twilio_api: RestStandIn, to: Endpoint, byoc: str | None
+) -> None:
+    trunked = TwilioGateway(ACCOUNT_SID, TOKEN, HOTLINE, twilio_api.base_url, TRUNK)
+    sid = trunked.ring(
+        to, "https://h.example/agents/ring", "https://h.example/s", ["completed"], 20
+    )
+    assert sid.startswith("CA")
+    [call] = twilio_api.calls()
+    assert call["To"] == str(to) and call["From"] == HOTLINE
+    assert call.get("Byoc") == byoc
+    assert twilio_api.errors == []
+
+
+def test_without_a_trunk_no_byoc_is_sent(twilio_api: RestStandIn) -> None:
+    gateway(twilio_api).ring(
+        Phone("+8613900000001"), "https://h.example/r", "https://h.example/s", [], 20
+    )
+    assert "Byoc" not in twilio_api.calls()[0]
 
 
 def test_twilios_own_client_passes_the_mock(twilio_api: RestStandIn) -> None:
