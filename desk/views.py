@@ -220,20 +220,19 @@ def status() -> ResponseReturnValue:
 @bp.post("/accept")
 @signed_in(page=True)
 def accept() -> ResponseReturnValue:
-    call = _form(CallForm).call
-    return _act(
-        lambda ctx: decide.accept(ctx, g.agent, call),
-        "Too late: that caller was taken, passed on or has hung up.",
-    )
+    return _on_offer(decide.accept, "Too late: that caller was taken, passed on or has hung up.")
 
 
 @bp.post("/pass")
 @signed_in(page=True)
 def pass_caller() -> ResponseReturnValue:
+    return _on_offer(decide.pass_caller, "That caller is no longer yours.")
+
+
+def _on_offer(decision: Callable[[Context, Agent, int], bool], refused: str) -> ResponseReturnValue:
+    """Accept or Pass: the form names the caller the desk showed."""
     call = _form(CallForm).call
-    return _act(
-        lambda ctx: decide.pass_caller(ctx, g.agent, call), "That caller is no longer yours."
-    )
+    return _act(lambda ctx: decision(ctx, g.agent, call), refused)
 
 
 @bp.post("/notes")
