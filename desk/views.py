@@ -54,6 +54,9 @@ bp.before_request(protect)
 log = logging.getLogger(__name__)
 
 Notes = Annotated[str, Field(max_length=4000)]
+# Row ids in forms and URLs: what the database's integer keys can hold, nothing larger.
+RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+ID = f"int(min=1, max={2**31 - 1})"
 # Twilio's Voice JavaScript SDK as its npm package ships it (desk/vendor/README.md).
 VOICE_SDK = Path(__file__).resolve().parent / "vendor" / "twilio-voice-sdk-2.18.5"
 
@@ -63,7 +66,7 @@ class StatusForm(BaseModel):
 
 
 class CallForm(BaseModel):
-    call: int
+    call: RowId
 
 
 class NotesForm(BaseModel):
@@ -259,7 +262,7 @@ def wrap_up() -> ResponseReturnValue:
     )
 
 
-@bp.post("/callbacks/<int:callback_id>/accept")
+@bp.post(f"/callbacks/<{ID}:callback_id>/accept")
 @signed_in(page=True)
 def accept_callback(callback_id: int) -> ResponseReturnValue:
     return _act(
@@ -268,7 +271,7 @@ def accept_callback(callback_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.post("/callbacks/<int:callback_id>/pass")
+@bp.post(f"/callbacks/<{ID}:callback_id>/pass")
 @signed_in(page=True)
 def pass_callback(callback_id: int) -> ResponseReturnValue:
     def passed(ctx: Context) -> bool:
@@ -278,7 +281,7 @@ def pass_callback(callback_id: int) -> ResponseReturnValue:
     return _act(passed, "")
 
 
-@bp.post("/voicemails/<int:voicemail_id>/call-back")
+@bp.post(f"/voicemails/<{ID}:voicemail_id>/call-back")
 @signed_in(page=True)
 def call_back(voicemail_id: int) -> ResponseReturnValue:
     return _act(
@@ -288,7 +291,7 @@ def call_back(voicemail_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.post("/voicemails/<int:voicemail_id>/done")
+@bp.post(f"/voicemails/<{ID}:voicemail_id>/done")
 @signed_in(page=True)
 def voicemail_done(voicemail_id: int) -> ResponseReturnValue:
     return _act(
@@ -328,7 +331,7 @@ def _act(decision: Callable[[Context], bool], refused: str) -> ResponseReturnVal
 # --- voicemail audio and the browser's voice --------------------------------------------
 
 
-@bp.get("/voicemails/<int:voicemail_id>/recording")
+@bp.get(f"/voicemails/<{ID}:voicemail_id>/recording")
 @signed_in(page=False)
 def recording(voicemail_id: int) -> ResponseReturnValue:
     """The voicemail's audio, fetched by Hotline with the account's credentials: the
