@@ -139,6 +139,7 @@ class Flow(Strict):
             "language_names": {str(key): text for key, text in self.agents.language_names.items()},
             "queue_names": self.agents.queue_names,
             "answer_names": self.agents.answer_names,
+            "dispositions": self.agents.dispositions,
         }
         for group, named in groups.items():
             texts += [(f"agents.{group}.{name}", text) for name, text in named.items()]

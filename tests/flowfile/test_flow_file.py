@@ -54,6 +54,18 @@ MISTAKES = {
         lambda f: f["reasons"]["bank_declined"].pop("zh"),
         "reasons.bank_declined: no zh text",
     ),
+    "no disposition for the wrap-up": (
+        lambda f: f["agents"].update({"dispositions": {}}),
+        "agents.dispositions",
+    ),
+    "a disposition in one language only": (
+        lambda f: f["agents"]["dispositions"]["resolved"].pop("en"),
+        "agents.dispositions.resolved: no en text",
+    ),
+    "a disposition that is no code": (
+        lambda f: f["agents"]["dispositions"].update({"Not a code": {"zh": "其他", "en": "x"}}),
+        "agents.dispositions.Not a code",
+    ),
 }
 
 
