@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -89,11 +90,26 @@ def page(browser: Browser, live: str) -> Iterator[Page]:
     context.close()
 
 
-def sign_in(page: Page, agent_id: str, password: str) -> None:
-    """Sign in on the desk's login form as an agent would; the desk then shows."""
+def log_in(page: Page, agent_id: str, password: str) -> None:
+    """Fill in and send the desk's login form, as an agent would."""
     page.goto("/desk/login")
     form = page.locator("form#login")
     form.locator("input[name=agent]").fill(agent_id)
     form.locator("input[type=password][name=password]").fill(password)
     form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+
+
+def sign_in(page: Page, agent_id: str, password: str) -> None:
+    """Sign in on the desk; the desk then shows."""
+    log_in(page, agent_id, password)
     expect(page).to_have_url(re.compile(r"/desk$"))
+
+
+def eventually(condition: Callable[[], object], what: str) -> None:
+    """Wait for something the live server does on its own thread (a request to Twilio's
+    API after a click, say) before the simulator goes on; fail naming it if it never does."""
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while not condition():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.05)
