@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -37,16 +38,14 @@ def give_password(db: Session, agent: dict, password: str = PASSWORD) -> None:
     db.commit()
 
 
-def agent_status(db: Session, agent: dict) -> str:
+def stored(db: Session, what: Any, *where: Any) -> Any:
+    """What the database holds now (``what`` of the one row that matches)."""
     db.rollback()
-    row = db.get(Agent, agent["id"])
-    assert row is not None
-    return row.status
+    return db.scalars(select(what).where(*where)).one()
 
 
-def caller_row(db: Session, caller: Leg) -> Call:
-    db.rollback()
-    return db.scalars(select(Call).where(Call.call_sid == caller.call_sid)).one()
+def status_of(db: Session, agent: dict) -> str:
+    return str(stored(db, Agent.status, Agent.id == agent["id"]))
 
 
 @pytest.fixture
@@ -93,14 +92,14 @@ def test_a_post_without_its_csrf_token_is_refused_and_changes_nothing(
     lina: Page, db: Session
 ) -> None:
     before = lina.locator("#status").get_attribute("data-status")
-    assert before == agent_status(db, LINA) != "break"
+    assert before == status_of(db, LINA) != "break"
     refused = lina.request.post("/desk/status", form={"status": "break"})  # signed in, no token
     assert refused.status == 400
-    assert agent_status(db, LINA) == before
+    assert status_of(db, LINA) == before
     lina.reload()
     expect(lina.locator("#status")).to_have_attribute("data-status", before)
     set_status(lina, "break")  # the desk's own button, which sends the token, works
-    assert agent_status(db, LINA) == "break"
+    assert status_of(db, LINA) == "break"
 
 
 def offered_emily(lina: Page, phone, switch: Switch, twilio_api: RestStandIn) -> tuple[Leg, Leg]:  # noqa: ANN001
@@ -164,8 +163,8 @@ def test_accept_on_the_desk_connects_the_call_and_a_late_phone_key_does_nothing(
     switch.wait(1)
     assert len(twilio_api.dequeues()) == 1
     assert caller.conference == agent.conference == room
-    assert caller_row(db, caller).agent_id == LINA["id"]
-    assert agent_status(db, LINA) == "busy"
+    assert stored(db, Call.agent_id, Call.call_sid == caller.call_sid) == LINA["id"]
+    assert status_of(db, LINA) == "busy"
     expect(lina.locator("#status")).to_have_attribute("data-status", "busy")
 
 
@@ -194,9 +193,8 @@ def test_wrap_up_with_a_disposition_then_ready(
     lina.locator("button#ready").click()
     expect(lina.locator("#status")).to_have_attribute("data-status", "available")
     expect(wrap_up).to_be_hidden()
-    assert agent_status(db, LINA) == "available"
-    db.rollback()
-    row = db.scalars(select(AgentCall).where(AgentCall.call_sid == agent.call_sid)).one()
+    assert status_of(db, LINA) == "available"
+    row = stored(db, AgentCall, AgentCall.call_sid == agent.call_sid)
     assert row.disposition == code
     assert row.notes is not None and "the bank will credit it today" in row.notes
 
@@ -206,8 +204,7 @@ def test_a_voicemail_plays_on_the_desk_and_is_marked_done(
 ) -> None:
     call = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("2").press("0")
     call.hold(seconds=600).press("1").leave_message(duration=6)
-    db.rollback()
-    voicemail = db.scalars(select(Voicemail)).one()
+    voicemail = stored(db, Voicemail)
     item = lina.locator(f"#voicemails li.voicemail[data-id='{voicemail.id}']")
     expect(item).to_be_visible()  # without a reload
     audio = item.locator("audio")
@@ -226,9 +223,8 @@ def test_a_voicemail_plays_on_the_desk_and_is_marked_done(
     }
     item.locator("button.done").click()
     expect(item).to_have_count(0)
-    db.rollback()
-    done = db.get(Voicemail, voicemail.id)
-    assert done is not None and (done.status, done.done_by) == ("done", LINA["id"])
+    done = stored(db, Voicemail, Voicemail.id == voicemail.id)
+    assert (done.status, done.done_by) == ("done", LINA["id"])
 
 
 def test_an_agent_accepts_a_callback_on_the_desk_and_the_customer_hears_who_calls_first(
@@ -247,7 +243,7 @@ def test_an_agent_accepts_a_callback_on_the_desk_and_the_customer_hears_who_call
         .values(status="available", status_since=datetime(2026, 11, 24, 1, tzinfo=UTC))
     )
     db.commit()
-    callback = db.scalars(select(CallbackRequest)).one()
+    callback = stored(db, CallbackRequest)
     item = lina.locator(f"#callbacks li.callback[data-id='{callback.id}']")
     expect(item).to_be_visible()
     item.locator("button.accept-callback").click()
