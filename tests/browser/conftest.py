@@ -11,13 +11,12 @@ from __future__ import annotations
 import os
 import re
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
 from werkzeug.serving import make_server
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -106,10 +105,11 @@ def sign_in(page: Page, agent_id: str, password: str) -> None:
     expect(page).to_have_url(re.compile(r"/desk$"))
 
 
-def eventually(condition: Callable[[], object], what: str) -> None:
-    """Wait for something the live server does on its own thread (a request to Twilio's
-    API after a click, say) before the simulator goes on; fail naming it if it never does."""
-    deadline = time.monotonic() + WAIT_MS / 1000
-    while not condition():
-        assert time.monotonic() < deadline, f"never happened: {what}"
-        time.sleep(0.05)
+def click_and_wait(page: Page, button: Locator) -> None:
+    """Click a desk button that asks the server to act (a POST under /desk) and wait for
+    its answer: by then the server has made its requests to Twilio's API, which the
+    simulator carries out when the test next lets time pass (``switch.wait``)."""
+    with page.expect_response(
+        lambda response: response.request.method == "POST" and "/desk/" in response.url
+    ):
+        button.click()

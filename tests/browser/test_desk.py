@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from models import Agent, AgentCall, Call, CallbackRequest, Voicemail
 from telephony.simulator import Leg, RestStandIn, Switch
-from tests.browser.conftest import eventually, log_in, sign_in
+from tests.browser.conftest import click_and_wait, log_in, sign_in
 from tests.demo import DEMO, customer
 
 pytestmark = pytest.mark.usefixtures("demo")
@@ -118,10 +118,9 @@ def offered_emily(lina: Page, phone, switch: Switch, twilio_api: RestStandIn) ->
     return caller, agent
 
 
-def accepted_on_the_desk(lina: Page, switch: Switch, twilio_api: RestStandIn) -> None:
-    lina.locator("button#accept").click()
+def accepted_on_the_desk(lina: Page, switch: Switch) -> None:
     # The desk's server asks Twilio to move the caller into the room; Twilio does it.
-    eventually(lambda: twilio_api.dequeues(), "the desk's Accept dequeued the caller")
+    click_and_wait(lina, lina.locator("button#accept"))
     switch.wait(1)
 
 
@@ -152,7 +151,7 @@ def test_accept_on_the_desk_connects_the_call_and_a_late_phone_key_does_nothing(
     assert agent.gather is not None
     late_key = agent.gather.action
     expect(lina.locator("#pop")).to_have_attribute("data-call", caller.call_sid)
-    accepted_on_the_desk(lina, switch, twilio_api)
+    accepted_on_the_desk(lina, switch)
     room = f"hotline-{caller.call_sid}"
     assert caller.conference == agent.conference == room
     expect(lina.locator("#on-call")).to_be_visible()
@@ -173,7 +172,7 @@ def test_wrap_up_with_a_disposition_then_ready(
 ) -> None:
     caller, agent = offered_emily(lina, phone, switch, twilio_api)
     expect(lina.locator("#pop")).to_be_visible()
-    accepted_on_the_desk(lina, switch, twilio_api)
+    accepted_on_the_desk(lina, switch)
     expect(lina.locator("#on-call")).to_be_visible()
     lina.locator("textarea#notes").fill("Top-up of 300 overdue; asked the bank.")
     lina.locator("button#save-notes").click()
@@ -246,9 +245,8 @@ def test_an_agent_accepts_a_callback_on_the_desk_and_the_customer_hears_who_call
     callback = stored(db, CallbackRequest)
     item = lina.locator(f"#callbacks li.callback[data-id='{callback.id}']")
     expect(item).to_be_visible()
-    item.locator("button.accept-callback").click()
     # Hotline rings Lina's phone; answered, it calls the customer back.
-    eventually(lambda: twilio_api.calls(), "the desk's accept rang the agent's phone")
+    click_and_wait(lina, item.locator("button.accept-callback"))
     switch.wait(1)
     agent = switch.phone(LINA["phone"]).call
     assert agent is not None and "正在呼叫客户" in agent.text
