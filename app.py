@@ -21,6 +21,9 @@ from callflows.stages import CALLER_STAGES
 from calls.fallback import bp as fallback
 from calls.spool import Spool, replay_pending
 from calls.spool import bp as spool_commands
+from desk import auth as desk_auth
+from desk.commands import bp as desk_commands
+from desk.views import bp as desk
 from flowfile.commands import bp as flow_commands
 from flowfile.loader import FlowError, load_flow
 from logs import configure_logging
@@ -111,6 +114,7 @@ def _build(settings: Settings) -> Flask:
         answers=frozenset(ANSWERS),
         spool=Spool(settings.spool_dir or Path(app.instance_path) / "spool"),
     )
+    desk_auth.configure(app, settings)
     for blueprint in (
         fallback,
         voice,
@@ -126,6 +130,9 @@ def _build(settings: Settings) -> Flask:
         flow_commands,
         spool_commands,
         callback_commands,
+        desk_auth.bp,
+        desk,
+        desk_commands,
     ):
         app.register_blueprint(blueprint)
     return app

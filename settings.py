@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     twilio_account_sid: Annotated[str | None, Field(pattern=r"^AC[0-9a-fA-F]{32}$")] = None
     twilio_api_base_url: AnyHttpUrl = AnyHttpUrl("https://api.twilio.com")
+    # An API key of the account (SK…) and its secret: they sign the desk's access tokens
+    # for Twilio's Voice JavaScript SDK (telephony.tokens); without them, no token.
+    twilio_api_key: Annotated[str | None, Field(pattern=r"^SK[0-9a-fA-F]{32}$")] = None
+    twilio_api_secret: SecretStr | None = None
     hotline_number: str | None = None
     public_base_url: AnyHttpUrl | None = None
     twilio_validate_signatures: bool = True

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import ValidationInfo, field_validator
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
 from flowfile.menus import known_answer
 from flowfile.vocabulary import Language, Strict, Text
@@ -36,12 +38,18 @@ class AgentTexts(Strict):
     callback_unanswered: Text
 
 
+DispositionCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+
+
 class Agents(Strict):
     texts: AgentTexts
     # How the whisper names languages, queues and answers, in the agent's language.
     language_names: dict[Language, Text]
     queue_names: dict[str, Text]
     answer_names: dict[str, Text]
+    # The wrap-up's disposition codes (kept on the agent's call), with their words on
+    # the desk; the first is the desk's default.
+    dispositions: Annotated[dict[DispositionCode, Text], Field(min_length=1)]
 
     @field_validator("answer_names")
     @classmethod

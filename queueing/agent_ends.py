@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from calls import twiml
-from calls.context import AgentContext
+from calls.context import AgentContext, Context
 from calls.twiml import Document
 from models import Agent, AgentCall, Call, CallbackRequest, CallEvent
 from models.agents import AgentStage, AgentStatus
@@ -116,8 +116,8 @@ def _busy_with_us(
     _free_callback(ctx, agent, callback)
 
 
-def passed(ctx: AgentContext, agent: Agent, caller: Call) -> None:
-    """The agent passed on ``caller`` (a key, or hanging up while hearing about them):
+def passed(ctx: Context, agent: Agent, caller: Call) -> None:
+    """The agent passed on ``caller`` (a key, the desk, or hanging up while hearing about them):
     never offered them again while the pass holds; the next agent is rung."""
     routing.release(ctx.session, caller.id, agent.id)
     record_pass(ctx.session, caller.id, agent.id, ctx.now)
@@ -184,7 +184,7 @@ def _set_status(ctx: AgentContext, agent: Agent, status: AgentStatus) -> None:
     routing.set_status(ctx.session, agent, status, ctx.now)
 
 
-def _event(ctx: AgentContext, caller: Call, kind: str, agent: Agent, **data: str) -> None:
+def _event(ctx: Context, caller: Call, kind: str, agent: Agent, **data: str) -> None:
     ctx.session.add(
         CallEvent(call_id=caller.id, kind=kind, data={"agent": agent.id, **data}, at=ctx.now)
     )

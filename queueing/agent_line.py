@@ -15,7 +15,6 @@ from models import Agent, Call, CallbackRequest, CallEvent, Customer, RefundTick
 from models.agents import AgentStage, AgentStatus
 from models.calls import CallStage
 from queueing import agent_ends, callback_queue, callbacks, conference, routing
-from telephony.rest import TwilioUnavailable
 from telephony.urls import webhook_url
 from verification.agents import check_agent_pin
 
@@ -80,6 +79,8 @@ def ring_answered(ctx: AgentContext, caller_id: int | None, callback_id: int | N
         ctx.leg.callback_id = callback.id
         return ring_prompt(ctx)
     caller = ctx.session.get(Call, caller_id) if caller_id is not None else None
+    if caller is not None and _accepted_on_desk(agent, caller):
+        return joined_from_desk(ctx, caller)
     if caller is None or caller.stage != CallStage.QUEUED or caller.offered_agent_id != agent.id:
         return _too_late(ctx)
     ctx.leg.caller_call_id = caller.id
@@ -137,12 +138,34 @@ def take_ring(ctx: AgentContext, key: str) -> Document:
             return _too_late(ctx)
         return _offer_callback(ctx, callback)
     caller = _their_caller(ctx)
+    if _accepted_on_desk(agent, caller):
+        return joined_from_desk(ctx, caller)
     if not key:
         agent_ends.missed(ctx, agent, caller, "no key")
         return _goodbye(ctx, [])
     if caller.stage != CallStage.QUEUED or caller.offered_agent_id != agent.id:
         return _too_late(ctx)
     return _offer(ctx, caller)
+
+
+def joined_from_desk(ctx: AgentContext, caller: Call | None = None) -> Document:
+    """The agent accepted ``caller`` on the desk (queueing.desk): their phone goes
+    straight into the caller's room, whether it was moved there from the ring or the
+    whisper, or answered only now. A late key then finds the call connected, whose
+    replay (``talking``) changes nothing."""
+    caller = caller or _their_caller(ctx)
+    ctx.leg.caller_call_id, ctx.leg.stage = caller.id, AgentStage.CONNECTED
+    return _join(ctx, caller, [ctx.flow.agents.texts.connecting])
+
+
+def _accepted_on_desk(agent: Agent, caller: Call) -> bool:
+    """The caller is this agent's and on the way to their room, not yet with them: the
+    desk's Accept came before the phone got that far."""
+    return (
+        caller.stage == CallStage.CONNECTED
+        and caller.agent_id == agent.id
+        and caller.agent_joined_at is None
+    )
 
 
 def _too_late(ctx: AgentContext) -> Document:
@@ -252,13 +275,7 @@ def answer_offer(ctx: AgentContext, key: str) -> Document:
             return _goodbye(ctx, [texts.gone])
         return menu(ctx, [texts.gone])
     ctx.session.refresh(caller)
-    connect_url = webhook_url("queueing.connect", absolute=True)
-    try:
-        ctx.rest(lambda api: api.dequeue(caller.queue_sid or "", caller.call_sid, connect_url))
-    except TwilioUnavailable:
-        # Put the caller back exactly as they were, for the next agent.
-        caller.stage, caller.agent_id = CallStage.QUEUED, None
-        routing.reserve(caller, None, ctx.now)
+    if not conference.bring_caller(ctx, caller):
         return menu(ctx, [texts.gone])
     ctx.leg.stage = AgentStage.CONNECTED
     _set_status(ctx, AgentStatus.BUSY)

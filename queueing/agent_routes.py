@@ -78,6 +78,12 @@ def room(ctx: AgentContext, _: VoiceParams) -> Document:
     return conference.agent_alone(ctx)
 
 
+@bp.webhook("/desk/join")
+def desk_join(ctx: AgentContext, _: VoiceParams) -> Document:
+    # Where the desk's Accept moves the agent's phone (queueing.desk), by a REST update.
+    return agent_line.joined_from_desk(ctx)
+
+
 @bp.webhook("/after")
 def after(ctx: AgentContext, _: VoiceParams) -> Document:
     return agent_line.after_call(ctx)

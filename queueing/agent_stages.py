@@ -16,7 +16,7 @@ AGENT_STAGES: StageTable[AgentStage, AgentContext] = StageTable(
         AgentStage.RING: Stage(("agents.ring_key",), agent_line.ring_prompt),
         AgentStage.MENU: Stage(("agents.menu",), agent_line.menu),
         AgentStage.WHISPER: Stage(("agents.answer_offer",), agent_line.whisper_again),
-        AgentStage.CONNECTED: Stage(("agents.after",), agent_line.talking),
+        AgentStage.CONNECTED: Stage(("agents.after", "agents.desk_join"), agent_line.talking),
         AgentStage.WRAP_UP: Stage(("agents.ready",), agent_line.wrap_up),
         AgentStage.ENDED: Stage((), agent_line.goodbye),
     },

@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from calls.context import Context
+from flowfile.vocabulary import Language
 from models import Agent, Call, CallbackAttempt, CallbackRequest
 from models.db import changed
 from models.queueing import CallbackStatus
@@ -145,6 +146,27 @@ def callbacks_ahead(
         .where(due(now, hours_open), before, or_(*(callbacks_for(agent) for agent in agents)))
     )
     return session.scalar(query) or 0
+
+
+def new_request(
+    session: Session, call: Call, number: str, language: Language, topic: str, now: datetime
+) -> CallbackRequest:
+    """A callback for the caller of ``call`` (asked for while waiting, or made from their
+    voicemail on the desk), keeping their place among live callers: when they first
+    queued."""
+    callback = CallbackRequest(
+        call_id=call.id,
+        customer_id=call.customer_id,
+        number=number,
+        language=language,
+        topic=topic,
+        status=CallbackStatus.OPEN,
+        created_at=now,
+        queued_at=call.queued_at,
+        attempts=0,
+    )
+    session.add(callback)
+    return callback
 
 
 def is_reserved_for(callback: CallbackRequest, agent_id: str, now: datetime) -> bool:

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from calls import twiml
-from calls.context import AgentContext, CallContext
+from calls.context import AgentContext, CallContext, Context
 from calls.twiml import Document, Line
 from models import Agent, AgentCall, Call
 from models.agents import AgentStage, AgentStatus
@@ -63,6 +63,20 @@ def connect(ctx: CallContext) -> Document:
     ``AGENT_JOIN_SECONDS``."""
     ctx.call.connected_at = ctx.call.connected_at or ctx.now
     return in_room(ctx, [waiting.handoff(ctx)])
+
+
+def bring_caller(ctx: Context, caller: Call) -> bool:
+    """Take ``caller``, just claimed by an agent (a key or the desk), out of Twilio's queue
+    into their room (``connect``). If Twilio cannot, the caller is put back exactly as
+    they were, for the next agent, and False."""
+    connect_url = webhook_url("queueing.connect", absolute=True)
+    try:
+        ctx.rest(lambda api: api.dequeue(caller.queue_sid or "", caller.call_sid, connect_url))
+    except TwilioUnavailable:
+        caller.stage, caller.agent_id = CallStage.QUEUED, None
+        routing.reserve(caller, None, ctx.now)
+        return False
+    return True
 
 
 def in_room(ctx: CallContext, said: Sequence[Line] = ()) -> Document:

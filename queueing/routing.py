@@ -8,7 +8,7 @@ at once each get a different caller on PostgreSQL; SQLite runs one writer at a t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
@@ -137,6 +137,28 @@ def set_status(session: Session, agent: Agent, status: AgentStatus, now: datetim
     agent.status_since = now
     if status in (AgentStatus.AVAILABLE, AgentStatus.OFFLINE):
         agent_free(session, agent.id, now)
+
+
+def set_status_from(
+    session: Session,
+    agent: Agent,
+    status: AgentStatus,
+    now: datetime,
+    current: Collection[AgentStatus],
+) -> bool:
+    """``set_status`` only while the agent's status is one of ``current``: a conditional
+    UPDATE, so that a ring taking the agent meanwhile (``ringing.take_agent``) wins."""
+    moved = changed(
+        session,
+        update(Agent)
+        .where(Agent.id == agent.id, Agent.status.in_(list(current)))
+        .values(status=status, status_since=now)
+        .execution_options(synchronize_session=False),
+    )
+    session.refresh(agent)
+    if moved == 1 and status in (AgentStatus.AVAILABLE, AgentStatus.OFFLINE):
+        agent_free(session, agent.id, now)
+    return moved == 1
 
 
 def agent_free(session: Session, agent_id: str, now: datetime) -> None:

@@ -12,9 +12,9 @@ from datetime import timedelta
 from calls import twiml
 from calls.context import CallContext
 from calls.twiml import Container, Document, Line, Value, Verbatim
-from models import Agent, CallbackRequest, Voicemail
+from models import Agent, Voicemail
 from models.calls import CallStage
-from models.queueing import CallbackStatus, FollowUpStatus
+from models.queueing import FollowUpStatus
 from queueing import callback_queue, hold_tone, ringing, routing
 from queueing.estimate import announced_ahead, hold_loops, promise
 from queueing.hours import is_open
@@ -298,19 +298,9 @@ def record_callback(ctx: CallContext) -> Document:
     if number is None:
         ctx.record("callback.impossible", reason="withheld")
         return choose_voicemail_or_callback(ctx, "1")
-    callback = CallbackRequest(
-        call_id=ctx.call.id,
-        customer_id=ctx.call.customer_id,
-        number=number,
-        language=ctx.language,
-        topic=ctx.call.queue or "general",
-        status=CallbackStatus.OPEN,
-        created_at=ctx.now,
-        # The caller's place among live callers: when they first queued.
-        queued_at=ctx.call.queued_at,
-        attempts=0,
+    callback = callback_queue.new_request(
+        ctx.session, ctx.call, number, ctx.language, ctx.call.queue or "general", ctx.now
     )
-    ctx.session.add(callback)
     ctx.call.outcome = "callback"
     ctx.record("callback.requested", topic=ctx.call.queue)
     # Out of the queue before any agent is rung: the callback takes the caller's place.

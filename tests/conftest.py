@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import Engine, create_engine, text
@@ -34,6 +35,17 @@ SECRET_KEY = "test-secret-key"
 POSTGRES_ENV = "HOTLINE_TEST_POSTGRES_URL"
 # A schema of this run's own, so two runs on one server never TRUNCATE each other's.
 POSTGRES_SCHEMA = f"hotline_test_{os.getpid()}_{secrets.token_hex(4)}"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_desk_passwords() -> Iterator[None]:
+    """Desk passwords hashed with Argon2's cheapest parameters: each test that loads the
+    demo hashes its agents' passwords, which the real parameters make take a second."""
+    from verification import passwords
+
+    real, passwords.HASHER = passwords.HASHER, PasswordHasher(1, 8, 1)
+    yield
+    passwords.HASHER = real
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,10 @@
-"""Agents' PINs on the agent line, under the same lockout as customers' (SPEC §5):
-N wrong PINs in a row, across calls, lock the agent's phone verification."""
+"""Agents' credentials under the same lockout as customers' PINs (SPEC §5): the agent
+PIN on the agent line, and the desk password (its own count): N failures in a row, on
+any server, lock it for the lockout's time, even with the right one."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -10,6 +12,7 @@ from sqlalchemy.orm import Session
 from models import Agent
 from settings import Settings
 from verification import guard
+from verification.passwords import password_matches
 from verification.secrets import AGENT_PIN, matches
 
 
@@ -22,7 +25,28 @@ def check_agent_pin(
         # Hash anyway, so an unknown phone costs the same work as a wrong PIN.
         matches(key, AGENT_PIN, "", entered, None)
         return False
-    subject = guard.agent(agent.id)
+    owner, stored = agent.id, agent.pin_hash
+    check = lambda: matches(key, AGENT_PIN, owner, entered, stored)  # noqa: E731
+    return _guarded(session, settings, guard.agent(owner), now, check)
+
+
+def check_desk_password(
+    session: Session, settings: Settings, agent: Agent | None, entered: str, now: datetime
+) -> bool:
+    """True once the password matches an agent who is not locked out of the desk."""
+    if agent is None:
+        password_matches(None, entered)  # the same work as a wrong password
+        return False
+    stored = agent.password_hash
+    check = lambda: password_matches(stored, entered)  # noqa: E731
+    return _guarded(session, settings, guard.desk(agent.id), now, check)
+
+
+def _guarded(
+    session: Session, settings: Settings, subject: str, now: datetime, check: Callable[[], bool]
+) -> bool:
+    """Every guess counts before it is checked (race-safe across servers); a right
+    one clears the count."""
     if not guard.reserve_attempt(
         session,
         subject,
@@ -31,7 +55,7 @@ def check_agent_pin(
         now=now,
     ):
         return False
-    if not matches(key, AGENT_PIN, agent.id, entered, agent.pin_hash):
+    if not check():
         return False
     guard.clear(session, subject)
     return True

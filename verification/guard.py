@@ -1,5 +1,5 @@
 """The cross-call lockout: N failures in a row lock a subject's verification, a
-customer's PIN or SMS code, or an agent's PIN.
+customer's PIN or SMS code, an agent's PIN or desk password.
 
 Every change is one conditional UPDATE, so the database settles races: when
 several calls guess at once, each attempt first reserves a slot by counting
@@ -25,6 +25,11 @@ def customer(customer_id: str) -> str:
 
 def agent(agent_id: str) -> str:
     return f"agent:{agent_id}"
+
+
+def desk(agent_id: str) -> str:
+    """The agent's desk password: counted apart from their PIN."""
+    return f"desk:{agent_id}"
 
 
 def _ensure_guard(session: Session, subject: str) -> None:
