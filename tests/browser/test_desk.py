@@ -25,17 +25,8 @@ pytestmark = pytest.mark.usefixtures("demo")
 AGENTS = {agent["id"]: agent for agent in DEMO["agents"]}
 LINA = AGENTS["A01"]  # every branch, Mandarin and English
 EMILY = customer(language="en")
-PASSWORD = "lina-desk-password"
+PASSWORD = LINA["desk_password"]  # the demo data's
 ANNOUNCEMENT = "比太钱包客服回电，接听请按1。"
-
-
-def give_password(db: Session, agent: dict, password: str = PASSWORD) -> None:
-    from verification.passwords import hash_password
-
-    db.execute(
-        update(Agent).where(Agent.id == agent["id"]).values(password_hash=hash_password(password))
-    )
-    db.commit()
 
 
 def stored(db: Session, what: Any, *where: Any) -> Any:
@@ -44,14 +35,18 @@ def stored(db: Session, what: Any, *where: Any) -> Any:
     return db.scalars(select(what).where(*where)).one()
 
 
+def call_id(db: Session, caller: Leg) -> int:
+    """Hotline's id of the caller's call (``data-call`` on the screen pop)."""
+    return int(stored(db, Call.id, Call.call_sid == caller.call_sid))
+
+
 def status_of(db: Session, agent: dict) -> str:
     return str(stored(db, Agent.status, Agent.id == agent["id"]))
 
 
 @pytest.fixture
-def lina(page: Page, db: Session) -> Page:
+def lina(page: Page) -> Page:
     """李娜 signed in on the desk."""
-    give_password(db, LINA)
     sign_in(page, LINA["id"], PASSWORD)
     expect(page.locator("#agent-name")).to_have_text(LINA["name"])
     return page
@@ -63,9 +58,8 @@ def set_status(desk: Page, status: str) -> None:
 
 
 def test_the_desk_is_behind_a_sign_in_and_repeated_failures_lock_even_the_right_password(
-    app: Flask, page: Page, db: Session
+    app: Flask, page: Page
 ) -> None:
-    give_password(db, LINA)
     page.goto("/desk")
     expect(page).to_have_url(re.compile(r"/desk/login$"))
     expect(page.locator("form#login")).to_be_visible()
@@ -103,10 +97,9 @@ def test_a_post_without_its_csrf_token_is_refused_and_changes_nothing(
 
 
 def offered_emily(lina: Page, phone, switch: Switch, twilio_api: RestStandIn) -> tuple[Leg, Leg]:  # noqa: ANN001
-    """Lina is available on the desk; Emily (verified) hears her latest top-up, asks for
+    """With Lina available on the desk, Emily (verified) hears her latest top-up, asks for
     an agent, and Lina's phone rings: she picks up and hears about Emily. The caller's
     leg and Lina's."""
-    set_status(lina, "available")
     expect(lina.locator("#pop")).to_be_hidden()
     caller = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("2").press("3")
     caller.press("0")
@@ -125,19 +118,22 @@ def accepted_on_the_desk(lina: Page, switch: Switch) -> None:
 
 
 def test_the_screen_pop_shows_who_calls_and_why_without_a_reload(
-    lina: Page, phone, switch: Switch, twilio_api: RestStandIn
+    lina: Page, phone, switch: Switch, twilio_api: RestStandIn, db: Session
 ) -> None:
-    lina.evaluate("window.notReloaded = true")
+    set_status(lina, "available")
+    lina.evaluate("window.notReloaded = true")  # gone if the page reloads
     caller, agent = offered_emily(lina, phone, switch, twilio_api)
     pop = lina.locator("#pop")
     expect(pop).to_be_visible()  # rung
-    expect(pop).to_have_attribute("data-call", caller.call_sid)
+    expect(pop).to_have_attribute("data-call", str(call_id(db, caller)))
     agent.press("1")  # she hears the whisper: the offer is still open
     expect(pop).to_be_visible()
     who, why = lina.locator("#pop-who"), lina.locator("#pop-why")
-    expect(who).to_contain_text(EMILY["name"])
+    expect(who).to_contain_text(EMILY["name"])  # named: verified
+    expect(who).to_contain_text("英语")  # her language, in Lina's
     expect(why).to_contain_text("充值与提现")  # the branch she called about
-    expect(why).to_contain_text("300")  # her overdue top-up, among her transactions
+    expect(why).to_contain_text("最近充值或提现")  # what she heard before asking
+    expect(why).to_contain_text("300.00")  # her overdue top-up, among her transactions
     expect(lina.locator("button#accept")).to_be_visible()
     expect(lina.locator("button#pass")).to_be_visible()
     assert lina.evaluate("window.notReloaded") is True
@@ -146,19 +142,20 @@ def test_the_screen_pop_shows_who_calls_and_why_without_a_reload(
 def test_accept_on_the_desk_connects_the_call_and_a_late_phone_key_does_nothing(
     lina: Page, phone, switch: Switch, twilio_api: RestStandIn, db: Session
 ) -> None:
+    set_status(lina, "available")
     caller, agent = offered_emily(lina, phone, switch, twilio_api)
     agent.press("1")  # hearing the whisper, whose 1 also accepts
     assert agent.gather is not None
     late_key = agent.gather.action
-    expect(lina.locator("#pop")).to_have_attribute("data-call", caller.call_sid)
+    expect(lina.locator("#pop")).to_have_attribute("data-call", str(call_id(db, caller)))
     accepted_on_the_desk(lina, switch)
     room = f"hotline-{caller.call_sid}"
     assert caller.conference == agent.conference == room
     expect(lina.locator("#on-call")).to_be_visible()
     expect(lina.locator("button#accept")).to_be_hidden()
-    expect(lina.locator("#pop")).to_have_attribute("data-call", caller.call_sid)
+    expect(lina.locator("#pop")).to_have_attribute("data-call", str(call_id(db, caller)))
     # Her 1 on the phone arrives after the desk's Accept: no second claim, nothing moves.
-    agent.post(late_key, {"Digits": "1"})
+    assert f">{room}<" in agent.post(late_key, {"Digits": "1"})  # she stays in the room
     switch.wait(1)
     assert len(twilio_api.dequeues()) == 1
     assert caller.conference == agent.conference == room
@@ -170,12 +167,15 @@ def test_accept_on_the_desk_connects_the_call_and_a_late_phone_key_does_nothing(
 def test_wrap_up_with_a_disposition_then_ready(
     app: Flask, lina: Page, phone, switch: Switch, twilio_api: RestStandIn, db: Session
 ) -> None:
+    set_status(lina, "available")
     caller, agent = offered_emily(lina, phone, switch, twilio_api)
     expect(lina.locator("#pop")).to_be_visible()
     accepted_on_the_desk(lina, switch)
     expect(lina.locator("#on-call")).to_be_visible()
     lina.locator("textarea#notes").fill("Top-up of 300 overdue; asked the bank.")
-    lina.locator("button#save-notes").click()
+    click_and_wait(lina, lina.locator("button#save-notes"))
+    on_her_call = AgentCall.call_sid == agent.call_sid
+    assert stored(db, AgentCall.notes, on_her_call) == "Top-up of 300 overdue; asked the bank."
     caller.conference_ends(seconds=95)  # the talk is over
     wrap_up = lina.locator("#wrap-up")
     expect(wrap_up).to_be_visible()
@@ -193,7 +193,7 @@ def test_wrap_up_with_a_disposition_then_ready(
     expect(lina.locator("#status")).to_have_attribute("data-status", "available")
     expect(wrap_up).to_be_hidden()
     assert status_of(db, LINA) == "available"
-    row = stored(db, AgentCall, AgentCall.call_sid == agent.call_sid)
+    row = stored(db, AgentCall, on_her_call)
     assert row.disposition == code
     assert row.notes is not None and "the bank will credit it today" in row.notes
 
