@@ -32,8 +32,6 @@ def _rfc2822_or_none(value: object) -> datetime | None:
     except (TypeError, ValueError):
         return None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _fraction_or_none(value: object) -> float | None:
     """A number from 0 to 1, or None (Twilio does not promise ``Confidence``)."""
     try:

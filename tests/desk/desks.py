@@ -3,6 +3,7 @@ CSRF token from the page), posts the desk's forms and reads ``/desk/state``."""
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -41,4 +42,4 @@ class Desk:
     def messages(self) -> str:
         """What the page says after the last action (flashed), then forgotten."""
         found = re.search(r'<ul class="messages" id="messages">(.*?)</ul>', self.page(), re.S)
-        return found[1] if found else ""
+        return html.unescape(found[1]) if found else ""
