@@ -60,10 +60,12 @@ def set_status(desk: Page, status: str) -> None:
 def test_the_desk_is_behind_a_sign_in_and_repeated_failures_lock_even_the_right_password(
     app: Flask, page: Page
 ) -> None:
+    wall = page.request.get("/desk", max_redirects=0)
+    assert wall.status == 302 and wall.headers["location"].endswith("/desk/login")
+    assert page.request.get("/desk/state").status == 401  # the JSON the page polls
     page.goto("/desk")
     expect(page).to_have_url(re.compile(r"/desk/login$"))
     expect(page.locator("form#login")).to_be_visible()
-    assert page.request.get("/desk/state").status == 401
     sign_in(page, LINA["id"], PASSWORD)  # the right password opens the desk...
     expect(page.locator("#agent-name")).to_have_text(LINA["name"])
     page.locator("form#logout button").click()
