@@ -2,8 +2,9 @@
 
 Every route needs a signed-in agent (``desk.auth.signed_in``) and every POST the CSRF
 token. Actions are forms that post and come back to the page (303), saying what was
-refused; the decisions are ``queueing.desk``'s, ``queueing.callbacks``' and
-``queueing.voicemails``'.
+refused; posted by the page's script (``Accept: application/json``, while the browser
+carries a call that a reload would end) they answer JSON instead. The decisions are
+``queueing.desk``'s, ``queueing.callbacks``' and ``queueing.voicemails``'.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -25,6 +27,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_from_directory,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -51,6 +54,8 @@ bp.before_request(protect)
 log = logging.getLogger(__name__)
 
 Notes = Annotated[str, Field(max_length=4000)]
+# Twilio's Voice JavaScript SDK as its npm package ships it (desk/vendor/README.md).
+VOICE_SDK = Path(__file__).resolve().parent / "vendor" / "twilio-voice-sdk-2.18.5"
 
 
 class StatusForm(BaseModel):
@@ -220,20 +225,19 @@ def status() -> ResponseReturnValue:
 @bp.post("/accept")
 @signed_in(page=True)
 def accept() -> ResponseReturnValue:
-    call = _form(CallForm).call
-    return _act(
-        lambda ctx: decide.accept(ctx, g.agent, call),
-        "Too late: that caller was taken, passed on or has hung up.",
-    )
+    return _on_offer(decide.accept, "Too late: that caller was taken, passed on or has hung up.")
 
 
 @bp.post("/pass")
 @signed_in(page=True)
 def pass_caller() -> ResponseReturnValue:
+    return _on_offer(decide.pass_caller, "That caller is no longer yours.")
+
+
+def _on_offer(decision: Callable[[Context, Agent, int], bool], refused: str) -> ResponseReturnValue:
+    """Accept or Pass: the form names the caller the desk showed."""
     call = _form(CallForm).call
-    return _act(
-        lambda ctx: decide.pass_caller(ctx, g.agent, call), "That caller is no longer yours."
-    )
+    return _act(lambda ctx: decision(ctx, g.agent, call), refused)
 
 
 @bp.post("/notes")
@@ -313,8 +317,11 @@ def _act(decision: Callable[[Context], bool], refused: str) -> ResponseReturnVal
     except (StaleDataError, IntegrityError):
         ctx.session.rollback()
         done = False
-    if not done and refused:
-        flash(refused)
+    message = "" if done else refused
+    if request.headers.get("Accept") == "application/json":
+        return {"done": done, "message": message}
+    if message:
+        flash(message)
     return redirect(url_for("desk.page"), code=303)
 
 
@@ -362,6 +369,13 @@ def token() -> ResponseReturnValue:
         identity,
     )
     return {"token": signed, "identity": identity}
+
+
+@bp.get("/voice-sdk.js")
+@signed_in(page=False)
+def voice_sdk() -> ResponseReturnValue:
+    """The vendored Voice JavaScript SDK, loaded by the page once a token is given."""
+    return send_from_directory(VOICE_SDK, "twilio.min.js", mimetype="text/javascript")
 
 
 def client_identity(agent: Agent) -> str:

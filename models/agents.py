@@ -29,7 +29,7 @@ class Agent(Base):
     # Where Hotline rings the agent: a phone number, ``client:<identity>`` (the browser)
     # or ``sip:<uri>`` (a desk phone or PBX); None rings ``phone``.
     endpoint: Mapped[str | None] = mapped_column(String(255))
-    # The desk's sign-in (queueing.desk); None: this agent has no desk password.
+    # The desk's sign-in (desk.auth), an Argon2 hash; None: this agent has no desk password.
     password_hash: Mapped[str | None] = mapped_column(String(255))
     pin_hash: Mapped[str] = mapped_column(String(128))
     skills: Mapped[list[str]] = mapped_column(JSON)  # branch names from the flow file

@@ -13,18 +13,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Agent, AgentCall, Call, RefundTicket
+from models import AgentCall, Call, RefundTicket
 from telephony.simulator import Leg, Person, RestStandIn, Switch
 from tests.conftest import OPEN_HOURS
-from tests.demo import DEMO, customer
 from tests.desk.desks import Desk
+from tests.queueing.test_agent_line import EMILY, FANG, LINA, SARAH, WANG, agent_status, waiting
 
 pytestmark = pytest.mark.usefixtures("demo")
-
-AGENTS = {agent["id"]: agent for agent in DEMO["agents"]}
-LINA, SARAH, FANG = AGENTS["A01"], AGENTS["A03"], AGENTS["A04"]
-EMILY = customer(language="en")
-WANG = customer(language="zh")
 
 
 def at_desk(client: FlaskClient, agent: dict, status: str = "available") -> Desk:
@@ -36,12 +31,7 @@ def at_desk(client: FlaskClient, agent: dict, status: str = "available") -> Desk
 
 def emily_waits(phone, *keys: str) -> Leg:  # noqa: ANN001
     """Emily, in English, verified, through ``keys`` of the menus, then asks for an agent."""
-    call = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"])
-    for key in keys or ("2",):
-        call.press(key)
-    call.press("0")
-    assert call.wait_url is not None
-    return call
+    return waiting(phone, EMILY, keys or ("2",), language="2")
 
 
 def call_id(db: Session, leg: Leg) -> int:
@@ -49,11 +39,22 @@ def call_id(db: Session, leg: Leg) -> int:
     return db.scalars(select(Call.id).where(Call.call_sid == leg.call_sid)).one()
 
 
-def status(db: Session, agent: dict) -> str:
-    db.rollback()
-    row = db.get(Agent, agent["id"])
-    assert row is not None
-    return row.status
+def accepted_on_desk(
+    client: FlaskClient,
+    phone,
+    switch: Switch,
+    db: Session,  # noqa: ANN001
+) -> tuple[Leg, Desk, Leg]:
+    """Emily waits; Fang, available at the desk, is rung, hears the whisper on the phone
+    and accepts on the desk: Emily, Fang's desk and Fang's phone."""
+    caller = emily_waits(phone)
+    desk = at_desk(client, FANG)
+    agent = phone_of(switch, FANG).press("1")
+    assert "Emily Chen" in agent.text
+    answer = desk.post("/desk/accept", call=call_id(db, caller))
+    assert answer.status_code == 303 and desk.messages().strip() == ""
+    switch.wait(0)
+    return caller, desk, agent
 
 
 def phone_of(switch: Switch, agent: dict) -> Leg:
@@ -147,17 +148,11 @@ def test_an_unverified_caller_shows_no_account_data(
 def test_accept_on_the_desk_connects_and_a_late_phone_key_does_nothing(
     client: FlaskClient, phone, switch: Switch, twilio_api: RestStandIn, db: Session
 ) -> None:
-    caller = emily_waits(phone)
-    desk = at_desk(client, FANG)
-    agent = phone_of(switch, FANG).press("1")  # hears the whisper
-    assert "Emily Chen" in agent.text
-    answer = desk.post("/desk/accept", call=call_id(db, caller))
-    assert answer.status_code == 303 and desk.messages().strip() == ""
-    switch.wait(0)
+    caller, desk, agent = accepted_on_desk(client, phone, switch, db)
     room = f"hotline-{caller.call_sid}"
     assert caller.conference == room and agent.conference == room
     assert len(twilio_api.dequeues()) == 1
-    assert status(db, FANG) == "busy"
+    assert agent_status(db, FANG) == "busy"
     # The phone's key 1, arriving late: the room again, no second dequeue.
     late = agent.post("/agents/answer", {"Digits": "1"})
     assert f">{room}<" in late
@@ -209,7 +204,7 @@ def test_pass_on_the_desk_rings_the_next_agent_and_ends_the_ring(
     assert not agent.live  # Fang's phone hung up
     assert [ring["To"] for ring in twilio_api.calls()] == [FANG["phone"], LINA["phone"]]
     assert fang.state()["pop"] is None and lina.state()["pop"]["call"] == call_id(db, caller)
-    assert status(db, FANG) == "available"
+    assert agent_status(db, FANG) == "available"
     # Fang is not offered Emily again while the pass holds.
     fang.post("/desk/accept", call=call_id(db, caller))
     assert "Too late" in fang.messages()
@@ -218,15 +213,11 @@ def test_pass_on_the_desk_rings_the_next_agent_and_ends_the_ring(
 def test_notes_then_wrap_up_with_a_disposition_then_ready(
     client: FlaskClient, phone, switch: Switch, twilio_api: RestStandIn, db: Session
 ) -> None:
-    caller = emily_waits(phone)
-    desk = at_desk(client, FANG)
-    agent = phone_of(switch, FANG).press("1")
-    desk.post("/desk/accept", call=call_id(db, caller))
-    switch.wait(0)
+    caller, desk, agent = accepted_on_desk(client, phone, switch, db)
     desk.post("/desk/notes", notes="Top-up T9201 overdue; asked the bank.")
     assert desk.state()["notes"] == "Top-up T9201 overdue; asked the bank."
     caller.conference_ends(seconds=60)  # Emily hangs up
-    assert status(db, FANG) == "wrap_up"
+    assert agent_status(db, FANG) == "wrap_up"
     state = desk.state()
     assert state["wrap_up"] is True and state["on_call"] is False and state["pop"] is None
     assert state["wrap_up_left"] == 30  # AGENT_WRAP_UP_SECONDS
@@ -238,7 +229,7 @@ def test_notes_then_wrap_up_with_a_disposition_then_ready(
     leg = db.scalars(select(AgentCall).where(AgentCall.call_sid == agent.call_sid)).one()
     assert (leg.disposition, leg.notes) == ("escalated", "Bank to confirm by Friday.")
     assert leg.stage == "ended" and not agent.live  # the phone's wrap-up ended with it
-    assert status(db, FANG) == "available"
+    assert agent_status(db, FANG) == "available"
 
 
 def test_a_disposition_not_in_the_flow_file_is_refused(client: FlaskClient) -> None:
@@ -255,7 +246,7 @@ def test_status_and_time_in_status(client: FlaskClient, app: Flask, db: Session)
     assert 'data-status="break">On a break</span>' in desk.page()
     assert '<span id="status-since" data-seconds="42">0:42</span>' in desk.page()
     desk.post("/desk/status", status="offline")
-    assert desk.state()["status_seconds"] == 0 and status(db, SARAH) == "offline"
+    assert desk.state()["status_seconds"] == 0 and agent_status(db, SARAH) == "offline"
 
 
 def test_a_busy_agent_cannot_choose_a_status(
@@ -265,4 +256,4 @@ def test_a_busy_agent_cannot_choose_a_status(
     desk = at_desk(client, FANG)  # rung: busy
     desk.post("/desk/status", status="break")
     assert "follows your call" in desk.messages()
-    assert status(db, FANG) == "busy"
+    assert agent_status(db, FANG) == "busy"

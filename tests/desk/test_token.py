@@ -1,5 +1,6 @@
 """The browser's voice: an access token for Twilio's Voice JavaScript SDK, carrying the
-agent's Client identity and a Voice grant that allows incoming calls."""
+agent's Client identity and a Voice grant that allows incoming calls; the vendored SDK;
+the desk's forms posted by script (a reload would end the browser's call)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app import create_app
+from desk.views import VOICE_SDK
 from models import Agent
 from settings import Settings
 from tests.conftest import ACCOUNT_SID
@@ -69,3 +71,29 @@ def test_without_an_api_key_there_is_no_token_and_it_says_why(client: FlaskClien
     answer = client.get("/desk/token")
     assert answer.status_code == 503
     assert "TWILIO_API_KEY" in answer.get_json()["error"]
+
+
+def test_the_voice_sdk_is_served_to_signed_in_agents_as_vendored(client: FlaskClient) -> None:
+    assert client.get("/desk/voice-sdk.js").status_code == 401
+    Desk(client).sign_in("A01", "hotline-A01")
+    answer = client.get("/desk/voice-sdk.js")
+    assert answer.status_code == 200 and answer.mimetype == "text/javascript"
+    vendored = VOICE_SDK / "twilio.min.js"
+    assert answer.data == vendored.read_bytes() and VOICE_SDK.name == "twilio-voice-sdk-2.18.5"
+    answer.close()
+
+
+def test_a_script_posting_a_form_hears_json_and_the_page_is_not_reloaded(
+    client: FlaskClient,
+) -> None:
+    desk = Desk(client)
+    desk.sign_in("A01", "hotline-A01")
+    headers = {"X-CSRFToken": desk.token("/desk"), "Accept": "application/json"}
+    refused = client.post("/desk/accept", data={"call": "999"}, headers=headers)
+    assert refused.status_code == 200
+    assert refused.get_json() == {
+        "done": False,
+        "message": "Too late: that caller was taken, passed on or has hung up.",
+    }
+    done = client.post("/desk/status", data={"status": "break"}, headers=headers)
+    assert done.get_json() == {"done": True, "message": ""}

@@ -1,10 +1,16 @@
 // The desk keeps itself current: it asks /desk/state every second and shows, hides and
 // fills its parts in place. What the agent is typing, and a voicemail playing, are left
-// alone. Ours, no library.
+// alone. When /desk/token gives a token, calls ring in this browser too (Twilio's Voice
+// JavaScript SDK, vendored); the forms are then posted by script, since a reload would
+// end the call. Ours; the SDK is the only library.
 (function () {
   "use strict";
   const POLL_MS = 1000;
+  const EXPECT_MS = 30000; // a call asked for on the desk (a callback) is answered at once
   const $ = (selector) => document.querySelector(selector);
+  const csrf = $('meta[name="csrf-token"]').content;
+  const voice = { device: null, call: null, expectUntil: 0 };
+  let pollTimer = null;
   let lastLeg = null;
   let wrapping = !$("#wrap-up").hidden;
   let secondsAtPoll = Number($("#status-since").dataset.seconds || 0);
@@ -90,6 +96,7 @@
   }
 
   async function poll() {
+    window.clearTimeout(pollTimer);
     try {
       const answer = await fetch("/desk/state", {
         headers: { Accept: "application/json" },
@@ -103,9 +110,98 @@
     } catch (error) {
       // The server is restarting or the network blinked: the next poll tries again.
     }
-    window.setTimeout(poll, POLL_MS);
+    pollTimer = window.setTimeout(poll, POLL_MS);
   }
 
+  // --- calls in the browser ---------------------------------------------------------
+
+  async function voiceToken() {
+    const answer = await fetch("/desk/token", { credentials: "same-origin" });
+    return answer.ok ? (await answer.json()).token : null;
+  }
+
+  function showVoice(text) {
+    const call = voice.call;
+    const status = call ? call.status() : "none";
+    if (text) $("#voice-state").textContent = text;
+    else if (status === "pending") $("#voice-state").textContent = "A call rings here.";
+    else if (status === "open") $("#voice-state").textContent = "On a call in this browser.";
+    else $("#voice-state").textContent = "Ready: calls ring in this browser.";
+    $("#voice-answer").hidden = status !== "pending";
+    $("#voice-hang-up").hidden = status !== "open" && status !== "pending";
+    for (const key of document.querySelectorAll(".voice-key")) key.hidden = status !== "open";
+  }
+
+  function loadSdk() {
+    return new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = "/desk/voice-sdk.js";
+      script.onload = resolve;
+      script.onerror = reject;
+      document.head.appendChild(script);
+    });
+  }
+
+  async function startVoice() {
+    const token = await voiceToken();
+    if (!token) return; // no API key: the agent's phone carries the calls
+    $("#voice").hidden = false;
+    await loadSdk();
+    const device = new window.Twilio.Device(token, { closeProtection: true });
+    device.on("error", (error) => showVoice(`Browser calls: ${error.message}`));
+    device.on("tokenWillExpire", async () => {
+      const next = await voiceToken();
+      if (next) device.updateToken(next);
+    });
+    device.on("incoming", (call) => {
+      voice.call = call;
+      const gone = () => {
+        voice.call = null;
+        showVoice();
+      };
+      for (const event of ["disconnect", "cancel", "reject"]) call.on(event, gone);
+      call.on("accept", () => showVoice());
+      if (Date.now() < voice.expectUntil) call.accept();
+      showVoice();
+    });
+    await device.register();
+    voice.device = device;
+    showVoice();
+  }
+
+  $("#voice-answer").addEventListener("click", () => voice.call && voice.call.accept());
+  $("#voice-hang-up").addEventListener("click", () => voice.call && voice.call.disconnect());
+  for (const key of document.querySelectorAll(".voice-key")) {
+    key.addEventListener("click", () => voice.call && voice.call.sendDigits(key.dataset.key));
+  }
+
+  // While calls ring in the browser, forms post by script: a reload would end the call.
+  document.addEventListener("submit", async (event) => {
+    const form = event.target;
+    if (!voice.device || form.id === "logout") return;
+    event.preventDefault();
+    const call = voice.call;
+    const onOffer = form.contains($("#accept")) || form.contains($("#pass"));
+    if (onOffer && call && call.status() === "pending") call.accept();
+    if (form.querySelector(".call-back, .accept-callback")) voice.expectUntil = Date.now() + EXPECT_MS;
+    const answer = await fetch(form.action, {
+      method: "POST",
+      body: new FormData(form, event.submitter),
+      headers: { "X-CSRFToken": csrf, Accept: "application/json" },
+      credentials: "same-origin",
+    });
+    const result = answer.ok ? await answer.json() : { message: `Refused (${answer.status}).` };
+    const messages = $("#messages");
+    messages.replaceChildren();
+    if (result.message) {
+      const item = document.createElement("li");
+      item.textContent = result.message;
+      messages.appendChild(item);
+    }
+    poll();
+  });
+
   window.setInterval(tick, 250);
-  window.setTimeout(poll, POLL_MS);
+  pollTimer = window.setTimeout(poll, POLL_MS);
+  startVoice().catch((error) => showVoice(`Browser calls unavailable: ${error.message || error}`));
 })();
