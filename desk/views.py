@@ -149,7 +149,8 @@ def _state(ctx: Context, agent: Agent) -> dict[str, Any]:
     connected = None if offered else decide.connected_caller(ctx, agent)
     caller = offered or connected
     leg = decide.last_leg(ctx, agent)
-    wrap_up = agent.status == AgentStatus.WRAP_UP
+    in_wrap_up = agent.status == AgentStatus.WRAP_UP
+    wrap_up = in_wrap_up or (caller is None and decide.awaits_disposition(ctx, agent, leg))
     state = {
         "agent": agent,
         "words": words,
@@ -163,7 +164,7 @@ def _state(ctx: Context, agent: Agent) -> dict[str, Any]:
         "leg_id": leg.id if leg else None,
         "notes": leg.notes if leg else None,
         "wrap_up": wrap_up,
-        "wrap_up_left": decide.wrap_up_left(ctx, agent) if wrap_up else None,
+        "wrap_up_left": decide.wrap_up_left(ctx, agent) if in_wrap_up else None,
         "dispositions": {
             code: names[words] for code, names in ctx.flow.agents.dispositions.items()
         },

@@ -73,6 +73,18 @@ def last_leg(ctx: Context, agent: Agent) -> AgentCall | None:
     ).first()
 
 
+def awaits_disposition(ctx: Context, agent: Agent, leg: AgentCall | None) -> bool:
+    """Whether ``leg`` was a call the agent took, now over, with no disposition yet. Its
+    wrap-up stays on the desk after the phone's wrap-up ended (a hang-up, key 1 or the
+    limit make the agent ready): most agents hang up when a call ends."""
+    if leg is None or leg.disposition is not None or leg.caller_call_id is None:
+        return False
+    if leg.stage not in (AgentStage.WRAP_UP, AgentStage.ENDED):
+        return False
+    caller = ctx.session.get(Call, leg.caller_call_id)
+    return caller is not None and caller.agent_id == agent.id
+
+
 def wrap_up_left(ctx: Context, agent: Agent) -> int:
     """Seconds of wrap-up left before the agent counts as ready (AGENT_WRAP_UP_SECONDS)."""
     limit = timedelta(seconds=ctx.settings.agent_wrap_up_seconds)

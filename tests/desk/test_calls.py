@@ -232,6 +232,23 @@ def test_notes_then_wrap_up_with_a_disposition_then_ready(
     assert agent_status(db, FANG) == "available"
 
 
+def test_an_agent_who_hangs_up_the_phone_still_gives_the_call_its_disposition(
+    client: FlaskClient, phone, switch: Switch, twilio_api: RestStandIn, db: Session
+) -> None:
+    caller, desk, agent = accepted_on_desk(client, phone, switch, db)
+    caller.conference_ends(seconds=60)
+    agent.hang_up()  # ready again, as the phone's wrap-up says
+    assert agent_status(db, FANG) == "available"
+    state = desk.state()
+    assert (state["wrap_up"], state["wrap_up_left"]) == (True, None)  # no limit runs now
+    assert '<small id="wrap-up-limit" hidden>' in desk.page()
+    desk.post("/desk/wrap-up", disposition="resolved", notes="")
+    db.rollback()
+    leg = db.scalars(select(AgentCall).where(AgentCall.call_sid == agent.call_sid)).one()
+    assert leg.disposition == "resolved" and agent_status(db, FANG) == "available"
+    assert desk.state()["wrap_up"] is False
+
+
 def test_a_disposition_not_in_the_flow_file_is_refused(client: FlaskClient) -> None:
     desk = at_desk(client, FANG)
     assert desk.post("/desk/wrap-up", disposition="made_up").status_code == 400

@@ -89,6 +89,9 @@
     }
     wrapping = state.wrap_up;
     wrapUp.hidden = !state.wrap_up;
+    // Past the phone's wrap-up (the agent hung up, or is ready) the form stays until the
+    // call has its disposition, without a limit to show.
+    $("#wrap-up-limit").hidden = state.wrap_up_left === null;
     $("#wrap-up-left").textContent = clock(state.wrap_up_left || 0);
 
     syncList($("#callbacks"), state.callbacks);
