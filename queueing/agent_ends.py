@@ -20,7 +20,7 @@ from models import Agent, AgentCall, Call, CallbackRequest, CallEvent
 from models.agents import AgentStage, AgentStatus
 from models.calls import CallStage
 from queueing import callback_queue, callbacks, conference, ringing, routing
-from queueing.passes import record_pass
+from queueing.passes import passers, record_pass
 from telephony.params import VoiceParams
 
 # Twilio's final CallStatus values (twilio.com/docs/voice/api/call-resource#call-status-values).
@@ -47,7 +47,10 @@ def ring_ended(
     elif stage != AgentStage.ENDED and (
         params.call_status != "completed" or stage in (AgentStage.PIN, AgentStage.RING)
     ):
-        missed(ctx, agent, caller, params.call_status, callback)
+        if caller is not None and agent.id in passers(ctx.session, caller.id, ctx.now):
+            _passed_while_ringing(ctx, agent)
+        else:
+            missed(ctx, agent, caller, params.call_status, callback)
     else:
         _hung_up(ctx, agent, stage, caller, rung=True)
     return twiml.empty()
@@ -88,6 +91,14 @@ def _free_callback(ctx: AgentContext, agent: Agent, callback: CallbackRequest | 
     if callback is not None and callback_queue.is_reserved_for(callback, agent.id, ctx.now):
         callback_queue.release(ctx.session, callback, agent.id)
         ringing.ring_for_callback(ctx, callback, exclude=agent.id)
+
+
+def _passed_while_ringing(ctx: AgentContext, agent: Agent) -> None:
+    """The agent passed on the desk while their phone still rang (Hotline cannot end a
+    ring whose call it has not heard of yet): no miss, and they are ready again."""
+    if agent.status == AgentStatus.BUSY:
+        _set_status(ctx, agent, AgentStatus.AVAILABLE)
+        ringing.ring_agent(ctx, agent)
 
 
 def _on_the_agent_line(ctx: AgentContext, agent: Agent) -> bool:

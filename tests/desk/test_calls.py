@@ -210,6 +210,19 @@ def test_pass_on_the_desk_rings_the_next_agent_and_ends_the_ring(
     assert "Too late" in fang.messages()
 
 
+def test_a_pass_on_the_desk_while_the_phone_still_rings_is_no_missed_ring(
+    client: FlaskClient, phone, switch: Switch, twilio_api: RestStandIn, db: Session
+) -> None:
+    switch.phone(FANG["phone"]).behaviour = Person()  # it rings; Fang reads the desk
+    caller = emily_waits(phone)
+    fang = at_desk(client, FANG)
+    switch.wait(0)
+    assert fang.state()["pop"]["call"] == call_id(db, caller)
+    fang.post("/desk/pass", call=call_id(db, caller))
+    switch.wait(30)  # the ring runs out unanswered: Fang had already said no
+    assert agent_status(db, FANG) == "available"  # not taken offline as for a missed ring
+
+
 def test_notes_then_wrap_up_with_a_disposition_then_ready(
     client: FlaskClient, phone, switch: Switch, twilio_api: RestStandIn, db: Session
 ) -> None:
