@@ -171,19 +171,8 @@ def find_or_open_call(session: Session, params: VoiceParams, region: str, now: d
     if call is not None:
         return call
     caller = to_e164(params.from_, region)
-    # Column defaults apply only at INSERT: set what the steps read before then.
-    call = Call(
-        call_sid=params.call_sid,
-        caller=caller,
-        called=to_e164(params.to, region),
-        started_at=now,
-        stage=CallStage.LANGUAGE,
-        verified=False,
-        verification_failures=0,
-        menu_misses=0,
-        claimed_by_caller_id=False,
-        turn=0,
-    )
+    call = Call.begun(params.call_sid, now, CallStage.LANGUAGE)
+    call.caller, call.called = caller, to_e164(params.to, region)
     if caller is not None:
         # Only a claim: caller ID can be spoofed, so it never verifies anyone.
         customer_id = session.scalars(select(Customer.id).where(Customer.phone == caller)).first()

@@ -116,6 +116,21 @@ class Call(Base):
 
     __mapper_args__ = {"version_id_col": version}
 
+    @classmethod
+    def begun(cls, call_sid: str, started_at: datetime, stage: CallStage) -> Call:
+        """A call Hotline has just heard of. Column defaults apply only at INSERT: set
+        here what the steps read before then."""
+        return cls(
+            call_sid=call_sid,
+            started_at=started_at,
+            stage=stage,
+            verified=False,
+            verification_failures=0,
+            menu_misses=0,
+            claimed_by_caller_id=False,
+            turn=0,
+        )
+
 
 class CallEvent(Base):
     """A step of a call; ``data`` never holds PINs or codes."""

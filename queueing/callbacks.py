@@ -168,15 +168,7 @@ def _customer_call(ctx: Context, sid: str, callback: CallbackRequest, agent: Age
     """The customer's call, as Hotline keeps every call; its first webhook finds it."""
     call = ctx.session.scalars(select(Call).where(Call.call_sid == sid)).one_or_none()
     if call is None:
-        call = Call(
-            call_sid=sid,
-            started_at=ctx.now,
-            verified=False,
-            verification_failures=0,
-            menu_misses=0,
-            claimed_by_caller_id=False,
-            turn=0,
-        )
+        call = Call.begun(sid, ctx.now, CallStage.CALLBACK)
         ctx.session.add(call)
     call.caller, call.called = callback.number, ctx.gateway.from_number
     call.stage, call.language, call.queue = CallStage.CALLBACK, callback.language, callback.topic
