@@ -10,13 +10,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("callflows", "ops", "queueing", "verification", "calls", "telephony", "models")
-PACKAGES += ("flowfile", "desk")
+PACKAGES += ("flowfile", "desk", "admin", "reports")
 # Each top-level module and the Hotline modules it may import. Settings parse the
 # endpoints they name (OVERFLOW_NUMBER) as the import file does: that pure module only.
 TOP_LEVEL = {
     "app": None,  # the top: may import anything, imported by nothing
     "settings": {"validation", "telephony.endpoints"},
     "logs": set(),
+    "metrics": set(),
     "validation": set(),
 }
 # Which twilio modules may be imported where: TwiML in one place, REST in another.
