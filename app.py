@@ -15,6 +15,9 @@ from pathlib import Path
 
 from flask import Flask
 
+from admin import auth as admin_auth
+from admin.commands import bp as operator_commands
+from admin.people import bp as people
 from callflows.answers import ANSWERS
 from callflows.routes import verify, voice
 from callflows.stages import CALLER_STAGES
@@ -41,6 +44,7 @@ from telephony.rest import TwilioGateway
 from telephony.signatures import SignatureCheck
 from telephony.simulator.commands import bp as simulator
 from telephony.sms import SmsSender, TwilioSms, load_sender
+from verification import sessions
 
 log = logging.getLogger("hotline")
 
@@ -117,7 +121,8 @@ def _build(settings: Settings) -> Flask:
         answers=frozenset(ANSWERS),
         spool=Spool(settings.spool_dir or Path(app.instance_path) / "spool"),
     )
-    desk_auth.configure(app, settings)
+    sessions.configure(app, settings)
+    admin_auth.configure(app)
     for blueprint in (
         fallback,
         voice,
@@ -136,6 +141,9 @@ def _build(settings: Settings) -> Flask:
         desk_auth.bp,
         desk,
         desk_commands,
+        admin_auth.bp,
+        people,
+        operator_commands,
     ):
         app.register_blueprint(blueprint)
     return app

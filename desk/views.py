@@ -37,7 +37,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import BadRequest
 
 from calls.context import Context
-from desk.auth import context, protect, signed_in
+from desk.auth import signed_in
 from desk.pop import Pop, screen_pop
 from flowfile.vocabulary import Language
 from models import Agent, CallbackRequest, Customer
@@ -48,6 +48,7 @@ from queueing.voicemails import SHOWN_DIGITS
 from telephony.numbers import mask
 from telephony.rest import RecordingRefused, TwilioUnavailable
 from telephony.tokens import voice_token
+from verification.sessions import context, protect
 
 bp = Blueprint("desk", __name__, url_prefix="/desk", template_folder="templates")
 bp.before_request(protect)

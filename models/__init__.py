@@ -4,6 +4,7 @@ from models.agents import Agent, AgentCall, AgentPass
 from models.base import Base
 from models.calls import Call, CallEvent
 from models.customers import Account, Customer, Transaction
+from models.operators import Operator
 from models.queueing import CallbackAttempt, CallbackRequest, Voicemail
 from models.tickets import RefundTicket
 from models.verification import OneTimeCode, VerificationAttempt, VerificationGuard
@@ -20,6 +21,7 @@ __all__ = [
     "CallEvent",
     "Customer",
     "OneTimeCode",
+    "Operator",
     "RefundTicket",
     "Transaction",
     "VerificationAttempt",

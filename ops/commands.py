@@ -34,6 +34,7 @@ def _import(path: Path) -> None:
                 key=settings.secret_key_bytes(),
                 region=settings.default_region,
                 reasons=current_app.extensions["flow"].reasons,
+                now=current_app.extensions["clock"](),
             )
     except ImportFailed as exc:
         raise click.ClickException(f"{path}: {exc}") from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -30,8 +31,10 @@ from sqlalchemy.orm import Session
 from calls.reach import reach_key
 from flowfile.texts import reason_code
 from flowfile.vocabulary import Text
-from models import Account, Agent, Customer, Transaction
+from models import Account, Agent, Customer, Operator, Transaction
+from models.base import utcnow
 from models.customers import CustomerStatus, TransactionKind, TransactionStatus
+from models.operators import OperatorRole
 from telephony.endpoints import parse_endpoint
 from telephony.numbers import to_e164
 from validation import problems
@@ -116,9 +119,19 @@ class AgentIn(Record):
     desk_password: Annotated[str, Field(min_length=MIN_LENGTH, max_length=1024)] | None = None
 
 
+class OperatorIn(Record):
+    """Someone who signs in to /admin (admin.auth); their password is stored only as
+    its hash, and left out, the one set stays (a new operator needs one)."""
+
+    name: Id
+    role: OperatorRole
+    password: Annotated[str, Field(min_length=MIN_LENGTH, max_length=1024)] | None = None
+
+
 class ImportFile(Record):
     customers: list[CustomerIn] = []
     agents: list[AgentIn] = []
+    operators: list[OperatorIn] = []
 
 
 @dataclass
@@ -138,16 +151,20 @@ class ImportSummary:
     customers: Counts = field(default_factory=Counts)
     transactions: Counts = field(default_factory=Counts)
     agents: Counts = field(default_factory=Counts)
+    operators: Counts = field(default_factory=Counts)
 
     def __str__(self) -> str:
+        kinds = [
+            ("customers", self.customers),
+            ("transactions", self.transactions),
+            ("agents", self.agents),
+        ]
+        if self.operators.created or self.operators.updated:
+            kinds.append(("operators", self.operators))
         return ", ".join(
             f"{counts.created + counts.updated} {kind}"
             f" ({counts.created} new, {counts.updated} updated)"
-            for kind, counts in (
-                ("customers", self.customers),
-                ("transactions", self.transactions),
-                ("agents", self.agents),
-            )
+            for kind, counts in kinds
         )
 
 
@@ -169,7 +186,7 @@ def load_file(path: Path | str) -> dict[str, Any]:
             f"{path}: line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})"
         ) from None
     if not isinstance(data, dict):
-        raise ImportFailed(f"{path}: expected a JSON object with customers and agents")
+        raise ImportFailed(f"{path}: expected a JSON object with customers, agents, operators")
     return data
 
 
@@ -180,6 +197,7 @@ def import_data(
     key: bytes,
     region: str,
     reasons: Mapping[str, Text] | None = None,
+    now: datetime | None = None,
 ) -> ImportSummary:
     """Check the whole payload, then upsert it in the session's transaction and flush.
 
@@ -195,7 +213,9 @@ def import_data(
     """
     data = _validate(payload, region)
     # Against the database only once the file agrees with itself, to avoid echoes.
-    problems = _duplicates(data) or _taken_elsewhere(session, data)
+    problems = _duplicates(data) or _taken_elsewhere(session, data) or _new_without_password(
+        session, data
+    )
     if problems:
         raise ImportFailed(_listing(problems))
     summary = ImportSummary()
@@ -203,6 +223,8 @@ def import_data(
         _upsert_customer(session, customer, key, summary, reasons or {})
     for agent in data.agents:
         _upsert_agent(session, agent, key, summary)
+    for operator in data.operators:
+        _upsert_operator(session, operator, now or utcnow(), summary)
     session.flush()
     return summary
 
@@ -236,6 +258,11 @@ def _duplicates(data: ImportFile) -> list[str]:
                     )
                 first.setdefault(value, index)
     problems += _shared_endpoints(data.agents)
+    named: dict[str, int] = {}
+    for index, operator in enumerate(data.operators):
+        if (earlier := named.setdefault(operator.name, index)) != index:
+            where = f"operators[{index}].name"
+            problems.append(f"{where}: {operator.name} is also in operators[{earlier}]")
     seen: dict[str, str] = {}
     for place, _, transaction in _transactions(data):
         if transaction.id in seen:
@@ -382,3 +409,26 @@ def _upsert_agent(session: Session, record: AgentIn, key: bytes, summary: Import
     password = record.desk_password
     if password is not None and not password_matches(agent.password_hash, password):
         agent.password_hash = hash_password(password)  # the same again: sessions stay
+
+
+def _upsert_operator(
+    session: Session, record: OperatorIn, now: datetime, summary: ImportSummary
+) -> None:
+    operator = session.scalars(select(Operator).where(Operator.name == record.name)).one_or_none()
+    summary.operators.add(new=operator is None)
+    if operator is None:
+        operator = Operator(name=record.name, created_at=now)
+        session.add(operator)
+    operator.role = record.role
+    password = record.password
+    if password is not None and not password_matches(operator.password_hash, password):
+        operator.password_hash = hash_password(password)  # the same again: sessions stay
+
+
+def _new_without_password(session: Session, data: ImportFile) -> list[str]:
+    known = set(session.scalars(select(Operator.name)))
+    return [
+        f"operators[{index}].password: a new operator needs a password"
+        for index, record in enumerate(data.operators)
+        if record.password is None and record.name not in known
+    ]

@@ -1,15 +1,17 @@
-"""Agents' credentials under the same lockout as customers' PINs (SPEC §5): the agent
-PIN on the agent line, and the desk password (its own count): N failures in a row, on
-any server, lock it for the lockout's time, even with the right one."""
+"""Staff credentials under the same lockout as customers' PINs (SPEC §5): the agent
+PIN on the agent line, the desk password (its own count) and an operator's /admin
+password: N failures in a row, on any server, lock it for the lockout's time, even
+with the right one."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Agent
+from models import Agent, Operator
 from settings import Settings
 from verification import guard
 from verification.passwords import password_matches
@@ -40,6 +42,20 @@ def check_desk_password(
     stored = agent.password_hash
     check = lambda: password_matches(stored, entered)  # noqa: E731
     return _guarded(session, settings, guard.desk(agent.id), now, check)
+
+
+def check_operator_password(
+    session: Session, settings: Settings, name: str, entered: str, now: datetime
+) -> Operator | None:
+    """The operator signing in as ``name``, once the password matches and they are not
+    locked out."""
+    found = session.scalars(select(Operator).where(Operator.name == name)).one_or_none()
+    if found is None:
+        password_matches(None, entered)  # the same work as a wrong password
+        return None
+    stored = found.password_hash
+    check = lambda: password_matches(stored, entered)  # noqa: E731
+    return found if _guarded(session, settings, guard.operator(name), now, check) else None
 
 
 def _guarded(

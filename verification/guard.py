@@ -1,5 +1,5 @@
 """The cross-call lockout: N failures in a row lock a subject's verification, a
-customer's PIN or SMS code, an agent's PIN or desk password.
+customer's PIN or SMS code, an agent's PIN or desk password, an operator's password.
 
 Every change is one conditional UPDATE, so the database settles races: when
 several calls guess at once, each attempt first reserves a slot by counting
@@ -30,6 +30,11 @@ def agent(agent_id: str) -> str:
 def desk(agent_id: str) -> str:
     """The agent's desk password: counted apart from their PIN."""
     return f"desk:{agent_id}"
+
+
+def operator(name: str) -> str:
+    """An operator's /admin password, by the name they sign in with."""
+    return f"operator:{name}"
 
 
 def _ensure_guard(session: Session, subject: str) -> None:

@@ -34,7 +34,7 @@ def test_seed_demo_loads_the_demo_data_and_says_what_it_did(
     assert result.exit_code == 0, result.output
     assert result.stdout == (
         "Imported 4 customers (4 new, 0 updated), 8 transactions (8 new, 0 updated),"
-        " 6 agents (6 new, 0 updated) from demo_data.json\n"
+        " 6 agents (6 new, 0 updated), 2 operators (2 new, 0 updated) from demo_data.json\n"
     )
     stored = customers_in(app)
     assert set(stored) == {record["id"] for record in DEMO["customers"]}

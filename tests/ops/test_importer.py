@@ -112,6 +112,7 @@ def test_demo_file_imports_every_customer_and_agent_with_hashed_pins(
         customers=Counts(created=len(DEMO["customers"])),
         transactions=Counts(created=transactions),
         agents=Counts(created=len(DEMO["agents"])),
+        operators=Counts(created=len(DEMO["operators"])),
     )
     with sessions() as session:
         assert count(session, Account) == len(DEMO["customers"])
