@@ -15,6 +15,7 @@ from models import Call
 from settings import Settings
 from telephony.simulator import Switch, sign
 from tests.conftest import BASE_URL, TOKEN
+from tests.routes import twilio_routes
 
 PARAMS = Switch().caller().params()
 
@@ -73,14 +74,12 @@ def test_request_replayed_to_another_url_is_refused(client: FlaskClient, db: Ses
 
 
 def test_every_webhook_checks_the_signature(app: Flask, client: FlaskClient) -> None:
-    # The agents' desk is not Twilio's: a signed-in agent and a CSRF token instead
-    # (tests/desk/test_sign_in.py walks its routes).
-    webhooks = [
-        rule.rule
-        for rule in app.url_map.iter_rules()
-        if "POST" in (rule.methods or ()) and not rule.rule.startswith("/desk")
-    ]
-    assert {"/voice/incoming", "/voice/status", "/voice/queue/wait"} <= set(webhooks)
+    # Pages and JSON are not Twilio's: they need a signed-in person or a token instead
+    # (tests/test_every_route.py walks them).
+    webhooks = [rule.rule for rule in twilio_routes(app)]
+    assert {"/voice/incoming", "/voice/status", "/voice/queue/wait", "/voice/fallback"} <= set(
+        webhooks
+    )
     for path in webhooks:
         assert post(client, path, PARAMS, None).status_code == 403, path
         signed = post(client, path, PARAMS, sign(TOKEN, BASE_URL + path, PARAMS))
