@@ -1,4 +1,4 @@
-"""The agents' desk in a real browser: Debian's headless Chromium, driven by Playwright,
+"""Hotline's pages in a real browser: Debian's headless Chromium, driven by Playwright,
 looks at a live Hotline (the test app, served over HTTP on loopback) while the phone
 simulator drives calls in-process against the same app and database.
 
@@ -59,7 +59,7 @@ def live(app: Flask) -> Iterator[str]:
 def playwright() -> Iterator[Playwright]:
     if not CHROMIUM.exists():
         reason = (
-            f"the desk's browser tests need Debian's chromium at {CHROMIUM}: "
+            f"the browser tests need Debian's chromium at {CHROMIUM}: "
             "apt-get install chromium (.ci/run installs it)"
         )
         if os.environ.get("CI") == "true":
@@ -113,3 +113,13 @@ def click_and_wait(page: Page, button: Locator) -> None:
         lambda response: response.request.method == "POST" and "/desk/" in response.url
     ):
         button.click()
+
+
+def console_sign_in(page: Page, name: str, password: str) -> None:
+    """Sign in on the operators' console, as an operator would; the console then shows."""
+    page.goto("/admin/login")
+    form = page.locator("form#login")
+    form.locator("input[name=name]").fill(name)
+    form.locator("input[type=password][name=password]").fill(password)
+    form.locator("button[type=submit]").click()
+    expect(page.locator("header .who")).to_contain_text(name)
