@@ -123,3 +123,11 @@ def console_sign_in(page: Page, name: str, password: str) -> None:
     form.locator("input[type=password][name=password]").fill(password)
     form.locator("button[type=submit]").click()
     expect(page.locator("header .who")).to_contain_text(name)
+
+
+def screenshot(page: Page, name: str) -> None:
+    """With HOTLINE_SCREENSHOTS=<folder> (README: the console's pictures), keep what the
+    page shows now as <folder>/<name>.png."""
+    folder = os.environ.get("HOTLINE_SCREENSHOTS")
+    if folder:
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
