@@ -15,6 +15,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from admin.metrics import bp as metrics
 from callflows.answers import ANSWERS
 from callflows.routes import verify, voice
 from callflows.stages import CALLER_STAGES
@@ -79,7 +80,7 @@ def create_server(settings: Settings | None = None) -> Flask:
 
 
 def _build(settings: Settings) -> Flask:
-    configure_logging()
+    configure_logging(settings.log_format)
     app = Flask(__name__, instance_relative_config=True)
     flow = load_flow(settings.flow_file, answers=ANSWERS)
     if settings.development:
@@ -136,6 +137,7 @@ def _build(settings: Settings) -> Flask:
         desk_auth.bp,
         desk,
         desk_commands,
+        metrics,
     ):
         app.register_blueprint(blueprint)
     return app
