@@ -97,7 +97,7 @@ class HotlineNow:
             .where(CallbackRequest.status == CallbackStatus.OPEN)
             .group_by(CallbackRequest.topic)
         )
-        counts.update(rows.tuples().all())
+        counts.update((key, count) for key, count in rows)
         for queue, count in counts.items():
             family.add_metric([queue], count)
         return family
@@ -106,7 +106,7 @@ class HotlineNow:
         family = GaugeMetricFamily("hotline_agents", "Agents by status now", labels=["status"])
         counts = dict.fromkeys(AgentStatus, 0)
         rows = self.session.execute(select(Agent.status, func.count()).group_by(Agent.status))
-        counts.update(rows.tuples().all())
+        counts.update((key, count) for key, count in rows)
         for status, count in counts.items():
             family.add_metric([status.value], count)
         return family

@@ -13,6 +13,7 @@ from io import StringIO
 import pytest
 from flask import Flask
 
+from logs import masked
 from settings import Settings
 from tests.calls.faults import broken_table
 from tests.demo import customer, national
@@ -62,3 +63,16 @@ def test_calls_log_json_lines_tagged_with_their_call_sid_and_no_number_or_pin(
     for number in (no_pin["phone"], emily["phone"]):
         assert number not in text and national(number) not in text
     assert emily["pin"] not in re.findall(r"\d+", text)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_json_lines_mask_numbers_that_code_forgot_to_mask(app: Flask, log_stream: StringIO) -> None:
+    number = customer()["phone"]
+    try:
+        raise ConnectionError(f"no route to {number}")
+    except ConnectionError:
+        logging.getLogger("some.library").exception("dialling %s failed", number)
+    [line] = [json.loads(line) for line in log_stream.getvalue().splitlines()]
+    assert line["message"] == f"dialling {masked(number)} failed"
+    assert f"no route to {masked(number)}" in line["exception"]
+    assert number not in log_stream.getvalue() and "call_sid" not in line  # no webhook ran
