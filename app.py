@@ -17,6 +17,7 @@ from flask import Flask
 
 from admin import auth as admin_auth
 from admin.commands import bp as operator_commands
+from admin.metrics import bp as metrics
 from admin.people import bp as people
 from callflows.answers import ANSWERS
 from callflows.routes import verify, voice
@@ -83,7 +84,7 @@ def create_server(settings: Settings | None = None) -> Flask:
 
 
 def _build(settings: Settings) -> Flask:
-    configure_logging()
+    configure_logging(settings.log_format)
     app = Flask(__name__, instance_relative_config=True)
     flow = load_flow(settings.flow_file, answers=ANSWERS)
     if settings.development:
@@ -144,6 +145,7 @@ def _build(settings: Settings) -> Flask:
         admin_auth.bp,
         people,
         operator_commands,
+        metrics,
     ):
         app.register_blueprint(blueprint)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import phonenumbers
 from pydantic import (
@@ -34,6 +34,9 @@ SHAPES = {
         "package.module:factory (a module and a name in it)",
     ),
 }
+
+# A bearer token shorter than this could be guessed by a scraper left running.
+MIN_TOKEN_LENGTH = 16
 
 
 class ConfigError(Exception):
@@ -88,6 +91,12 @@ class Settings(BaseSettings):
     # and how long after a failed attempt the next may be made.
     callback_attempts: Annotated[int, Field(ge=1, le=10)] = 3
     callback_retry_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 10
+    # The bearer token Prometheus scrapes /metrics with (admin.metrics); unset, the
+    # endpoint is off.
+    metrics_token: SecretStr | None = None
+    # Log lines as text for people, or one JSON object per line for a log collector
+    # (logs.JsonLines), each tagged with the CallSid of the webhook that wrote it.
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("default_region")
     @classmethod
@@ -96,6 +105,13 @@ class Settings(BaseSettings):
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(f"{value!r} is not a region code such as CN, US or GB")
         return region
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_TOKEN_LENGTH:
+            raise ValueError(f"at least {MIN_TOKEN_LENGTH} characters (try: openssl rand -hex 32)")
+        return value
 
     @field_validator("overflow_number", mode="before")
     @classmethod

@@ -23,7 +23,9 @@ from werkzeug.exceptions import HTTPException
 
 from calls import twiml
 from calls.spool import SpooledRecording, current_spool, replay_pending
+from calls.telemetry import watch
 from calls.twiml import Document, as_http
+from metrics import FALLBACK_ANSWERS
 from telephony.numbers import mask
 from telephony.params import VoiceParams, parse_voice
 from telephony.signatures import check_signature
@@ -32,6 +34,7 @@ from telephony.urls import webhook_url
 log = logging.getLogger(__name__)
 
 bp = Blueprint("fallback", __name__, url_prefix="/voice/fallback")
+watch(bp)
 bp.before_request(check_signature)
 
 # A Dial that ends with these reached the humans at OVERFLOW_NUMBER.
@@ -88,6 +91,7 @@ def fallback() -> Response:
         params.call_sid,
         params.error_code or "unknown",
     )
+    FALLBACK_ANSWERS.labels(cause="fallback_url").inc()
     return as_http(caller_failure(params))
 
 
@@ -116,4 +120,5 @@ def _last_resort(exc: Exception) -> Response | HTTPException:
     if isinstance(exc, HTTPException):
         return exc
     log.exception("the failure path itself failed at %s", request.path)
+    FALLBACK_ANSWERS.labels(cause="failure_path").inc()
     return as_http(twiml.fixed_goodbye(twiml.CALLER_APOLOGY))

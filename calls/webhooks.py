@@ -33,7 +33,9 @@ from calls.context import (
 from calls.fallback import caller_failure
 from calls.spool import replay_some
 from calls.stages import StageTable
+from calls.telemetry import watch
 from calls.twiml import Document, agent_apology, as_http, empty
+from metrics import FALLBACK_ANSWERS
 from models.db import session
 from telephony.params import VoiceParams, parse_voice
 from telephony.signatures import check_signature
@@ -74,6 +76,7 @@ class Webhooks(Blueprint, Generic[C]):
         super().__init__(name, import_name, url_prefix=url_prefix)
         self.party = party
         self._handlers: dict[str, Handler[C]] = {}
+        watch(self)
         self.before_request(check_signature)
         self.url_defaults(self._stamp_turn)
         self.register_error_handler(Exception, self._on_error)
@@ -144,8 +147,8 @@ class Webhooks(Blueprint, Generic[C]):
             except Exception:  # noqa: BLE001 - the apology below is the answer then
                 _roll_back()
         log.exception("webhook %s failed; the %s hears the apology", request.path, self.party.name)
+        FALLBACK_ANSWERS.labels(cause=f"{self.party.name}_webhook").inc()
         return as_http(self.party.apology(parse_voice(request.form)))
-
 
     def _status_callback(self) -> Handler[C] | None:
         """This request's handler if it runs at any stage (a status callback), else None."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +20,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
+from metrics import REST_FAILURES
 from telephony.endpoints import Endpoint, Phone
 
 TWILIO_API_ORIGIN = "https://api.twilio.com"
@@ -94,6 +97,23 @@ class BaseUrlHttpClient(TwilioHttpClient):
         return Recording(content_type, bytes(data))
 
 
+@contextmanager
+def _request(kind: str, refused: str) -> Iterator[None]:
+    """One REST request: its failure becomes ``TwilioUnavailable`` (``refused``, with
+    Twilio's reason) and is counted by ``kind`` for the operators' metrics."""
+    try:
+        yield
+    except TwilioException as exc:
+        REST_FAILURES.labels(request=kind, reason="refused").inc()
+        raise TwilioUnavailable(f"{refused}: {exc}") from exc
+    except TwilioUnavailable:  # the recording's own refusals (get_audio), already worded
+        REST_FAILURES.labels(request=kind, reason="refused").inc()
+        raise
+    except OSError as exc:
+        REST_FAILURES.labels(request=kind, reason="unreachable").inc()
+        raise TwilioUnavailable(f"Twilio's API could not be reached: {exc}") from exc
+
+
 class TwilioGateway:
     """The REST operations Hotline needs, behind one small interface."""
 
@@ -127,35 +147,23 @@ class TwilioGateway:
     def dequeue(self, queue_sid: str, call_sid: str, url: str) -> None:
         """Take one particular caller out of a Twilio queue; their call goes on at ``url``."""
         client = self._require_client()
-        try:
+        with _request("dequeue", "Twilio refused to dequeue the caller"):
             client.queues(queue_sid).members(call_sid).update(url=url, method="POST")
-        except TwilioException as exc:
-            raise TwilioUnavailable(f"Twilio refused to dequeue the caller: {exc}") from exc
-        except OSError as exc:
-            raise TwilioUnavailable(f"Twilio's API could not be reached: {exc}") from exc
 
     def redirect(self, call_sid: str, url: str) -> None:
         """Move a live call to the TwiML at ``url``, out of whatever it is doing (a
         conference, say): twilio.com/docs/voice/api/call-resource#update-a-call-resource."""
         client = self._require_client()
-        try:
+        with _request("redirect", "Twilio refused to move the call"):
             client.calls(call_sid).update(url=url, method="POST")
-        except TwilioException as exc:
-            raise TwilioUnavailable(f"Twilio refused to move the call: {exc}") from exc
-        except OSError as exc:
-            raise TwilioUnavailable(f"Twilio's API could not be reached: {exc}") from exc
 
     def hang_up(self, call_sid: str) -> None:
         """End a call, ringing or under way: ``Status=completed`` "will attempt to hang up
         a call even if it's already in progress" (twilio.com/docs/voice/api/call-resource,
         Update a Call resource)."""
         client = self._require_client()
-        try:
+        with _request("hang_up", "Twilio refused to end the call"):
             client.calls(call_sid).update(status="completed")
-        except TwilioException as exc:
-            raise TwilioUnavailable(f"Twilio refused to end the call: {exc}") from exc
-        except OSError as exc:
-            raise TwilioUnavailable(f"Twilio's API could not be reached: {exc}") from exc
 
     def ring(
         self, to: Endpoint, url: str, status_callback: str, status_events: list[str], timeout: int
@@ -176,7 +184,7 @@ class TwilioGateway:
         client = self._require_client()
         byoc = self.byoc_trunk_sid if isinstance(to, Phone) else None
         trunk = {"byoc": byoc} if byoc else {}
-        try:
+        with _request("ring", "Twilio refused the call"):
             call = client.calls.create(
                 to=str(to),
                 from_=self.from_number,
@@ -188,21 +196,13 @@ class TwilioGateway:
                 timeout=timeout,
                 **trunk,
             )
-        except TwilioException as exc:
-            raise TwilioUnavailable(f"Twilio refused the call: {exc}") from exc
-        except OSError as exc:
-            raise TwilioUnavailable(f"Twilio's API could not be reached: {exc}") from exc
         return str(call.sid)
 
     def send_sms(self, to: str, body: str) -> str:
         """Send a text message; returns its SID. The body is never logged."""
         client = self._require_client()
-        try:
+        with _request("sms", "Twilio refused the SMS"):
             message = client.messages.create(to=to, from_=self.from_number, body=body)
-        except TwilioException as exc:
-            raise TwilioUnavailable(f"Twilio refused the SMS: {exc}") from exc
-        except OSError as exc:
-            raise TwilioUnavailable(f"Twilio's API could not be reached: {exc}") from exc
         return str(message.sid)
 
     def fetch_recording(self, recording_url: str) -> Recording:
@@ -225,7 +225,6 @@ class TwilioGateway:
             raise RecordingRefused("not a recording of this account on Twilio's API")
         # Built from the checked parts alone: nothing else of the stored string is sent.
         url = f"{TWILIO_API_ORIGIN}/2010-04-01/Accounts/{account_sid}/Recordings/{found['sid']}"
-        try:
-            return self._http.get_audio(url, (account_sid, auth_token))
-        except OSError as exc:
-            raise TwilioUnavailable(f"Twilio's API could not be reached: {exc}") from exc
+        with _request("recording", "Twilio refused the recording"):
+            recording = self._http.get_audio(url, (account_sid, auth_token))
+        return recording
