@@ -4,9 +4,12 @@ blueprint added them (the signature test walks Twilio's routes the same way)."""
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from pydantic import SecretStr
 
+from settings import Settings
 from tests.admin.consoles import ADMIN, Console
 from tests.pages import TOKEN
 from tests.routes import example_path, guarded_routes
@@ -14,10 +17,16 @@ from tests.routes import example_path, guarded_routes
 LOGIN_PAGES = ("/desk/login", "/admin/login")
 
 
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """With the metrics on: off, /metrics is not there to refuse anyone."""
+    return settings.model_copy(update={"metrics_token": SecretStr("a-metrics-token-" * 2)})
+
+
 def test_every_page_and_endpoint_refuses_a_stranger(app: Flask, client: FlaskClient) -> None:
     routes = guarded_routes(app)
     # The walk covers the parts the issue names (and whatever else is registered).
-    assert {"/desk", "/desk/state", "/admin/agents"} <= {rule.rule for rule in routes}
+    assert {"/desk", "/desk/state", "/admin/agents", "/metrics"} <= {rule.rule for rule in routes}
     login_page = client.get("/admin/login").get_data(as_text=True)
     found = TOKEN.search(login_page)
     assert found is not None
