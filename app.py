@@ -39,6 +39,7 @@ from queueing.agent_stages import AGENT_STAGES
 from queueing.callbacks import bp as callback_commands
 from queueing.routes import bp as queueing
 from queueing.routes import media, rooms
+from reports.commands import bp as report_commands
 from settings import ConfigError, Settings, load_settings
 from telephony.commands import bp as telephony
 from telephony.rest import TwilioGateway
@@ -146,6 +147,7 @@ def _build(settings: Settings) -> Flask:
         people,
         operator_commands,
         metrics,
+        report_commands,
     ):
         app.register_blueprint(blueprint)
     return app

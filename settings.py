@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     # Log lines as text for people, or one JSON object per line for a log collector
     # (logs.JsonLines), each tagged with the CallSid of the webhook that wrote it.
     log_format: Literal["text", "json"] = "text"
+    # Reports (reports.figures): a queued caller answered within this many seconds counts
+    # towards the service level, Amazon Connect's "service level X".
+    service_level_seconds: Annotated[int, Field(ge=1, le=3600)] = 20
 
     @field_validator("default_region")
     @classmethod

@@ -37,6 +37,8 @@ MIGRATION_LOCK_ID = 7_461_203
 # error"; a webhook that cannot get its data within this answers with the apology path
 # (calls.webhooks), well inside 5 s. Not a setting: raising it would break that promise.
 WAIT_SECONDS = 3
+# The execution option that marks a connection of ``Database.reading``.
+READING = "hotline_reading"
 
 
 def changed(session: Session, statement: Executable) -> int:
@@ -78,7 +80,10 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A session that only reads (Database.reading) needs no write lock: in WAL mode
+        # its deferred BEGIN reads one snapshot while webhooks go on writing.
+        reading = connection.get_execution_options().get(READING, False)
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -179,6 +184,22 @@ class Database:
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._readers = sessionmaker(self.engine.execution_options(**{READING: True}))
+
+    @contextmanager
+    def reading(self, seconds: int = WAIT_SECONDS) -> Iterator[Session]:
+        """A session that only reads, all of it from one snapshot of the database, and
+        never holds up a webhook: on SQLite it takes no write lock; on PostgreSQL it is
+        a read-only REPEATABLE READ transaction whose statements may each take
+        ``seconds`` (reports read more than a webhook does)."""
+        with self._readers() as session:  # closing rolls back: there is nothing to keep
+            if self.engine.dialect.name == "postgresql":
+                session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+                session.execute(
+                    text("SELECT set_config('statement_timeout', :limit, true)"),
+                    {"limit": f"{seconds * 1000}"},
+                )
+            yield session
 
     def init_app(self, app: Flask) -> None:
         app.extensions["db"] = self
