@@ -37,7 +37,11 @@ Full definitions: README, "Reports".
 @click.option("--from", "first", metavar="DATE", help="first day (2026-12-01); default: --to")
 @click.option("--to", "last", metavar="DATE", help="last day, included; default: today")
 @click.option(
-    "--format", "form", type=click.Choice(FORMATS), default="table", show_default=True,
+    "--format",
+    "form",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
     help="table to read, csv (one figure a row) or json",
 )
 def report_command(first: str | None, last: str | None, form: str) -> None:

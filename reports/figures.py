@@ -303,7 +303,7 @@ def _count_ratings(session: Session, flow: Flow, period: Period, tally: Tallies)
         .where(_in(Call.started_at, period), Call.rating.is_not(None))
         .group_by(name, Call.rating)
     )
-    for key, rating, count in rows.tuples():
+    for key, rating, count in rows:
         tally(key).ratings[rating or 0] += count
 
 
@@ -352,7 +352,7 @@ def _agents(session: Session, period: Period, open_seconds: int) -> list[AgentFi
         )
         .where(called_in(), _in(Call.started_at, period), talked_sql(), Call.agent_id.is_not(None))
         .group_by(Call.agent_id)
-    ).tuples():
+    ):
         callers[str(agent_id)] = (calls, int(talk or 0), int(handle or 0), with_handle)
     called_back: dict[str, tuple[int, int]] = {}
     for agent_id, calls, talk in session.execute(
@@ -366,10 +366,10 @@ def _agents(session: Session, period: Period, open_seconds: int) -> list[AgentFi
             CallbackAttempt.agent_id.is_not(None),
         )
         .group_by(CallbackAttempt.agent_id)
-    ).tuples():
+    ):
         called_back[str(agent_id)] = (calls, int(talk or 0))
     ids = sorted({*callers, *called_back})
-    named = session.execute(select(Agent.id, Agent.name).where(Agent.id.in_(ids))).tuples()
+    named = session.execute(select(Agent.id, Agent.name).where(Agent.id.in_(ids)))
     names = {agent_id: name for agent_id, name in named}
     agents = []
     for agent_id in ids:
@@ -399,7 +399,7 @@ def _hourly(session: Session, flow: Flow, period: Period, names: list[str]) -> d
     rows = session.execute(
         select(branch(flow), Call.started_at).where(called_in(), _in(Call.started_at, period))
     )
-    for key, started in rows.tuples():
+    for key, started in rows:
         hours.setdefault(key, [0] * 24)[started.astimezone(zone).hour] += 1
     return hours
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, and_, case, exists, func, select
+from sqlalchemy import ColumnElement, Float, String, and_, case, exists, func, literal, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -45,11 +45,18 @@ def branch(flow: Flow) -> ColumnElement[str]:
     A menu the flow no longer has counts under the general queue, as callers there would."""
     by_menu = {menu: flow.menu_queue(menu) for menu in flow.menus}
     from_menu = case(
-        (Call.menu.is_(None), NO_BRANCH),
-        *((Call.menu == menu, queue) for menu, queue in by_menu.items()),
-        else_="general",
+        (Call.menu.is_(None), _written(NO_BRANCH)),
+        *((Call.menu == _written(menu), _written(queue)) for menu, queue in by_menu.items()),
+        else_=_written("general"),
     )
     return func.coalesce(Call.queue, from_menu)
+
+
+def _written(value: str) -> ColumnElement[str]:
+    """A value written into the statement (quoted by the driver's rules) rather than
+    bound: PostgreSQL must see the branch in GROUP BY as the very expression selected,
+    and two sets of parameters would be two expressions to it."""
+    return literal(value, String(), literal_execute=True)
 
 
 def called_in() -> ColumnElement[bool]:
