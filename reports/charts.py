@@ -72,9 +72,11 @@ def calls_per_hour(report: Report, labels: Mapping[str, str]) -> bytes:
     def draw(axes: Axes) -> None:
         hours = list(range(24))
         below = [0] * 24
-        for name, counts in report.hourly.items():
+        for n, (name, counts) in enumerate(report.hourly.items()):
             if any(counts):
-                axes.bar(hours, counts, bottom=below, label=labels.get(name, name))
+                axes.bar(
+                    hours, counts, bottom=below, label=labels.get(name, name), color=_colour(n)
+                )
                 below = [a + b for a, b in zip(below, counts, strict=True)]
         axes.set_xticks(hours[::2], [f"{hour:02d}" for hour in hours[::2]])
         axes.set_xlabel(f"hour of the day ({report.period.zone})")
@@ -121,11 +123,11 @@ def rating_distribution(report: Report, labels: Mapping[str, str]) -> bytes:
 
     def draw(axes: Axes) -> None:
         below = [0] * len(SCORES)
-        for figures in report.branches:
+        for n, figures in enumerate(report.branches):
             counts = [figures.ratings.distribution[score] for score in SCORES]
             if any(counts):
                 label = labels.get(figures.branch, figures.branch)
-                axes.bar(SCORES, counts, bottom=below, label=label)
+                axes.bar(SCORES, counts, bottom=below, label=label, color=_colour(n))
                 below = [a + b for a, b in zip(below, counts, strict=True)]
         axes.set_xticks(SCORES, [str(score) for score in SCORES])
         axes.set_xlabel("rating (5 best)")
@@ -156,6 +158,11 @@ def _png(draw: Callable[[Axes], None], title: str) -> bytes:
             # No "Software" stamp: the same figures give the same bytes.
             figure.savefig(out, format="png", dpi=100, metadata={"Software": None})
     return out.getvalue()
+
+
+def _colour(n: int) -> str:
+    """A branch's colour, the same on every chart (the branches come in one order)."""
+    return f"C{n % 10}"
 
 
 def _nothing(axes: Axes) -> None:
