@@ -19,6 +19,7 @@ from admin import auth as admin_auth
 from admin.commands import bp as operator_commands
 from admin.metrics import bp as metrics
 from admin.people import bp as people
+from admin.reports import bp as report_pages
 from callflows.answers import ANSWERS
 from callflows.routes import verify, voice
 from callflows.stages import CALLER_STAGES
@@ -147,6 +148,7 @@ def _build(settings: Settings) -> Flask:
         people,
         operator_commands,
         metrics,
+        report_pages,
         report_commands,
     ):
         app.register_blueprint(blueprint)

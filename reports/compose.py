@@ -17,14 +17,16 @@ from reports.period import Period
 REPORT_SECONDS = 30
 
 
-def period(first: str | None, last: str | None) -> Period:
+def period(
+    first: str | None, last: str | None, names: tuple[str, str] = ("--from", "--to")
+) -> Period:
     """From ``first`` to ``last`` (ISO dates, both included): ``last`` left out is
     today, the flow's today by the app's clock; ``first`` left out is ``last``. Raises
     ``PeriodError`` naming what is wrong."""
     flow: Flow = current_app.extensions["flow"]
     today = current_app.extensions["clock"]().astimezone(ZoneInfo(flow.timezone)).date()
     last = last or today.isoformat()
-    return Period.parse(first or last, last, flow.timezone)
+    return Period.parse(first or last, last, flow.timezone, names)
 
 
 def report(days: Period) -> Report:

@@ -11,10 +11,10 @@ import io
 import json
 import unicodedata
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from reports.figures import BranchFigures, Report
+from reports.figures import SCORES, BranchFigures, Report
 
 FORMATS = ("table", "csv", "json")
 NOTHING = "-"  # a rate or an average of nothing
@@ -80,107 +80,67 @@ def _plain(value: Any) -> Any:
     return "" if value is None else value
 
 
-# --- the table ---------------------------------------------------------------------
+# --- the tables: the command's text and the admin page's HTML -------------------------
 
 
-def as_table(report: Report) -> str:
-    branches = [*report.branches, report.total]
-    lines = [
+@dataclass(frozen=True)
+class Section:
+    title: str
+    header: tuple[str, ...]  # the first column names the row (a branch, an agent)
+    rows: list[list[Any]]
+
+
+def summary(report: Report) -> list[str]:
+    return [
         f"Hotline report, {report.period}",
         f"Service level: answered within {report.service_level_seconds} s. Short abandons"
         f" (under {report.short_abandon_seconds} s) are counted apart,",
         "left out of service level and abandonment. Definitions: README, Reports.",
-        "",
-        "Volumes",
-        *_table(
-            [
-                "branch",
-                "calls",
-                "menu",
-                "contained",
-                "queued",
-                "handled",
-                "abandoned",
-                "short",
-                "voicemails",
-                "callbacks",
-                "reached",
-                "unreachable",
-                "tries",
-                "failed",
-            ],
-            [
-                [
-                    b.branch,
-                    b.calls,
-                    b.reached_menu,
-                    b.contained,
-                    b.queued,
-                    b.handled,
-                    b.abandoned,
-                    b.short_abandoned,
-                    b.voicemails,
-                    b.callbacks.requested,
-                    b.callbacks.done,
-                    b.callbacks.unreachable,
-                    b.callbacks.attempts,
-                    b.callbacks.failed,
-                ]
-                for b in branches
-            ],
-        ),
-        "",
-        "Service",
-        *_table(
-            [
-                "branch",
-                "containment",
-                "service level",
-                "abandonment",
-                "avg wait s",
-                "p90 wait s",
-                "avg handle s",
-                "avg talk s",
-                "rated",
-                "avg rating",
-            ],
+    ]
+
+
+def sections(report: Report) -> list[Section]:
+    branches = [*report.branches, report.total]
+    volumes = ("branch", "calls", "menu", "contained", "queued", "handled", "abandoned", "short")
+    callbacks = ("voicemails", "callbacks", "reached", "unreachable", "tries", "failed")
+    return [
+        Section("Volumes", volumes + callbacks, [_volumes(b) for b in branches]),
+        Section(
+            "Service",
+            ("branch", "containment", "service level", "abandonment", "avg wait s",
+             "p90 wait s", "avg handle s", "avg talk s", "rated", "avg rating"),
             [_service(b) for b in branches],
         ),
-        "",
-        "Ratings (5 best)",
-        *_table(
-            ["branch", "1", "2", "3", "4", "5"],
+        Section(
+            "Ratings (5 best)",
+            ("branch", *(str(score) for score in SCORES)),
             [[b.branch, *b.ratings.distribution.values()] for b in branches if b.ratings.count],
         ),
-        "",
-        f"Agents (occupancy: time on calls over {report.open_seconds / 3600:g} open hours)",
-        *_table(
+        Section(
+            f"Agents (occupancy: time on calls over {report.open_seconds / 3600:g} open hours)",
+            ("agent", "name", "calls", "callbacks", "talk s", "handle s", "avg handle s",
+             "occupancy"),
             [
-                "agent",
-                "name",
-                "calls",
-                "callbacks",
-                "talk s",
-                "handle s",
-                "avg handle s",
-                "occupancy",
-            ],
-            [
-                [
-                    a.agent_id,
-                    a.name,
-                    a.calls,
-                    a.callbacks,
-                    a.talk_seconds,
-                    a.handle_seconds,
-                    _number(a.average_handle),
-                    _percent(a.occupancy),
-                ]
+                [a.agent_id, a.name, a.calls, a.callbacks, a.talk_seconds, a.handle_seconds,
+                 _number(a.average_handle), _percent(a.occupancy)]
                 for a in report.agents
             ],
         ),
-    ]
+    ]  # fmt: skip
+
+
+def as_table(report: Report) -> str:
+    lines = summary(report)
+    for section in sections(report):
+        lines += ["", section.title, *_table(section.header, section.rows)]
     return "\n".join(lines) + "\n"
+
+
+def _volumes(b: BranchFigures) -> list[Any]:
+    c = b.callbacks
+    counts = (b.calls, b.reached_menu, b.contained, b.queued, b.handled, b.abandoned)
+    return [b.branch, *counts, b.short_abandoned, b.voicemails, c.requested, c.done,
+            c.unreachable, c.attempts, c.failed]  # fmt: skip
 
 
 def _service(b: BranchFigures) -> list[Any]:
@@ -208,14 +168,15 @@ def _number(value: float | None, places: int = 1) -> str:
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     """Columns aligned as a terminal shows them: Chinese characters take two cells;
-    the first column to the left, the figures to the right."""
+    words to the left, figures to the right."""
     if not rows:
         return ["(none)"]
     cells = [[str(value) for value in row] for row in [header, *rows]]
     widths = [max(_width(row[i]) for row in cells) for i in range(len(header))]
+    words = {0, *(i for i, name in enumerate(header) if name == "name")}
     return [
         "  ".join(
-            _pad(cell, width, left=i == 0 or (i == 1 and header[1] == "name"))
+            _pad(cell, width, left=i in words)
             for i, (cell, width) in enumerate(zip(row, widths, strict=True))
         ).rstrip()
         for row in cells

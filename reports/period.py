@@ -30,11 +30,16 @@ class Period:
     zone: str
 
     @classmethod
-    def parse(cls, first: str, last: str, zone: str) -> Period:
-        """``--from`` and ``--to`` as written: ISO dates, in order, at most a year."""
-        start, end = _date("--from", first), _date("--to", last)
+    def parse(
+        cls, first: str, last: str, zone: str, names: tuple[str, str] = ("--from", "--to")
+    ) -> Period:
+        """The first and last days as written (ISO dates, in order, at most a year
+        apart); errors call them by ``names``, as the operator knows them."""
+        start, end = _date(names[0], first), _date(names[1], last)
         if start > end:
-            raise PeriodError(f"--from {start} is after --to {end}: the period would be empty")
+            raise PeriodError(
+                f"{names[0]} {start} is after {names[1]} {end}: the period would be empty"
+            )
         days = (end - start).days + 1
         if days > LONGEST_DAYS:
             raise PeriodError(f"{days} days from {start} to {end}: at most {LONGEST_DAYS} days")

@@ -200,7 +200,7 @@ def save(session: Session, history: History) -> None:
         Agent(
             id=agent_id,
             name=name,
-            phone=f"+86139{n:08d}",
+            phone=f"+86138990000{n:02d}",
             pin_hash="x",
             skills=[],
             languages=["zh"],
