@@ -18,6 +18,7 @@ from flask import Flask
 from admin import auth as admin_auth
 from admin.commands import bp as operator_commands
 from admin.people import bp as people
+from admin.wallboard import bp as wallboard
 from callflows.answers import ANSWERS
 from callflows.routes import verify, voice
 from callflows.stages import CALLER_STAGES
@@ -144,6 +145,7 @@ def _build(settings: Settings) -> Flask:
         admin_auth.bp,
         people,
         operator_commands,
+        wallboard,
     ):
         app.register_blueprint(blueprint)
     return app

@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     # and how long after a failed attempt the next may be made.
     callback_attempts: Annotated[int, Field(ge=1, le=10)] = 3
     callback_retry_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 10
+    # Reports (reports.figures): a queued caller answered within this many seconds counts
+    # towards the service level, Amazon Connect's "service level X".
+    service_level_seconds: Annotated[int, Field(ge=1, le=3600)] = 20
 
     @field_validator("default_region")
     @classmethod
