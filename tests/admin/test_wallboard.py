@@ -28,7 +28,10 @@ from tests.demo import DEMO, customer
 
 EMILY = customer(language="en")
 WANG = customer(language="zh")
-FANG = next(agent for agent in DEMO["agents"] if agent["id"] == "A04")  # funds, English
+AGENTS = {agent["id"]: agent for agent in DEMO["agents"]}
+FANG = AGENTS["A04"]  # top-ups and transactions, English
+SARAH = AGENTS["A03"]  # transactions and guides, English
+STRANGER = "+8613012345678"
 
 
 class Clock:
@@ -106,6 +109,27 @@ def test_waiting_callers_show_in_their_queue_with_the_oldest_wait(
     assert all(q["waiting"] == 0 for q in now["board"]["queues"] if q["name"] != "funds")
     assert 'data-queue="funds" data-waiting="2"' in now["parts"]["queues"]
     assert "1:15" in now["parts"]["queues"]
+
+
+def test_a_rung_agent_shows_the_caller_masked_and_callbacks_wait_by_topic(
+    supervisor: Console, phone, clock: Clock
+) -> None:
+    phone(SARAH["phone"]).dial("/agents/incoming").press(SARAH["pin"]).press("2")  # available
+    emily = queued(phone, EMILY)  # top-ups: not Sarah's
+    clock.advance(90)
+    emily.hold(seconds=90).press("1")  # a callback instead of waiting
+    assert emily.hung_up
+    stranger = phone(STRANGER).dial().press("2").press("0")  # English; an agent, unverified
+    assert stranger.queued
+    answer = supervisor.client.get("/admin/wallboard.json")
+    assert STRANGER[3:] not in answer.get_data(as_text=True)  # never the number in full
+    snapshot = answer.get_json()
+    assert (queue(snapshot, "funds")["waiting"], queue(snapshot, "funds")["callbacks"]) == (0, 1)
+    general = queue(snapshot, "general")
+    assert (general["waiting"], general["offered"]) == (1, 1)
+    rung = agent(snapshot, SARAH["id"])
+    assert rung["caller"] == "+86*******5678" and rung["offered"] is True
+    assert rung["topic"] == "general"
 
 
 def test_an_agent_on_a_call_shows_the_caller_and_the_answer_counts_today(
