@@ -10,11 +10,11 @@ below whose docstring says what it counts; README "The wallboard" says them in f
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from flowfile.flow import Flow
@@ -167,32 +167,39 @@ def agents(session: Session, now: datetime) -> list[AgentNow]:
     """Every agent by status (on a call first, offline last), then by how long they have
     been so; with the caller each is talking to, calling back or hearing about."""
     on = _callers_of_agents(session, now)
-    listed = session.scalars(select(Agent)).all()
     board = [
         AgentNow(
             id=agent.id,
             name=agent.name,
             status=agent.status,
             seconds_in_status=_seconds(now - agent.status_since),
-            caller=on[agent.id][0] if agent.id in on else None,
-            topic=on[agent.id][1] if agent.id in on else None,
-            offered=on[agent.id][2] if agent.id in on else False,
+            **asdict(on.get(agent.id, NOBODY)),
         )
-        for agent in listed
+        for agent in session.scalars(select(Agent))
     ]
     board.sort(key=lambda a: (_status_rank(a.status), -a.seconds_in_status, a.id))
     return board
 
 
-def _callers_of_agents(session: Session, now: datetime) -> dict[str, tuple[str, str | None, bool]]:
-    """Agent id -> (who, topic, only offered) for every agent on or offered a caller."""
+@dataclass(frozen=True)
+class _Caller:
+    caller: str | None
+    topic: str | None
+    offered: bool
+
+
+NOBODY = _Caller(None, None, False)
+
+
+def _callers_of_agents(session: Session, now: datetime) -> dict[str, _Caller]:
+    """Agent id -> the caller they are on: talking to (or on the way to), calling back,
+    or hearing about (a caller or a callback offered to them, while the offer holds)."""
     talking = Call.stage.in_((CallStage.CONNECTED, CallStage.CALLBACK))
-    offered = _offered(now)
     # A customer called back was verified when they asked; their call only claims them.
     named = func.coalesce(
         Call.customer_id, case((Call.stage == CallStage.CALLBACK, Call.claimed_customer_id))
     )
-    rows = session.execute(
+    calls = session.execute(
         select(
             case((talking, Call.agent_id), else_=Call.offered_agent_id),
             Customer.name,
@@ -201,14 +208,30 @@ def _callers_of_agents(session: Session, now: datetime) -> dict[str, tuple[str, 
             ~talking,
         )
         .outerjoin(Customer, Customer.id == named)
-        .where(or_(and_(talking, Call.agent_id.is_not(None)), offered))
+        .where(or_(and_(talking, Call.agent_id.is_not(None)), _offered(now)))
         .order_by(Call.id)
     )
-    # Talking wins over an offer, and a later call over an earlier one.
-    found: dict[str, tuple[str, str | None, bool]] = {}
-    for agent_id, name, number, topic, only_offered in sorted(rows, key=lambda row: not row[4]):
+    callbacks = session.execute(
+        select(
+            CallbackRequest.offered_agent_id,
+            Customer.name,
+            CallbackRequest.number,
+            CallbackRequest.topic,
+            true(),
+        )
+        .outerjoin(Customer, Customer.id == CallbackRequest.customer_id)
+        .where(
+            CallbackRequest.status == CallbackStatus.OPEN,
+            CallbackRequest.offered_agent_id.is_not(None),
+            CallbackRequest.offered_at > now - OFFER_HOLDS,
+        )
+    )
+    found: dict[str, _Caller] = {}
+    # Offers first, so that a caller being talked to wins over one being offered.
+    rows = sorted([*callbacks, *calls], key=lambda row: not row[4])
+    for agent_id, name, number, topic, offered in rows:
         if agent_id is not None:
-            found[str(agent_id)] = (name or mask(number, DIGITS_SHOWN), topic, bool(only_offered))
+            found[agent_id] = _Caller(name or mask(number, DIGITS_SHOWN), topic, bool(offered))
     return found
 
 

@@ -130,6 +130,10 @@ def test_a_rung_agent_shows_the_caller_masked_and_callbacks_wait_by_topic(
     rung = agent(snapshot, SARAH["id"])
     assert rung["caller"] == "+86*******5678" and rung["offered"] is True
     assert rung["topic"] == "general"
+    phone(FANG["phone"]).dial("/agents/incoming").press(FANG["pin"]).press("2")  # available
+    called_back = agent(board(supervisor), FANG["id"])  # rung at once for Emily's callback
+    assert (called_back["caller"], called_back["topic"]) == (EMILY["name"], "funds")
+    assert called_back["offered"] is True
 
 
 def test_an_agent_on_a_call_shows_the_caller_and_the_answer_counts_today(
