@@ -20,6 +20,7 @@ from admin.commands import bp as operator_commands
 from admin.metrics import bp as metrics
 from admin.people import bp as people
 from admin.reports import bp as report_pages
+from admin.wallboard import bp as wallboard
 from callflows.answers import ANSWERS
 from callflows.routes import verify, voice
 from callflows.stages import CALLER_STAGES
@@ -150,6 +151,7 @@ def _build(settings: Settings) -> Flask:
         metrics,
         report_pages,
         report_commands,
+        wallboard,
     ):
         app.register_blueprint(blueprint)
     return app
