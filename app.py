@@ -18,6 +18,7 @@ from flask import Flask
 from admin import auth as admin_auth
 from admin.commands import bp as operator_commands
 from admin.people import bp as people
+from admin.phone import bp as phone
 from callflows.answers import ANSWERS
 from callflows.routes import verify, voice
 from callflows.stages import CALLER_STAGES
@@ -143,6 +144,7 @@ def _build(settings: Settings) -> Flask:
         desk_commands,
         admin_auth.bp,
         people,
+        phone,
         operator_commands,
     ):
         app.register_blueprint(blueprint)

@@ -75,5 +75,6 @@ def listen(switch: Switch, address: tuple[str, int]) -> RestStandIn:
     host, port = address
     try:
         return RestStandIn(switch, validate=spec_path().is_file()).start(host, port)
-    except OSError as exc:
-        raise CannotListen(f"cannot listen on http://{host}:{port} for REST: {exc}") from None
+    except (OSError, SystemExit) as exc:  # werkzeug's make_server exits on a port in use
+        why = exc.strerror if isinstance(exc, OSError) else "the port is in use"
+        raise CannotListen(f"cannot listen on http://{host}:{port} for REST: {why}") from None
