@@ -6,8 +6,9 @@ call: an agent played on one phone may take the caller of another, and Hotline's
 requests (SMS codes, agent rings, dequeues) reach the one REST stand-in on
 TWILIO_API_BASE_URL's loopback port. This is Twilio's model, not Hotline's state, so it
 lives in the process: the browser phone needs one server process. A phone left alone
-for ``IDLE_SECONDS`` hangs up and is dropped; with none left the account closes, ending
-every call it still carries, and frees the port (for ``./dev call``, say).
+for ``IDLE_SECONDS`` hangs up and is dropped (a thread looks while the account is open,
+so a closed tab leaves no caller waiting in Hotline's queue); with none left the account
+closes, ending every call it still carries, and frees the port (for ``./dev call``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from telephony.simulator.line import Account, account, listen, over_http, rest_a
 from telephony.simulator.steps import agent_takes_the_caller, keyed, play_agent
 
 IDLE_SECONDS = 300.0
+SWEEP_SECONDS = 30.0  # how often the account, while open, looks for idle phones
 # Twilio's <Say> languages as the browser's speech synthesis names them (BCP 47).
 SPEECH_LANGUAGES = {"cmn-CN": "zh-CN", "en-US": "en-US"}
 # Four or more keys at once are a PIN, a code or a phone number: shown as dots.
@@ -212,6 +214,7 @@ class Phones:
         self._lock = threading.RLock()
         self._switch: Switch | None = None
         self._stand_in: RestStandIn | None = None
+        self._closed = threading.Event()
         self._phones: dict[str, BrowserPhone] = {}
 
     def get(self, key: object) -> BrowserPhone | None:
@@ -233,11 +236,14 @@ class Phones:
                 if address is None:
                     raise NotReady("TWILIO_API_BASE_URL is not a loopback address")
                 switch = account(settings, self._transport(settings, server))
-                if self._given is not None:
+                if self._given is None:
+                    self._stand_in = listen(switch, address)
+                else:
                     self._given.connect(switch)
-                self._stand_in = self._given or listen(switch, address)
+                    self._stand_in = self._given
                 switch.listeners.append(self._tell)
-                self._switch = switch
+                self._switch, self._closed = switch, threading.Event()
+                threading.Thread(target=self._sweeping, args=(self._closed,), daemon=True).start()
             key = secrets.token_urlsafe(16)
             phone = self._phones[key] = BrowserPhone(self._switch, self._clock())
             return key, phone
@@ -253,16 +259,27 @@ class Phones:
                         phone.hang_up()
                     finally:
                         phone.lock.release()
-            if not self._phones and self._switch is not None:
-                self._close(self._switch)
+            if not self._phones:
+                self.close()
 
-    def _close(self, switch: Switch) -> None:
-        for leg in list(switch.legs.values()):
-            if leg.live:
-                leg.hang_up()
-        if self._stand_in is not None and self._stand_in is not self._given:
-            self._stand_in.stop()
-        self._switch = self._stand_in = None
+    def close(self) -> None:
+        """Every phone goes and the account closes: its calls end, its port is free."""
+        with self._lock:
+            self._phones.clear()
+            switch, self._switch = self._switch, None
+            if switch is None:
+                return
+            self._closed.set()
+            for leg in list(switch.legs.values()):
+                if leg.live:
+                    leg.hang_up()
+            if self._stand_in is not None and self._stand_in is not self._given:
+                self._stand_in.stop()
+            self._stand_in = None
+
+    def _sweeping(self, closed: threading.Event) -> None:
+        while not closed.wait(SWEEP_SECONDS):
+            self.sweep()
 
     def _tell(self, event: Event) -> None:
         for phone in list(self._phones.values()):

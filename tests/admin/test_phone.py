@@ -6,6 +6,7 @@ tests' stand-in)."""
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +49,12 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def phones(app: Flask, twilio_api: RestStandIn, clock: Clock) -> Phones:
+def phones(app: Flask, twilio_api: RestStandIn, clock: Clock) -> Iterator[Phones]:
     """The process's browser phones, reaching the app in-process, on the tests' stand-in."""
     phones = Phones(lambda settings, server: FlaskTransport(app, BASE_URL), twilio_api, clock)
     app.extensions["browser_phones"] = phones
-    return phones
+    yield phones
+    phones.close()
 
 
 @pytest.fixture
@@ -107,6 +109,11 @@ def test_a_verified_caller_hears_their_answer_and_an_agent_takes_them(
 
 
 def test_a_step_nobody_listens_for_is_refused_and_said(operator: Console) -> None:
+    without_token = {"caller": "anonymous"}
+    refused = operator.client.post(
+        "/simulator/call", data=without_token, environ_overrides=THREADED
+    )
+    assert refused.status_code == 400  # CSRF
     assert "dial first" in act(operator, "/simulator/step", 409, step="1")["error"]
     act(operator, "/simulator/call", caller="anonymous")
     refused = act(operator, "/simulator/step", 409, step="hello")

@@ -27,9 +27,10 @@ Object.defineProperty(window, "speechSynthesis", { value: {
 
 @pytest.mark.usefixtures("demo")
 def test_the_admin_plays_a_verified_call_to_an_answer(
-    page: Page, app: Flask, twilio_api: RestStandIn
+    page: Page, app: Flask, twilio_api: RestStandIn, request: pytest.FixtureRequest
 ) -> None:
-    app.extensions["browser_phones"] = Phones(stand_in=twilio_api)
+    app.extensions["browser_phones"] = phones = Phones(stand_in=twilio_api)
+    request.addfinalizer(phones.close)
     page.add_init_script(SPEECH)
     console_sign_in(page, *ADMIN)
     page.goto("/simulator")
