@@ -118,7 +118,10 @@ def _stand_in(switch: Switch, settings: Account) -> RestStandIn | None:
     try:
         stand_in = listen(switch, address)
     except CannotListen as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(
+            f"{exc}. Is another `./dev call` running, or a browser phone open at /simulator"
+            " (it lets the port go five minutes after its last use)?"
+        ) from None
     checked = (
         "checked against"
         if stand_in.validate

@@ -108,6 +108,19 @@ def test_a_verified_caller_hears_their_answer_and_an_agent_takes_them(
     assert call.verified and call.ended_at is not None
 
 
+def test_the_agent_played_step_by_step_talks_to_the_caller(operator: Console) -> None:
+    act(operator, "/simulator/call", caller=EMILY["phone"])
+    for step in ("2", f"{EMILY['pin']}#", "0"):
+        act(operator, "/simulator/step", step=step)
+    called_in = act(operator, "/simulator/agent", agent=LI_NA["id"], pin=LI_NA["pin"])
+    assert "Emily Chen" in said(called_in, "agent")  # the whisper names the caller
+    accepted = act(operator, "/simulator/step", who="agent", step="1")
+    assert "Connecting you now" in said(accepted)
+    hung_up = act(operator, "/simulator/step", who="agent", step="hangup")
+    assert "Please rate this call" in said(hung_up)
+    assert hung_up["state"] == {"caller_live": True, "caller_queued": False, "agent_live": False}
+
+
 def test_a_step_nobody_listens_for_is_refused_and_said(operator: Console) -> None:
     without_token = {"caller": "anonymous"}
     refused = operator.client.post(
