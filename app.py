@@ -19,6 +19,7 @@ from admin import auth as admin_auth
 from admin.commands import bp as operator_commands
 from admin.metrics import bp as metrics
 from admin.people import bp as people
+from admin.phone import bp as phone
 from admin.reports import bp as report_pages
 from admin.wallboard import bp as wallboard
 from callflows.answers import ANSWERS
@@ -147,6 +148,7 @@ def _build(settings: Settings) -> Flask:
         desk_commands,
         admin_auth.bp,
         people,
+        phone,
         operator_commands,
         metrics,
         report_pages,

@@ -9,18 +9,15 @@ from urllib.parse import urlsplit
 import click
 from flask import Blueprint, current_app
 
-from telephony.simulator.console import StepError, Transcript, run_interactive, run_script
-from telephony.simulator.numbers import hotline_numbers
+from telephony.simulator.console import Transcript, run_interactive, run_script
+from telephony.simulator.line import Account, CannotListen, account, listen, over_http, rest_address
 from telephony.simulator.openapi import spec_path
 from telephony.simulator.rest import RestStandIn
+from telephony.simulator.steps import StepError
 from telephony.simulator.switch import Switch
-from telephony.simulator.transports import HttpTransport
 
 bp = Blueprint("simulator", __name__, cli_group=None)
 
-PLACEHOLDER_ACCOUNT = "AC" + "0" * 32
-PLACEHOLDER_HOTLINE = "+8640012345678"
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 START_HINT = "start Hotline first: `flask --app app run` (or `./dev demo`) in another terminal"
 
 
@@ -62,19 +59,12 @@ def simulate(server: str, caller: str, keys: str | None, agent: str | None) -> N
     agent_login = _agent(agent)
     if not _reachable(server):
         raise click.ClickException(f"nothing answers at {server}: {START_HINT}")
-    token = settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else ""
-    public = str(settings.public_base_url).rstrip("/") if settings.public_base_url else None
-    hotline = settings.hotline_number or PLACEHOLDER_HOTLINE
-    switch = Switch(
-        HttpTransport(public or server, server=server),
-        account_sid=settings.twilio_account_sid or PLACEHOLDER_ACCOUNT,
-        auth_token=token,
-        numbers=hotline_numbers(hotline),
-        strict=False,  # show what Twilio would do with an error, as a caller would hear it
-    )
+    switch = account(settings, over_http(settings, server))
     switch.listeners.append(Transcript(caller))
-    stand_in = _stand_in(switch, str(settings.twilio_api_base_url))
-    click.echo(f"Calling {hotline} at {server} from {caller}" + (", signed" if token else ""))
+    stand_in = _stand_in(switch, settings)
+    hotline = next(iter(switch.numbers))
+    signed = ", signed" if switch.auth_token else ""
+    click.echo(f"Calling {hotline} at {server} from {caller}{signed}")
     try:
         call = switch.caller(caller).dial()
         if keys is None:
@@ -115,21 +105,27 @@ def _reachable(url: str) -> bool:
     return True
 
 
-def _stand_in(switch: Switch, api_base_url: str) -> RestStandIn | None:
+def _stand_in(switch: Switch, settings: Account) -> RestStandIn | None:
     """Twilio's REST API, on the loopback address TWILIO_API_BASE_URL names."""
-    parts = urlsplit(api_base_url)
-    if parts.hostname not in LOOPBACK or parts.port is None:
+    address = rest_address(settings)
+    if address is None:
         click.echo(
-            f"(REST not simulated: TWILIO_API_BASE_URL is {api_base_url}. Set it to a loopback"
-            " address such as http://127.0.0.1:8765, for the server too, so SMS codes, agent"
-            " rings and dequeues reach the simulator.)"
+            f"(REST not simulated: TWILIO_API_BASE_URL is {settings.twilio_api_base_url}. Set"
+            " it to a loopback address such as http://127.0.0.1:8765, for the server too, so"
+            " SMS codes, agent rings and dequeues reach the simulator.)"
         )
         return None
-    validate = spec_path().is_file()
     try:
-        stand_in = RestStandIn(switch, validate=validate).start(parts.hostname, parts.port)
-    except OSError as exc:
-        raise click.ClickException(f"cannot listen on {api_base_url} for REST: {exc}") from None
-    checked = "checked against" if validate else f"not checked ({spec_path()} is missing) against"
+        stand_in = listen(switch, address)
+    except CannotListen as exc:
+        raise click.ClickException(
+            f"{exc}. Is another `./dev call` running, or a browser phone open at /simulator"
+            " (it lets the port go five minutes after its last use)?"
+        ) from None
+    checked = (
+        "checked against"
+        if stand_in.validate
+        else f"not checked ({spec_path()} is missing) against"
+    )
     click.echo(f"(REST stand-in on {stand_in.base_url}; requests {checked} Twilio's OpenAPI)")
     return stand_in

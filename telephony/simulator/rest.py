@@ -87,6 +87,7 @@ class RestStandIn:
         if self._server is not None and self._thread is not None:
             self._server.shutdown()
             self._thread.join()
+            self._server.server_close()  # the port is free again at once
 
     def connect(self, switch: Switch) -> None:
         """Let Hotline's REST requests act on ``switch`` from now on."""

@@ -44,9 +44,10 @@ class Event:
     """Something a person on the line would notice; the ``simulate`` command prints these."""
 
     leg: Leg | None
-    kind: str  # say, play, ring, queue, conference, sms, end, error
+    kind: str  # say, play, keys, ring, queue, conference, sms, end, error
     text: str
     said: Said | None = None
+    phone: str | None = None  # the number an event without a leg reached (an SMS's)
 
 
 @dataclass(order=True)
@@ -289,7 +290,8 @@ class Switch:
 
     def deliver_sms(self, message: Message) -> None:
         self.phone(message.to).messages.append(message)
-        self.emit(None, "sms", f"SMS to {message.to} from {message.sender}: {message.body}")
+        text = f"SMS to {message.to} from {message.sender}: {message.body}"
+        self.emit(None, "sms", text, phone=message.to)
 
     def apply_later(self, effect: Callable[[], None]) -> None:
         """From the REST stand-in's thread: ``effect`` runs on the switch's thread once no
@@ -363,8 +365,15 @@ class Switch:
         if self.strict:
             raise TwilioWouldFail(message)
 
-    def emit(self, leg: Leg | None, kind: str, text: str, said: Said | None = None) -> None:
-        event = Event(leg, kind, text, said)
+    def emit(
+        self,
+        leg: Leg | None,
+        kind: str,
+        text: str,
+        said: Said | None = None,
+        phone: str | None = None,
+    ) -> None:
+        event = Event(leg, kind, text, said, phone)
         for listener in self.listeners:
             listener(event)
 
