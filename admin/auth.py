@@ -64,6 +64,7 @@ def operator_required(
         login="admin_auth.login",
         page=page,
         allowed=lambda operator: may(operator, role),
+        come_back=True,
     )
 
 

@@ -104,10 +104,11 @@ def guard(
     login: str,
     page: bool,
     allowed: Callable[[Who], bool] = lambda _: True,
+    come_back: bool = False,
 ) -> Callable[[Callable[P, R]], Callable[P, R | ResponseReturnValue]]:
     """Only for someone ``who`` finds (and ``allowed`` lets in): a page sends anyone else
-    to the ``login`` endpoint (which comes back to it), anything else answers 401 with
-    JSON; someone signed in but not allowed gets 403."""
+    to the ``login`` endpoint (which, with ``come_back``, comes back to the page after),
+    anything else answers 401 with JSON; someone signed in but not allowed gets 403."""
 
     def decorate(view: Callable[P, R]) -> Callable[P, R | ResponseReturnValue]:
         @wraps(view)
@@ -115,7 +116,7 @@ def guard(
             person = who()
             if person is None:
                 if page:
-                    back = request.full_path if request.method == "GET" else None
+                    back = request.full_path if come_back and request.method == "GET" else None
                     return redirect(url_for(login, next=back))
                 return {"error": f"sign in at {url_for(login)}"}, 401
             if not allowed(person):
