@@ -17,6 +17,7 @@ from flask import Flask
 
 from admin import auth as admin_auth
 from admin.commands import bp as operator_commands
+from admin.flow import bp as flow_page
 from admin.people import bp as people
 from callflows.answers import ANSWERS
 from callflows.routes import verify, voice
@@ -144,6 +145,7 @@ def _build(settings: Settings) -> Flask:
         admin_auth.bp,
         people,
         operator_commands,
+        flow_page,
     ):
         app.register_blueprint(blueprint)
     return app

@@ -66,6 +66,16 @@ class Node:
 
 
 @dataclass(frozen=True)
+class MenuRow:
+    """A menu as the page's table lists it: in the drawing's order, indented by depth."""
+
+    name: str
+    depth: int
+    keys: str  # the keys from the main menu, "1 › 3"
+    title: str
+
+
+@dataclass(frozen=True)
 class Edge:
     source: str
     target: str
@@ -224,6 +234,23 @@ def _menu_tree(
         edges.append(Edge(node.id, leaf.id, chosen))
         node.children.append(leaf)
     return node
+
+
+def menu_rows(flow: Flow, language: Language | None = None) -> list[MenuRow]:
+    language = language or flow.default_language
+    parents, rows = _tree_parents(flow), []
+
+    def visit(name: str, path: list[str]) -> None:
+        title = _menu_title(flow.menus[name].prompt[language], name, path)
+        rows.append(MenuRow(name, len(path), " › ".join(path), title))
+        for key, option in flow.menus[name].options.items():
+            listed = {row.name for row in rows}
+            if isinstance(option, MenuOption) and parents.get(option.menu) == name:
+                if option.menu not in listed:
+                    visit(option.menu, [*path, key])
+
+    visit("main", [])
+    return rows
 
 
 def _tree_parents(flow: Flow) -> dict[str, str]:
