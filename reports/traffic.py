@@ -73,6 +73,8 @@ def percent(part: int, whole: int) -> str:
 
 
 def traffic(session: Session, flow: Flow, period: Period) -> Traffic:
+    """The calls that began within ``period``, counted where they went; ``flow`` names
+    the option each answer belongs to."""
     result = Traffic(period)
     menus = result.menus
 
