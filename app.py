@@ -17,6 +17,7 @@ from flask import Flask
 
 from admin import auth as admin_auth
 from admin.commands import bp as operator_commands
+from admin.flow import bp as flow_page
 from admin.metrics import bp as metrics
 from admin.people import bp as people
 from admin.phone import bp as phone
@@ -154,6 +155,7 @@ def _build(settings: Settings) -> Flask:
         report_pages,
         report_commands,
         wallboard,
+        flow_page,
     ):
         app.register_blueprint(blueprint)
     return app

@@ -18,7 +18,8 @@ from flowfile.graph import dot, mermaid
 from flowfile.loader import FlowError, load_flow
 from flowfile.vocabulary import LANGUAGES, Language
 
-bp = Blueprint("flow", __name__)
+# Named apart from the console's page flow.page (admin.flow); the commands stay `flask flow`.
+bp = Blueprint("flow_commands", __name__, cli_group="flow")
 bp.cli.short_help = "Check the call-flow file, or draw it."
 
 FlowPath = click.Path(exists=True, dir_okay=False, path_type=Path)
