@@ -16,8 +16,10 @@ from pathlib import Path
 from flask import Flask
 
 from admin import auth as admin_auth
+from admin.calls import bp as console_calls
 from admin.commands import bp as operator_commands
 from admin.people import bp as people
+from admin.worklists import bp as worklists
 from callflows.answers import ANSWERS
 from callflows.routes import verify, voice
 from callflows.stages import CALLER_STAGES
@@ -144,6 +146,8 @@ def _build(settings: Settings) -> Flask:
         admin_auth.bp,
         people,
         operator_commands,
+        console_calls,
+        worklists,
     ):
         app.register_blueprint(blueprint)
     return app
