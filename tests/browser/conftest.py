@@ -113,3 +113,13 @@ def click_and_wait(page: Page, button: Locator) -> None:
         lambda response: response.request.method == "POST" and "/desk/" in response.url
     ):
         button.click()
+
+
+def console_sign_in(page: Page, name: str, password: str) -> None:
+    """Sign in to the operators' console, as an operator would."""
+    page.goto("/admin/login")
+    form = page.locator("form#login")
+    form.locator("input[name=name]").fill(name)
+    form.locator("input[type=password][name=password]").fill(password)
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
