@@ -241,9 +241,10 @@ def claim(
 
 def close(session: Session, callback_id: int, operator: str, now: datetime) -> bool:
     """An operator marks a callback done (the customer was reached another way): only
-    while it is open, so never while an agent calls it. A claim racing this finds it no
-    longer due, and loses; so does this, if the claim came first. The step, naming the
-    operator, goes on the call that asked for it. True if this closed it."""
+    while it is open, never once an agent has claimed it to call. A claim racing this
+    finds it no longer due, and loses (an agent rung for it hears it is gone); so does
+    this, if the claim came first. The step naming the operator goes on the call that
+    asked for the callback. True if this closed it."""
     closed = changed(
         session,
         update(CallbackRequest)

@@ -126,8 +126,8 @@ def recording_audio(
 ) -> Recording | None:
     """The voicemail's audio, for an agent who may handle it (done or not, whoever took
     it), or for an operator (``agent`` None), who may hear any; None when there is no
-    such voicemail for them. The session's transaction is
-    committed first: no request to Twilio is made inside one. Raises TwilioUnavailable
+    such voicemail for them. The session's transaction is committed first: no request
+    to Twilio is made inside one. Raises TwilioUnavailable
     when Twilio cannot give it, RecordingRefused when its stored URL is not one of this
     account's recordings on Twilio's API (then nothing is requested)."""
     query = select(Voicemail.recording_url).where(Voicemail.id == voicemail_id)
