@@ -16,6 +16,7 @@ from pathlib import Path
 from flask import Flask
 
 from admin import auth as admin_auth
+from admin.calls import bp as console_calls
 from admin.commands import bp as operator_commands
 from admin.flow import bp as flow_page
 from admin.metrics import bp as metrics
@@ -23,6 +24,7 @@ from admin.people import bp as people
 from admin.phone import bp as phone
 from admin.reports import bp as report_pages
 from admin.wallboard import bp as wallboard
+from admin.worklists import bp as worklists
 from callflows.answers import ANSWERS
 from callflows.routes import verify, voice
 from callflows.stages import CALLER_STAGES
@@ -156,6 +158,8 @@ def _build(settings: Settings) -> Flask:
         report_commands,
         wallboard,
         flow_page,
+        console_calls,
+        worklists,
     ):
         app.register_blueprint(blueprint)
     return app

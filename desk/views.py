@@ -336,11 +336,15 @@ def _act(decision: Callable[[Context], bool], refused: str) -> ResponseReturnVal
 @bp.get(f"/voicemails/<{ID}:voicemail_id>/recording")
 @signed_in(page=False)
 def recording(voicemail_id: int) -> ResponseReturnValue:
-    """The voicemail's audio, fetched by Hotline with the account's credentials: the
-    browser never sees Twilio's URL or the account."""
+    return recording_response(g.agent, voicemail_id)
+
+
+def recording_response(agent: Agent | None, voicemail_id: int) -> ResponseReturnValue:
+    """The voicemail's audio for ``agent`` (None: an operator), fetched by Hotline with
+    the account's credentials: the browser never sees Twilio's URL or the account."""
     ctx = context()
     try:
-        audio = voicemails.recording_audio(ctx.session, g.agent, voicemail_id, ctx.gateway)
+        audio = voicemails.recording_audio(ctx.session, agent, voicemail_id, ctx.gateway)
     except RecordingRefused:
         log.error("voicemail %s names a recording Hotline may not fetch", voicemail_id)
         audio = None

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from calls.context import Context
 from flowfile.vocabulary import Language
-from models import Agent, Call, CallbackAttempt, CallbackRequest
+from models import Agent, Call, CallbackAttempt, CallbackRequest, CallEvent
 from models.db import changed
 from models.queueing import CallbackStatus
 from queueing.hours import is_open
@@ -237,6 +237,28 @@ def claim(
     session.add(attempt)
     session.flush()
     return attempt
+
+
+def close(session: Session, callback_id: int, operator: str, now: datetime) -> bool:
+    """An operator marks a callback done (the customer was reached another way): only
+    while it is open, never once an agent has claimed it to call. A claim racing this
+    finds it no longer due, and loses (an agent rung for it hears it is gone); so does
+    this, if the claim came first. The step naming the operator goes on the call that
+    asked for the callback. True if this closed it."""
+    closed = changed(
+        session,
+        update(CallbackRequest)
+        .where(CallbackRequest.id == callback_id, CallbackRequest.status == CallbackStatus.OPEN)
+        .values(status=CallbackStatus.DONE, closed_at=now, offered_agent_id=None, offered_at=None)
+        .execution_options(synchronize_session=False),
+    )
+    if closed != 1:
+        return False
+    closed_call = select(CallbackRequest.call_id).where(CallbackRequest.id == callback_id)
+    call_id = session.scalar(closed_call)
+    data = {"callback": callback_id, "operator": operator}
+    session.add(CallEvent(call_id=call_id, kind="callback.closed", data=data, at=now))
+    return True
 
 
 def open_attempt(session: Session, call_sid: str) -> CallbackAttempt | None:

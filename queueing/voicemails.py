@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from flowfile.vocabulary import Language
-from models import Agent, Call, Customer, Voicemail
+from models import Agent, Call, CallEvent, Customer, Voicemail
 from models.db import changed
 from models.queueing import FollowUpStatus
 from queueing.matching import URGENT, voicemails_for
@@ -109,17 +109,29 @@ def mark_voicemail_done(session: Session, agent: Agent, voicemail_id: int, now: 
     )
 
 
+def close_voicemail(session: Session, voicemail_id: int, operator: str, now: datetime) -> bool:
+    """Done, marked by an operator at the console, whoever has taken it: an agent who
+    then marks it done finds it done already. ``done_by`` names agents only, so the
+    step naming the operator goes on the caller's call. True if this closed it."""
+    if not _change(session, voicemail_id, (), status=FollowUpStatus.DONE, done_at=now):
+        return False
+    call_id = session.scalar(select(Voicemail.call_id).where(Voicemail.id == voicemail_id))
+    data = {"voicemail": voicemail_id, "operator": operator}
+    session.add(CallEvent(call_id=call_id, kind="voicemail.closed", data=data, at=now))
+    return True
+
+
 def recording_audio(
-    session: Session, agent: Agent, voicemail_id: int, gateway: TwilioGateway
+    session: Session, agent: Agent | None, voicemail_id: int, gateway: TwilioGateway
 ) -> Recording | None:
     """The voicemail's audio, for an agent who may handle it (done or not, whoever took
-    it); None when there is no such voicemail for them. The session's transaction is
-    committed first: no request to Twilio is made inside one. Raises TwilioUnavailable
+    it), or for an operator (``agent`` None), who may hear any; None when there is no
+    such voicemail for them. The session's transaction is committed first: no request
+    to Twilio is made inside one. Raises TwilioUnavailable
     when Twilio cannot give it, RecordingRefused when its stored URL is not one of this
     account's recordings on Twilio's API (then nothing is requested)."""
-    url = session.scalar(
-        select(Voicemail.recording_url).where(Voicemail.id == voicemail_id, voicemails_for(agent))
-    )
+    query = select(Voicemail.recording_url).where(Voicemail.id == voicemail_id)
+    url = session.scalar(query.where(voicemails_for(agent)) if agent else query)
     session.commit()
     return None if url is None else gateway.fetch_recording(url)
 
