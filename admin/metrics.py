@@ -32,7 +32,7 @@ def scrape() -> Response:
         return Response(ASK, 401, CHALLENGE, mimetype="text/plain")
     registry = scrape_registry()
     flow = current_app.extensions["flow"]
-    registry.register(HotlineNow(session(), current_app.extensions["clock"](), flow.queues))
+    registry.register(HotlineNow(session(), current_app.extensions["clock"](), flow))
     return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 

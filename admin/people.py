@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from admin.auth import operator_required
+from calls.context import Context
 from models import Agent, Operator
 from models.agents import AgentStatus
 from models.operators import OperatorRole
@@ -131,15 +132,11 @@ def save_agent() -> ResponseReturnValue:
 def agent_password() -> ResponseReturnValue:
     """A new desk password: the agent's desk sessions end."""
     form = _form(AgentPasswordForm)
-    if form is not None:
-        ctx = context()
-        agent = ctx.session.get(Agent, form.agent)
-        if agent is None:
-            flash(f"No agent {form.agent}.")
-        else:
-            agent.password_hash = hash_password(form.password)
-            ctx.session.commit()
-            flash(f"Desk password set for {agent.id}.")
+    ctx = context()
+    if form is not None and (agent := _agent(ctx, form.agent)) is not None:
+        agent.password_hash = hash_password(form.password)
+        ctx.session.commit()
+        flash(f"Desk password set for {agent.id}.")
     return redirect(url_for("people.agents"), 303)
 
 
@@ -148,17 +145,21 @@ def agent_password() -> ResponseReturnValue:
 def agent_offline() -> ResponseReturnValue:
     """Take an agent who left without signing out off the rota (not while on a call)."""
     form = _form(AgentOnlyForm)
-    if form is not None:
-        ctx = context()
-        agent = ctx.session.get(Agent, form.agent)
-        if agent is None:
-            flash(f"No agent {form.agent}.")
-        elif desk.set_status(ctx, agent, AgentStatus.OFFLINE):
+    ctx = context()
+    if form is not None and (agent := _agent(ctx, form.agent)) is not None:
+        if desk.set_status(ctx, agent, AgentStatus.OFFLINE):
             ctx.session.commit()
             flash(f"{agent.id} is offline.")
         else:
             flash(f"{agent.id} is on a call: try again when it ends.")
     return redirect(url_for("people.agents"), 303)
+
+
+def _agent(ctx: Context, agent_id: str) -> Agent | None:
+    agent = ctx.session.get(Agent, agent_id)
+    if agent is None:
+        flash(f"No agent {agent_id}.")
+    return agent
 
 
 # --- operators -----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ValidationError
 
 from admin.auth import operator_required
+from calls.context import Context
 from desk.views import recording_response
 from queueing.callback_queue import close
 from queueing.voicemails import close_voicemail
@@ -51,16 +52,15 @@ def callbacks() -> ResponseReturnValue:
 @operator_required(page=True)
 def callback_done(callback_id: int) -> ResponseReturnValue:
     ctx = context()
-    if close(ctx.session, callback_id, g.operator.name, ctx.now):
-        ctx.session.commit()
-        flash(f"Callback {callback_id} marked done.")
-    else:
-        ctx.session.rollback()
-        flash(
-            f"Callback {callback_id} was not changed: an agent is calling it now,"
-            " or it is closed already."
-        )
-    return redirect(url_for("worklists.callbacks", show=_shown().show), 303)
+    closed = close(ctx.session, callback_id, g.operator.name, ctx.now)
+    return _after_done(
+        ctx,
+        closed,
+        f"Callback {callback_id} marked done.",
+        f"Callback {callback_id} was not changed: an agent is calling it now,"
+        " or it is closed already.",
+        "worklists.callbacks",
+    )
 
 
 @bp.get("/voicemails")
@@ -76,13 +76,26 @@ def voicemails() -> ResponseReturnValue:
 @operator_required(page=True)
 def voicemail_done(voicemail_id: int) -> ResponseReturnValue:
     ctx = context()
-    if close_voicemail(ctx.session, voicemail_id, g.operator.name, ctx.now):
+    closed = close_voicemail(ctx.session, voicemail_id, g.operator.name, ctx.now)
+    return _after_done(
+        ctx,
+        closed,
+        f"Voicemail {voicemail_id} marked done.",
+        f"Voicemail {voicemail_id} was not changed: it is done already.",
+        "worklists.voicemails",
+    )
+
+
+def _after_done(
+    ctx: Context, closed: bool, done: str, refused: str, page: str
+) -> ResponseReturnValue:
+    """Keep the change (or none), say which, and go back to the list as it was shown."""
+    if closed:
         ctx.session.commit()
-        flash(f"Voicemail {voicemail_id} marked done.")
     else:
         ctx.session.rollback()
-        flash(f"Voicemail {voicemail_id} was not changed: it is done already.")
-    return redirect(url_for("worklists.voicemails", show=_shown().show), 303)
+    flash(done if closed else refused)
+    return redirect(url_for(page, show=_shown().show), 303)
 
 
 @bp.get(f"/voicemails/<{ID}:voicemail_id>/recording")

@@ -21,7 +21,6 @@ from flowfile.flow import Flow
 from models import (
     Agent,
     Call,
-    CallbackAttempt,
     CallbackRequest,
     CallEvent,
     Customer,
@@ -33,17 +32,15 @@ from models.queueing import CallbackStatus
 from models.verification import AttemptOutcome
 from queueing.matching import URGENT
 from queueing.routing import OFFER_HOLDS
+from reports import sql
+from reports.figures import SHORT_ABANDON_SECONDS
+from reports.sql import count_if
 from telephony.numbers import mask
 
-# Connect's "contacts abandoned in X seconds": a caller who hangs up this soon after
-# queuing is counted apart, and left out of abandonment and the service level.
-SHORT_ABANDON_SECONDS = 5
 # A caller still waiting for an agent: in the queue (being offered to one, too), or on
 # the way back to it from an agent's room the agent never came to.
 WAITING_STAGES = (CallStage.QUEUED, CallStage.RETURNING)
 PENDING_CALLBACKS = (CallbackStatus.OPEN, CallbackStatus.CALLING)
-# Steps that gave the caller what they called for without an agent (callflows.journey).
-ANSWER_KINDS = ("answer.given", "info.given")
 DIGITS_SHOWN = 4
 
 
@@ -132,7 +129,7 @@ def queues(session: Session, flow: Flow, now: datetime) -> list[QueueNow]:
     waiting = {
         name: (count, offered, oldest)
         for name, count, offered, oldest in session.execute(
-            select(Call.queue, func.count(), _count_if(_offered(now)), func.min(Call.queued_at))
+            select(Call.queue, func.count(), count_if(_offered(now)), func.min(Call.queued_at))
             .where(Call.stage.in_(WAITING_STAGES), Call.queue.is_not(None))
             .group_by(Call.queue)
         )
@@ -262,11 +259,9 @@ def local_midnight(now: datetime, timezone: str) -> datetime:
 def today(session: Session, flow: Flow, now: datetime, service_level_seconds: int) -> Today:
     """The day so far: calls that began since local midnight."""
     since = local_midnight(now, flow.timezone)
-    called_in = ~exists(select(CallbackAttempt.id).where(CallbackAttempt.call_sid == Call.call_sid))
+    called_in = sql.called_in()
     reached_menu = and_(called_in, Call.menu.is_not(None))
-    answered = exists(
-        select(CallEvent.id).where(CallEvent.call_id == Call.id, CallEvent.kind.in_(ANSWER_KINDS))
-    )
+    answered = sql.given_an_answer()
     keyed = exists(
         select(VerificationAttempt.id).where(
             VerificationAttempt.call_id == Call.id,
@@ -275,11 +270,11 @@ def today(session: Session, flow: Flow, now: datetime, service_level_seconds: in
     )
     calls, menu, contained, tried, verified, rated, rating = session.execute(
         select(
-            _count_if(called_in),
-            _count_if(reached_menu),
-            _count_if(and_(reached_menu, Call.queue.is_(None), answered)),
-            _count_if(and_(called_in, keyed)),
-            _count_if(and_(called_in, keyed, Call.verified)),
+            count_if(called_in),
+            count_if(reached_menu),
+            count_if(and_(reached_menu, Call.queue.is_(None), answered)),
+            count_if(and_(called_in, keyed)),
+            count_if(and_(called_in, keyed, Call.verified)),
             func.count(Call.rating),
             func.avg(Call.rating),
         ).where(Call.started_at >= since)
@@ -317,7 +312,7 @@ def today(session: Session, flow: Flow, now: datetime, service_level_seconds: in
 
 def _waits(session: Session, since: datetime, called_in: ColumnElement[bool]) -> list[Wait]:
     """Every caller queued today, one small row each (the day's queue, not its events)."""
-    talked = and_(Call.caller_joined_at.is_not(None), Call.agent_joined_at.is_not(None))
+    talked = sql.talked()
     rows = session.execute(
         select(
             Call.queued_at,
@@ -402,10 +397,6 @@ def verification_success(verified: int, tried: int) -> float | None:
 
 def _share(part: float, whole: int) -> float | None:
     return part / whole if whole else None
-
-
-def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.count(case((condition, 1)))
 
 
 def _seconds(delta: timedelta) -> int:

@@ -2,13 +2,13 @@
 
 The database is shared by every server process, so these figures are right however
 many processes serve /metrics, and need no multiprocess bookkeeping: four aggregate
-queries per scrape.
+queries per scrape, the queues' the wallboard's own (``reports.live``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from models import Agent, Call, CallbackRequest
+from flowfile.flow import Flow
+from models import Agent, Call
 from models.agents import AgentStatus
-from models.calls import CallStage
-from models.queueing import CallbackStatus
+from reports import live
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +28,14 @@ class HotlineNow:
     """Calls ended by outcome, callers waiting and the oldest wait per queue, callbacks
     waiting per queue, agents by status."""
 
-    def __init__(self, session: Session, now: datetime, queues: Iterable[str]) -> None:
-        self.session, self.now, self.queues = session, now, list(queues)
+    def __init__(self, session: Session, now: datetime, flow: Flow) -> None:
+        self.session, self.now, self.flow = session, now, flow
 
     def collect(self) -> Iterator[Metric]:
         # A database that does not answer still leaves the processes' own figures (the
         # apologies it causes among them) to be scraped, and says so itself.
         try:
-            figures = [self._calls_ended(), *self._queues(), self._callbacks(), self._agents()]
+            figures = [self._calls_ended(), *self._queues(), self._agents()]
         except SQLAlchemyError:
             log.warning("the database did not answer the metrics scrape", exc_info=True)
             figures = []
@@ -62,14 +62,7 @@ class HotlineNow:
         return family
 
     def _queues(self) -> Iterator[Metric]:
-        waiting: dict[str, tuple[int, datetime | None]] = dict.fromkeys(self.queues, (0, None))
-        rows = self.session.execute(
-            select(Call.queue, func.count(), func.min(Call.queued_at))
-            .where(Call.stage == CallStage.QUEUED)
-            .group_by(Call.queue)
-        )
-        for queue, count, first in rows:
-            waiting[queue or "unknown"] = (count, first)
+        """What the wallboard shows of each queue (``reports.live``), for Prometheus."""
         callers = GaugeMetricFamily(
             "hotline_queue_callers", "Callers waiting in each queue now", labels=["queue"]
         )
@@ -78,29 +71,16 @@ class HotlineNow:
             "How long the longest-waiting caller of each queue has waited (0: nobody waits)",
             labels=["queue"],
         )
-        for queue, (count, first) in waiting.items():
-            callers.add_metric([queue], count)
-            wait = (self.now - first).total_seconds() if first is not None else 0.0
-            oldest.add_metric([queue], max(wait, 0.0))
-        yield callers
-        yield oldest
-
-    def _callbacks(self) -> Metric:
-        family = GaugeMetricFamily(
+        callbacks = GaugeMetricFamily(
             "hotline_callbacks_open",
-            "Callbacks waiting for an agent (or for their next attempt), by queue",
+            "Callbacks not yet done (waiting their turn, or being made), by queue",
             labels=["queue"],
         )
-        counts = dict.fromkeys(self.queues, 0)
-        rows = self.session.execute(
-            select(CallbackRequest.topic, func.count())
-            .where(CallbackRequest.status == CallbackStatus.OPEN)
-            .group_by(CallbackRequest.topic)
-        )
-        counts.update((key, count) for key, count in rows)
-        for queue, count in counts.items():
-            family.add_metric([queue], count)
-        return family
+        for queue in live.queues(self.session, self.flow, self.now):
+            callers.add_metric([queue.name], queue.waiting)
+            oldest.add_metric([queue.name], queue.oldest_wait or 0)
+            callbacks.add_metric([queue.name], queue.callbacks)
+        yield from (callers, oldest, callbacks)
 
     def _agents(self) -> Metric:
         family = GaugeMetricFamily("hotline_agents", "Agents by status now", labels=["status"])

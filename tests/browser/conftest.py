@@ -89,14 +89,19 @@ def page(browser: Browser, live: str) -> Iterator[Page]:
     context.close()
 
 
-def log_in(page: Page, agent_id: str, password: str) -> None:
-    """Fill in and send the desk's login form, as an agent would."""
-    page.goto("/desk/login")
+def fill_login(page: Page, path: str, name_field: str, name: str, password: str) -> None:
+    """Fill in and send a sign-in form (``form#login`` at ``path``), as a person would."""
+    page.goto(path)
     form = page.locator("form#login")
-    form.locator("input[name=agent]").fill(agent_id)
+    form.locator(f"input[name={name_field}]").fill(name)
     form.locator("input[type=password][name=password]").fill(password)
     form.locator("button[type=submit]").click()
     page.wait_for_load_state()
+
+
+def log_in(page: Page, agent_id: str, password: str) -> None:
+    """Fill in and send the desk's login form, as an agent would."""
+    fill_login(page, "/desk/login", "agent", agent_id, password)
 
 
 def sign_in(page: Page, agent_id: str, password: str) -> None:
@@ -117,11 +122,7 @@ def click_and_wait(page: Page, button: Locator) -> None:
 
 def console_sign_in(page: Page, name: str, password: str) -> None:
     """Sign in on the operators' console, as an operator would; the console then shows."""
-    page.goto("/admin/login")
-    form = page.locator("form#login")
-    form.locator("input[name=name]").fill(name)
-    form.locator("input[type=password][name=password]").fill(password)
-    form.locator("button[type=submit]").click()
+    fill_login(page, "/admin/login", "name", name, password)
     expect(page.locator("header .who")).to_contain_text(name)
 
 

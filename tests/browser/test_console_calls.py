@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
-from tests.browser.conftest import console_sign_in
+from tests.browser.conftest import console_sign_in, screenshot
 from tests.queueing.test_agent_line import EMILY
 from tests.queueing.test_callbacks import asks_for_a_callback, the_callback, unknown
 
@@ -38,6 +38,7 @@ def test_a_call_found_by_its_last_four_digits_and_its_timeline(page: Page, phone
     expect(timeline).to_contain_text("Menu main: pressed 3 → menu transactions")
     expect(timeline).to_contain_text("Heard their latest transaction")
     expect(page.locator("#summary")).to_contain_text("Emily Chen (verified)")
+    screenshot(page, "console-call")
     expect(page.locator("body")).not_to_contain_text(EMILY["pin"])
 
 

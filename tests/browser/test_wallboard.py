@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from admin import wallboard
-from tests.browser.conftest import console_sign_in
+from tests.browser.conftest import console_sign_in, screenshot
 from tests.demo import DEMO, customer
 
 pytestmark = pytest.mark.usefixtures("demo")
@@ -38,6 +38,7 @@ def test_a_call_played_with_the_simulator_appears_on_the_open_wallboard(page: Pa
     expect(funds.locator("td.offered")).to_have_text("1")  # Fang's phone rings
     expect(fang.locator("td.caller")).to_contain_text(EMILY["name"])
     expect(fang.locator("td.topic")).to_have_text("top-ups and withdrawals")
+    screenshot(page, "console-wallboard")
     assert page.evaluate("window.notReloaded") is True
 
     # The server stops answering: the board says it is stale, and recovers by itself.
