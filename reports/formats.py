@@ -117,8 +117,8 @@ def sections(report: Report) -> list[Section]:
             [[b.branch, *b.ratings.distribution.values()] for b in branches if b.ratings.count],
         ),
         Section(
-            f"Agents (the hotline was open {_clock(report.open_seconds)} h; occupancy: time"
-            " on calls and in wrap-up over that and time available)",
+            f"Agents (open {_clock(report.open_seconds)} h; occupancy: busy and wrap-up"
+            " over busy, wrap-up and available)",
             ("agent", "name", "calls", "callbacks", "talk s", "handle s", "avg handle s",
              "signed in h", "break h", "occupancy"),
             [
