@@ -30,7 +30,8 @@ from reports.period import Period
 from reports.sql import greatest, least, seconds_between
 
 Seconds = Counter[AgentStatus]  # seconds in each status, within the period
-ON_CONTACTS = (AgentStatus.BUSY, AgentStatus.WRAP_UP)  # rung, hearing of a caller, talking
+# Busy (rung, hearing about a caller, talking) and wrap-up: Connect's "on contact".
+ON_CONTACTS = (AgentStatus.BUSY, AgentStatus.WRAP_UP)
 
 
 def occupancy(seconds: Seconds) -> float | None:
@@ -57,14 +58,15 @@ def time_in_status(
     stop = max(start, min(period.end, now))
     span = literal((stop - start).total_seconds(), Float())
     changes = _changes(start, stop).subquery()
+    origin = literal(start, UTCDateTime())
     # Seconds from the period's start: when each status began and when it gave way.
-    began = seconds_between(changes.c.at, literal(start, UTCDateTime()))
+    began = seconds_between(changes.c.at, origin)
     until = func.coalesce(
         seconds_between(
             func.lead(changes.c.at).over(
                 partition_by=changes.c.agent_id, order_by=(changes.c.at, changes.c.id)
             ),
-            literal(start, UTCDateTime()),
+            origin,
         ),
         span,
     )
@@ -105,8 +107,8 @@ def time_in_status(
 
 def _changes(start: datetime, stop: datetime) -> CompoundSelect[str, int, AgentStatus, datetime]:
     """The rows that say anything of [start, stop): each agent's last change before
-    ``start`` and their changes from then until ``stop``. Both are read agent by agent
-    through the (agent_id, at) index."""
+    ``start`` and their changes from then until ``stop``; joined from ``agents`` so
+    that the database can read both agent by agent through the (agent_id, at) index."""
     change = AgentStatusChange
     columns = (change.agent_id, change.id, change.status, change.at)
     earlier = aliased(AgentStatusChange)
