@@ -1,6 +1,6 @@
 """Typed models by domain; importing this package registers every table on ``Base``."""
 
-from models.agents import Agent, AgentCall, AgentPass
+from models.agents import Agent, AgentCall, AgentPass, AgentStatusChange
 from models.base import Base
 from models.calls import Call, CallEvent
 from models.customers import Account, Customer, Transaction
@@ -14,6 +14,7 @@ __all__ = [
     "Agent",
     "AgentCall",
     "AgentPass",
+    "AgentStatusChange",
     "Base",
     "Call",
     "CallbackAttempt",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, check_in, enum_column, utcnow
@@ -38,6 +38,23 @@ class Agent(Base):
         enum_column(AgentStatus), default=AgentStatus.OFFLINE
     )
     status_since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AgentStatusChange(Base):
+    """An agent's status from ``at`` until their next change (``queueing.status_log``):
+    one row each time ``Agent.status_since`` is set, in the same transaction. Before an
+    agent's first row they were offline. Reports measure occupancy from these rows."""
+
+    __tablename__ = "agent_status_changes"
+    __table_args__ = (
+        CheckConstraint(check_in("status", AgentStatus), name="status"),
+        Index("ix_agent_status_changes_agent_id_at", "agent_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    status: Mapped[AgentStatus] = mapped_column(enum_column(AgentStatus))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)  # the app's clock
 
 
 class AgentStage(StrEnum):

@@ -47,8 +47,9 @@ class Call(Base):
     caller: Mapped[str | None] = mapped_column(String(20))  # E.164, None when withheld
     called: Mapped[str | None] = mapped_column(String(20))
     # Times of a call come from the app's one clock (calls.context), never a default.
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Indexed: reports and /metrics pick calls by when they began or ended.
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     twilio_status: Mapped[str | None] = mapped_column(String(16))
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
 

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from calls import twiml
 from calls.context import AgentContext, CallContext, Context
@@ -30,7 +30,7 @@ from calls.twiml import Document, Line
 from models import Agent, AgentCall, Call
 from models.agents import AgentStage, AgentStatus
 from models.calls import CallStage
-from queueing import ringing, routing, waiting
+from queueing import ringing, routing, status_log, waiting
 from telephony.params import VoiceParams
 from telephony.rest import TwilioUnavailable
 from telephony.urls import webhook_url
@@ -245,12 +245,8 @@ def _give_up_on_agent(ctx: CallContext, reason: str) -> None:
     call = ctx.call
     ctx.record("agent.not_connected", agent=call.agent_id, reason=reason)
     if call.agent_id is not None:
-        ctx.session.execute(
-            update(Agent)
-            .where(Agent.id == call.agent_id, Agent.status == AgentStatus.BUSY)
-            .values(status=AgentStatus.OFFLINE, status_since=ctx.now)
-            .execution_options(synchronize_session=False)
-        )
+        busy = Agent.status == AgentStatus.BUSY
+        status_log.change_if(ctx.session, call.agent_id, AgentStatus.OFFLINE, ctx.now, busy)
     call.stage, call.agent_id = CallStage.RETURNING, None
     call.connected_at = call.conference_sid = call.caller_joined_at = call.agent_joined_at = None
     routing.reserve(call, None, ctx.now)

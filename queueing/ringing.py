@@ -20,15 +20,14 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TypeAlias
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from calls.context import Context
 from calls.reach import agent_endpoint
 from models import Agent, Call, CallbackRequest, CallEvent
 from models.agents import AgentStatus
 from models.calls import CallStage
-from models.db import changed
-from queueing import callback_queue
+from queueing import callback_queue, status_log
 from queueing.matching import is_ready, may_call_back, may_take, ready_agents
 from queueing.passes import passers
 from queueing.routing import is_offered, reserve
@@ -96,24 +95,16 @@ def ring_agent(ctx: Context, agent: Agent) -> Work | None:
 def take_agent(ctx: Context, agent: Agent) -> bool:
     """Make a ready ``agent`` busy for one offer. The conditional UPDATE is the lock: of
     two servers, one rings this agent."""
-    taken = changed(
-        ctx.session,
-        update(Agent)
-        .where(Agent.id == agent.id, ready_agents(ctx.now, _wrap_up(ctx)))
-        .values(status=AgentStatus.BUSY, status_since=ctx.now)
-        .execution_options(synchronize_session=False),
+    return status_log.change_if(
+        ctx.session, agent.id, AgentStatus.BUSY, ctx.now, ready_agents(ctx.now, _wrap_up(ctx))
     )
-    return taken == 1
 
 
 def free_agent(ctx: Context, agent: Agent) -> None:
     """An offer that never reached the agent: available again (unless something else has
     changed their status meanwhile)."""
-    ctx.session.execute(
-        update(Agent)
-        .where(Agent.id == agent.id, Agent.status == AgentStatus.BUSY)
-        .values(status=AgentStatus.AVAILABLE, status_since=ctx.now)
-        .execution_options(synchronize_session=False)
+    status_log.change_if(
+        ctx.session, agent.id, AgentStatus.AVAILABLE, ctx.now, Agent.status == AgentStatus.BUSY
     )
 
 

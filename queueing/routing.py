@@ -18,6 +18,7 @@ from models import Agent, Call
 from models.agents import AgentStatus
 from models.calls import CallStage
 from models.db import changed
+from queueing import status_log
 from queueing.matching import URGENT, callers_for
 from queueing.passes import not_passed_by
 
@@ -131,10 +132,11 @@ def claim(session: Session, caller_id: int, agent_id: str, now: datetime) -> boo
 
 
 def set_status(session: Session, agent: Agent, status: AgentStatus, now: datetime) -> None:
-    """Every change of an agent's status goes through here: an agent who is free again
-    (available or offline) closes the handling time of their last caller."""
-    agent.status = status
-    agent.status_since = now
+    """Every change of an agent's status goes through here, or through ``status_log``
+    for a race settled in the database: written down in the agent's history; an agent
+    who is free again (available or offline) closes the handling time of their last
+    caller."""
+    status_log.change(session, agent, status, now)
     if status in (AgentStatus.AVAILABLE, AgentStatus.OFFLINE):
         agent_free(session, agent.id, now)
 
@@ -148,17 +150,11 @@ def set_status_from(
 ) -> bool:
     """``set_status`` only while the agent's status is one of ``current``: a conditional
     UPDATE, so that a ring taking the agent meanwhile (``ringing.take_agent``) wins."""
-    moved = changed(
-        session,
-        update(Agent)
-        .where(Agent.id == agent.id, Agent.status.in_(list(current)))
-        .values(status=status, status_since=now)
-        .execution_options(synchronize_session=False),
-    )
+    moved = status_log.change_if(session, agent.id, status, now, Agent.status.in_(list(current)))
     session.refresh(agent)
-    if moved == 1 and status in (AgentStatus.AVAILABLE, AgentStatus.OFFLINE):
+    if moved and status in (AgentStatus.AVAILABLE, AgentStatus.OFFLINE):
         agent_free(session, agent.id, now)
-    return moved == 1
+    return moved
 
 
 def agent_free(session: Session, agent_id: str, now: datetime) -> None:

@@ -27,8 +27,9 @@ Per branch (the queue a call waited in, or the queue its last menu leads to;
   avg handle   talk and wrap-up per caller handled, seconds
   voicemails, callbacks asked for (reached, unreachable), callback tries (failed)
   ratings      count, average and distribution (1-5, 5 best)
-Per agent: calls talked to (callbacks too), talk and handle time, occupancy (time
-on calls over the flow's open hours in the period).
+Per agent: calls talked to (callbacks too), talk and handle time, signed-in and
+break time, occupancy (time busy and in wrap-up over that and time available, from
+the agent's status history).
 Full definitions: README, "Reports".
 """
 

@@ -31,6 +31,14 @@ def period(
 
 def report(days: Period) -> Report:
     flow: Flow = current_app.extensions["flow"]
-    threshold: int = current_app.extensions["settings"].service_level_seconds
+    settings = current_app.extensions["settings"]
+    now = current_app.extensions["clock"]()
     with database().reading(REPORT_SECONDS) as session:
-        return gather(session, flow, days, threshold)
+        return gather(
+            session,
+            flow,
+            days,
+            settings.service_level_seconds,
+            now=now,
+            wrap_up_seconds=settings.agent_wrap_up_seconds,
+        )

@@ -16,6 +16,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 from functools import reduce
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,8 +26,10 @@ from sqlalchemy.orm import Session
 
 from flowfile.flow import Flow
 from models import Agent, Call, CallbackAttempt, CallbackRequest, Voicemail
+from models.agents import AgentStatus
 from models.queueing import CallbackStatus
 from queueing.callback_queue import NOT_REACHED, NOT_TRIED
+from reports.agent_time import Seconds, occupancy, signed_in, time_in_status
 from reports.period import Period
 from reports.sql import NO_BRANCH, branch, called_in, count_if, given_an_answer, seconds_between
 from reports.sql import talked as talked_sql
@@ -89,7 +92,9 @@ class AgentFigures:
     talk_seconds: int
     handle_seconds: int  # callers' talk and wrap-up, and called-back customers' talk
     average_handle: float | None  # per caller talked to (callbacks aside)
-    occupancy: float | None  # handle_seconds / the period's open seconds
+    signed_in_seconds: int  # not offline: available, busy, in wrap-up or on a break
+    break_seconds: int
+    occupancy: float | None  # busy and wrap-up over those and available (agent_time)
 
 
 @dataclass(frozen=True)
@@ -104,7 +109,7 @@ class Report:
     period: Period
     service_level_seconds: int
     short_abandon_seconds: int
-    open_seconds: int  # when agents answer, by the flow's hours
+    open_seconds: int  # when agents answer, by the flow's hours: to set signed-in time against
     branches: list[BranchFigures]
     total: BranchFigures
     agents: list[AgentFigures]
@@ -112,8 +117,17 @@ class Report:
     waits: WaitDistribution
 
 
-def gather(session: Session, flow: Flow, period: Period, service_level_seconds: int) -> Report:
-    """Everything a report shows for ``period``; reads only."""
+def gather(
+    session: Session,
+    flow: Flow,
+    period: Period,
+    service_level_seconds: int,
+    *,
+    now: datetime,
+    wrap_up_seconds: int,
+) -> Report:
+    """Everything a report shows for ``period``, as it stands ``now``; reads only.
+    ``wrap_up_seconds`` (AGENT_WRAP_UP_SECONDS) ends a wrap-up nobody ended."""
     tallies: dict[str, _Tally] = {}
 
     def tally(name: str) -> _Tally:
@@ -136,7 +150,7 @@ def gather(session: Session, flow: Flow, period: Period, service_level_seconds: 
         open_seconds=open_seconds,
         branches=[tally(name).figures(name, service_level_seconds) for name in names],
         total=total.figures(TOTAL, service_level_seconds),
-        agents=_agents(session, period, open_seconds),
+        agents=_agents(session, period, time_in_status(session, period, now, wrap_up_seconds)),
         hourly=_hourly(session, flow, period, names),
         waits=WaitDistribution(
             WAIT_BUCKETS,
@@ -337,10 +351,10 @@ def _count_follow_ups(session: Session, period: Period, tally: Tallies) -> None:
         tally(topic).callbacks["attempt:failed"] += failed
 
 
-def _agents(session: Session, period: Period, open_seconds: int) -> list[AgentFigures]:
-    """Per agent: callers talked to (their talk, and their handle time: talk and
-    wrap-up), and customers called back who talked (their talk: the wrap-up after a
-    callback is not measured)."""
+def _agents(session: Session, period: Period, time: dict[str, Seconds]) -> list[AgentFigures]:
+    """Per agent who talked to anyone or signed in: callers talked to (their talk, and
+    their handle time: talk and wrap-up), customers called back who talked (their talk:
+    the wrap-up after a callback is not measured), and ``time`` in each status."""
     callers: dict[str, tuple[int, int, int, int]] = {}
     for agent_id, calls, talk, handle, with_handle in session.execute(
         select(
@@ -368,14 +382,15 @@ def _agents(session: Session, period: Period, open_seconds: int) -> list[AgentFi
         .group_by(CallbackAttempt.agent_id)
     ):
         called_back[str(agent_id)] = (calls, int(talk or 0))
-    ids = sorted({*callers, *called_back})
+    on_duty = {agent_id for agent_id, seconds in time.items() if signed_in(seconds)}
+    ids = sorted({*callers, *called_back, *on_duty})
     named = session.execute(select(Agent.id, Agent.name).where(Agent.id.in_(ids)))
     names = {agent_id: name for agent_id, name in named}
     agents = []
     for agent_id in ids:
         calls, talk, handle, with_handle = callers.get(agent_id, (0, 0, 0, 0))
         callbacks, callback_talk = called_back.get(agent_id, (0, 0))
-        busy = handle + callback_talk
+        seconds = time.get(agent_id, Counter())
         agents.append(
             AgentFigures(
                 agent_id=agent_id,
@@ -383,9 +398,11 @@ def _agents(session: Session, period: Period, open_seconds: int) -> list[AgentFi
                 calls=calls + callbacks,
                 callbacks=callbacks,
                 talk_seconds=talk + callback_talk,
-                handle_seconds=busy,
+                handle_seconds=handle + callback_talk,
                 average_handle=_share(handle, with_handle),
-                occupancy=_share(busy, open_seconds),
+                signed_in_seconds=signed_in(seconds),
+                break_seconds=seconds[AgentStatus.BREAK],
+                occupancy=occupancy(seconds),
             )
         )
     return agents

@@ -117,12 +117,14 @@ def sections(report: Report) -> list[Section]:
             [[b.branch, *b.ratings.distribution.values()] for b in branches if b.ratings.count],
         ),
         Section(
-            f"Agents (occupancy: time on calls over {report.open_seconds / 3600:g} open hours)",
+            f"Agents (open {_clock(report.open_seconds)} h; occupancy: busy and wrap-up"
+            " over busy, wrap-up and available)",
             ("agent", "name", "calls", "callbacks", "talk s", "handle s", "avg handle s",
-             "occupancy"),
+             "signed in h", "break h", "occupancy"),
             [
                 [a.agent_id, a.name, a.calls, a.callbacks, a.talk_seconds, a.handle_seconds,
-                 _number(a.average_handle), _percent(a.occupancy)]
+                 _number(a.average_handle), _clock(a.signed_in_seconds),
+                 _clock(a.break_seconds), _percent(a.occupancy)]
                 for a in report.agents
             ],
         ),
@@ -164,6 +166,12 @@ def _percent(value: float | None) -> str:
 
 def _number(value: float | None, places: int = 1) -> str:
     return NOTHING if value is None else f"{value:.{places}f}"
+
+
+def _clock(seconds: int) -> str:
+    """Hours and minutes, as a timesheet says them: 7:05."""
+    minutes = round(seconds / 60)
+    return f"{minutes // 60}:{minutes % 60:02d}"
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:

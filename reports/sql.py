@@ -39,6 +39,32 @@ def _postgresql_seconds(element: seconds_between, compiler: SQLCompiler, **kw: A
     return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
 
 
+class greatest(FunctionElement[float]):  # noqa: N801 - used as SQL functions are
+    """The greatest of its arguments (none of them NULL)."""
+
+    type = Float()
+    inherit_cache = True
+
+
+class least(FunctionElement[float]):  # noqa: N801 - used as SQL functions are
+    """The least of its arguments (none of them NULL)."""
+
+    type = Float()
+    inherit_cache = True
+
+
+# SQLite's max() and min() with several arguments are PostgreSQL's GREATEST and LEAST.
+@compiles(greatest, "sqlite")
+@compiles(least, "sqlite")
+@compiles(greatest, "postgresql")
+@compiles(least, "postgresql")
+def _extreme(element: greatest | least, compiler: SQLCompiler, **kw: Any) -> str:
+    names = {"sqlite": ("max", "min"), "postgresql": ("GREATEST", "LEAST")}
+    name = names[compiler.dialect.name][isinstance(element, least)]
+    arguments = ", ".join(compiler.process(clause, **kw) for clause in element.clauses)
+    return f"{name}({arguments})"
+
+
 def branch(flow: Flow) -> ColumnElement[str]:
     """The queue the call waited in; for a call that never queued, the queue its last
     menu leads to (``Flow.menu_queue``); ``NO_BRANCH`` for a call that reached no menu.

@@ -13,6 +13,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from tests.admin.consoles import Console
+from tests.conftest import OPEN_HOURS
 from tests.reports import truth
 from tests.reports.dataset import FIRST, LAST, generate, save
 
@@ -44,6 +45,16 @@ def test_a_supervisor_sees_the_figures_and_charts(
     assert int(volumes[1]) == expected["all"]["calls"]
     assert int(volumes[4]) == expected["all"]["queued"]
     assert "充值与提现" in row(page, "funds")[0]  # the branch named as the flow names it
+    # R4 only signed in: the agents' table still has them, their time and occupancy
+    # (up to now: the clock is in the period).
+    r4 = truth.agents(history, OPEN_HOURS)["R4"]
+    signed_in, on_break = (round(r4[f"{key}_seconds"] / 60) for key in ("signed_in", "break"))
+    assert row(page, "R4")[-4:] == [
+        "-",  # no average handle: no calls
+        f"{signed_in // 60}:{signed_in % 60:02d}",
+        f"{on_break // 60}:{on_break % 60:02d}",
+        f"{r4['occupancy']:.1%}",
+    ]
     charts = re.findall(r'<img src="([^"]+)"', page)
     assert len(charts) == 3
     drawn = supervisor.client.get(html.unescape(charts[0]))

@@ -305,3 +305,30 @@ def test_0013_keeps_agents_both_ways_and_a_break_becomes_offline(engine: Engine)
             text("SELECT phone, endpoint, password_hash FROM agents WHERE id = 'A-break'")
         ).one() == ("+8613900000091", None, None)
     assert database_checks(engine) == model_checks(Base.metadata)
+
+
+# --- 0015: agents' status history ------------------------------------------------------
+
+
+def test_0015_begins_each_agents_history_with_their_status_as_it_stands(engine: Engine) -> None:
+    """An agent signed in when Hotline is upgraded is not read as offline until their
+    next change: the history starts with their status since ``status_since``."""
+    at = datetime(2026, 12, 8, 2, 0, tzinfo=UTC)
+    migrate(engine, command.downgrade, "0014")
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO agents (id, name, phone, pin_hash, skills, languages, status,"
+                    " status_since) VALUES ('A-on', 'Lina', '+8613900000092', 'h', '[]',"
+                    " '[\"zh\"]', 'wrap_up', :now)"
+                ).bindparams(bindparam("now", type_=UTCDateTime())),
+                {"now": at},
+            )
+    finally:
+        migrate(engine, command.upgrade, "head")
+    history = text("SELECT agent_id, status, at FROM agent_status_changes").columns(
+        at=UTCDateTime()
+    )
+    with engine.connect() as connection:
+        assert connection.execute(history).all() == [("A-on", "wrap_up", at)]

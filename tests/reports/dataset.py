@@ -18,13 +18,26 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from flowfile.flow import Flow
-from models import Agent, Call, CallbackAttempt, CallbackRequest, CallEvent, Voicemail
+from models import (
+    Agent,
+    AgentStatusChange,
+    Call,
+    CallbackAttempt,
+    CallbackRequest,
+    CallEvent,
+    Voicemail,
+)
+from models.agents import AgentStatus
 from models.calls import CallStage
 from models.queueing import CallbackStatus, FollowUpStatus
 
 ZONE = ZoneInfo("Asia/Shanghai")
 FIRST, LAST = date(2026, 11, 23), date(2026, 11, 25)  # the period the tests report on
-AGENTS = {"R1": "李娜", "R2": "Emily Chen", "R3": "王强"}
+AGENTS = {"R1": "李娜", "R2": "Emily Chen", "R3": "王强", "R4": "张伟"}
+ON_CALLS = ("R1", "R2", "R3")  # R4 signs in, has breaks, and talks to nobody
+# How long a status lasts, in seconds: some beside AGENT_WRAP_UP_SECONDS (30), so that
+# wrap-ups end before, at and after it; 0, two changes at one moment.
+SPELLS = (0, 10, 29, 30, 31, 45, 120, 600, 1800, 3600, 4 * 3600)
 # Waits chosen to sit on and beside the thresholds (5 s short abandon, 20 s service level).
 WAITS = (0, 3, 4, 5, 6, 12, 19, 20, 21, 35, 59, 60, 130, 301, 650)
 KINDS = (
@@ -85,6 +98,8 @@ class History:
     stories: list[Story] = field(default_factory=list)
     callbacks: list[Callback] = field(default_factory=list)
     voicemails: list[tuple[str, str, datetime]] = field(default_factory=list)  # sid, topic, at
+    # Agents' status changes (agent, status, at), in the order Hotline wrote them.
+    statuses: list[tuple[str, AgentStatus, datetime]] = field(default_factory=list)
 
 
 def generate(flow: Flow, seed: int, per_kind: int = 12) -> History:
@@ -122,7 +137,24 @@ def generate(flow: Flow, seed: int, per_kind: int = 12) -> History:
             )
         if story.kind == "callback":
             history.callbacks.append(_callback(rng, story, sids))
+    for agent_id in AGENTS:
+        history.statuses += _statuses(rng, agent_id, outside)
     return history
+
+
+def _statuses(
+    rng: random.Random, agent_id: str, outside: list[date]
+) -> list[tuple[str, AgentStatus, datetime]]:
+    """An agent's day after day of changes, from the day before the period to the day
+    after it: the period begins and ends in the middle of some status."""
+    at = datetime(outside[0].year, outside[0].month, outside[0].day, 8, tzinfo=ZONE)
+    last = datetime(outside[1].year, outside[1].month, outside[1].day, 20, tzinfo=ZONE)
+    changes = []
+    while at < last:
+        status = rng.choice(list(AgentStatus))
+        changes.append((agent_id, status, at.astimezone(UTC)))
+        at += timedelta(seconds=rng.choice(SPELLS))
+    return changes
 
 
 def _story(
@@ -162,7 +194,7 @@ def _story(
     if kind in ("handled", "abandoned", "abandoned_in_room"):
         story.wait = rng.choice(WAITS)
     if kind == "handled":
-        story.agent = rng.choice(sorted(AGENTS))
+        story.agent = rng.choice(ON_CALLS)
         story.talk = rng.randrange(20, 900)
         # The handle time is known once the agent is free again (routing.agent_free).
         story.handle = story.talk + rng.randrange(0, 30) if rng.random() < 0.85 else None
@@ -186,7 +218,7 @@ def _callback(rng: random.Random, story: Story, sids: count[int]) -> Callback:
     for result in results:
         at += timedelta(minutes=10)
         placed = None if result == "not_placed" else f"CA{next(sids):032x}"
-        attempt = Attempt(rng.choice(sorted(AGENTS)), at, result, placed)
+        attempt = Attempt(rng.choice(ON_CALLS), at, result, placed)
         if result == "talked":
             attempt.talk = rng.randrange(30, 600)
             attempt.rating = rng.choice([None, 4, 5])
@@ -208,6 +240,10 @@ def save(session: Session, history: History) -> None:
         for n, (agent_id, name) in enumerate(AGENTS.items())
     )
     session.flush()
+    session.add_all(
+        AgentStatusChange(agent_id=agent_id, status=status, at=at)
+        for agent_id, status, at in history.statuses
+    )
     calls = {story.sid: _call(story) for story in history.stories}
     session.add_all(calls.values())
     session.flush()

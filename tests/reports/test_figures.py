@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -35,6 +36,8 @@ def test_a_report_says_what_the_calls_add_up_to(app: Flask, db: Session) -> None
     flow = app.extensions["flow"]
     history = generate(flow, seed=20261123)
     save(db, history)
+    later = truth.END + timedelta(days=2)  # the period is over, the day after it too
+    app.extensions["clock"] = lambda: later
 
     report = report_of(app)
 
@@ -59,7 +62,10 @@ def test_a_report_says_what_the_calls_add_up_to(app: Flask, db: Session) -> None
     }
     for a in agents.values():
         a.pop("agent_id")
-    assert agents == close(truth.agents(history))
+    assert agents == close(truth.agents(history, later))
+    # Agents were available, busy, in wrap-up and on breaks; one only signed in.
+    assert all(0 < a["occupancy"] < 1 and a["break_seconds"] for a in agents.values())
+    assert agents["R4"]["calls"] == 0 and agents["R4"]["signed_in_seconds"]
     assert report.open_seconds == truth.OPEN_SECONDS
 
     hourly = truth.hourly(history)

@@ -127,7 +127,34 @@ def _figures(b: dict[str, Any], threshold: int) -> dict[str, Any]:
     }
 
 
-def agents(history: History) -> dict[str, dict[str, Any]]:
+def time_in_status(history: History, stop: datetime, wrap_up: int) -> dict[str, Counter[str]]:
+    """Each agent's seconds in each status within [START, stop), walking their changes one
+    after another: a status lasts until the next change (the last, until ``stop``); a
+    wrap-up longer than ``wrap_up`` seconds is available time after that."""
+    changes: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    for agent_id, status, at in history.statuses:  # in the order they were written
+        changes[agent_id].append((at, status))
+    spent: dict[str, Counter[str]] = defaultdict(Counter)
+    for agent_id, agent_changes in changes.items():
+        ordered = sorted(agent_changes, key=lambda change: change[0])  # stable: ties keep order
+        ends = [at for at, _status in ordered[1:]] + [stop]
+        for (began, status), ended in zip(ordered, ends, strict=True):
+            spells = [(status, began, ended)]
+            if status == "wrap_up":
+                ran_out = min(ended, began + timedelta(seconds=wrap_up))
+                spells = [("wrap_up", began, ran_out), ("available", ran_out, ended)]
+            for name, a, b in spells:
+                overlap = (min(b, stop) - max(a, START)).total_seconds()
+                if overlap > 0:
+                    spent[agent_id][name] += round(overlap)
+    return spent
+
+
+def agents(history: History, now: datetime, wrap_up: int = 30) -> dict[str, dict[str, Any]]:
+    """Per agent: calls from the stories and callbacks, time from the status history
+    (the period ends ``now`` if it has not yet); AGENT_WRAP_UP_SECONDS is 30."""
+    time = time_in_status(history, min(now, END), wrap_up)
+    on_duty = {agent_id for agent_id, spent in time.items() if _time(spent)["signed_in_seconds"]}
     seen: dict[str, Counter[str]] = defaultdict(Counter)
     for story in history.stories:
         if story.kind == "handled" and within(story.started) and story.agent:
@@ -146,15 +173,27 @@ def agents(history: History) -> dict[str, dict[str, Any]]:
                 agent["talk"] += attempt.talk or 0
                 agent["callback_talk"] += attempt.talk or 0
     return {
-        agent_id: {
-            "calls": a["calls"],
-            "callbacks": a["callbacks"],
-            "talk_seconds": a["talk"],
-            "handle_seconds": a["handle"] + a["callback_talk"],
-            "average_handle": ratio(a["handle"], a["with_handle"]),
-            "occupancy": (a["handle"] + a["callback_talk"]) / OPEN_SECONDS,
-        }
-        for agent_id, a in seen.items()
+        agent_id: {**_calls(seen[agent_id]), **_time(time[agent_id])}
+        for agent_id in {*seen, *on_duty}
+    }
+
+
+def _calls(a: Counter[str]) -> dict[str, Any]:
+    return {
+        "calls": a["calls"],
+        "callbacks": a["callbacks"],
+        "talk_seconds": a["talk"],
+        "handle_seconds": a["handle"] + a["callback_talk"],
+        "average_handle": ratio(a["handle"], a["with_handle"]),
+    }
+
+
+def _time(spent: Counter[str]) -> dict[str, Any]:
+    on_calls = spent["busy"] + spent["wrap_up"]
+    return {
+        "signed_in_seconds": spent["available"] + on_calls + spent["break"],
+        "break_seconds": spent["break"],
+        "occupancy": ratio(on_calls, on_calls + spent["available"]),
     }
 
 
