@@ -407,7 +407,7 @@ def _upsert_agent(session: Session, record: AgentIn, key: bytes, summary: Import
     agent.skills = list(dict.fromkeys(record.skills))
     agent.languages = list(dict.fromkeys(record.languages))
     password = record.desk_password
-    if password is not None and not password_matches(agent.password_hash, password):
+    if password is not None and not _same_password(agent.password_hash, password):
         agent.password_hash = hash_password(password)  # the same again: sessions stay
 
 
@@ -421,7 +421,7 @@ def _upsert_operator(
         session.add(operator)
     operator.role = record.role
     password = record.password
-    if password is not None and not password_matches(operator.password_hash, password):
+    if password is not None and not _same_password(operator.password_hash, password):
         operator.password_hash = hash_password(password)  # the same again: sessions stay
 
 
@@ -432,3 +432,9 @@ def _new_without_password(session: Session, data: ImportFile) -> list[str]:
         for index, record in enumerate(data.operators)
         if record.password is None and record.name not in known
     ]
+
+
+def _same_password(stored: str | None, password: str) -> bool:
+    """Whether ``password`` is the one already set: a new person has none to check (and
+    checking against none costs a whole Argon2 hash for nothing)."""
+    return stored is not None and password_matches(stored, password)
