@@ -197,12 +197,9 @@ def add_operator() -> ResponseReturnValue:
 def change_operator() -> ResponseReturnValue:
     """A new role or password (which ends that operator's sessions)."""
     form = _form(OperatorChange)
-    if form is not None:
-        ctx = context()
-        operator = ctx.session.get(Operator, form.operator)
-        if operator is None:
-            flash("No such operator.")
-        elif form.role not in (None, operator.role) and _last_admin(ctx.session, operator):
+    ctx = context()
+    if form is not None and (operator := _operator(ctx, form.operator)) is not None:
+        if form.role not in (None, operator.role) and _last_admin(ctx.session, operator):
             flash(f"{operator.name} is the last admin: make another admin first.")
         else:
             operator.role = form.role or operator.role
@@ -217,12 +214,9 @@ def change_operator() -> ResponseReturnValue:
 @operator_required(page=True, role=OperatorRole.ADMIN)
 def remove_operator() -> ResponseReturnValue:
     form = _form(OperatorChange)
-    if form is not None:
-        ctx = context()
-        operator = ctx.session.get(Operator, form.operator)
-        if operator is None:
-            flash("No such operator.")
-        elif operator.id == g.operator.id:
+    ctx = context()
+    if form is not None and (operator := _operator(ctx, form.operator)) is not None:
+        if operator.id == g.operator.id:
             flash("You cannot remove yourself.")
         elif _last_admin(ctx.session, operator):
             flash(f"{operator.name} is the last admin: make another admin first.")
@@ -231,6 +225,13 @@ def remove_operator() -> ResponseReturnValue:
             ctx.session.commit()
             flash(f"{operator.name} removed.")
     return redirect(url_for("people.operators"), 303)
+
+
+def _operator(ctx: Context, operator_id: int) -> Operator | None:
+    operator = ctx.session.get(Operator, operator_id)
+    if operator is None:
+        flash("No such operator.")
+    return operator
 
 
 def _last_admin(session: Session, operator: Operator) -> bool:

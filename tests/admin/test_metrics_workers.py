@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from telephony.simulator import sign
 from tests.admin.scrapes import BEARER, TOKEN, parse, value
 from tests.conftest import HOTLINE, SECRET_KEY
 from tests.conftest import TOKEN as TWILIO_TOKEN
-from tests.queueing.test_two_servers import free_port
+from tests.servers import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BATCH = 4  # webhooks sent at once, so that both workers get some
@@ -83,14 +82,7 @@ def gunicorn(sqlite_template: Path, tmp_path: Path) -> Iterator[Gunicorn]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.2)
+        wait_for_port(port, "gunicorn")
         yield Gunicorn(f"http://127.0.0.1:{port}", directory)
     finally:
         server.terminate()

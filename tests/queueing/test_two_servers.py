@@ -5,10 +5,8 @@ callback is never placed twice, whichever server hears of it."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from telephony.simulator import HttpTransport, Leg, RestStandIn, Switch, hotline
 from tests.concurrently import at_once, press_at_once
 from tests.conftest import ACCOUNT_SID, HOTLINE, OPEN_HOURS, SECRET_KEY, TOKEN
 from tests.demo import DEMO, customer
+from tests.servers import free_port, wait_for_port
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -42,12 +41,6 @@ now = datetime.fromisoformat(sys.argv[2])
 server.extensions["clock"] = lambda: now
 server.run(port=int(sys.argv[1]), threaded=True)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -75,14 +68,7 @@ def servers(database_url: str, twilio_api: RestStandIn) -> Iterator[list[str]]:
     ]
     try:
         for port in ports:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    assert time.monotonic() < deadline, "a Hotline server did not start"
-                    time.sleep(0.2)
+            wait_for_port(port, "a Hotline server")
         yield [f"http://127.0.0.1:{port}" for port in ports]
     finally:
         for process in processes:
