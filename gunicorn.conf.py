@@ -1,8 +1,19 @@
 """gunicorn's settings for Hotline, read from the working directory when it starts
-(``gunicorn -w 4 -b 127.0.0.1:8000 'app:create_server()'``); command-line options
-still apply.
+(``gunicorn -w 4 'app:create_server()'``); command-line options still apply.
 
-Here only the bookkeeping of Prometheus's multiprocess mode, so that /metrics counts
+Serving: sync workers, one request each, behind the buffering nginx of
+``deploy/nginx/hotline.conf``. A sync worker reads its request itself, so without a
+buffering proxy a few clients that send slowly hold every worker (gunicorn's
+"Deploying Gunicorn" page, gunicorn.org/deploy, asks for one with sync workers).
+nginx reads each request whole before it reaches a worker, and gunicorn listens on
+the loopback interface only, where nothing but nginx reaches it. A worker silent
+for ``timeout`` seconds is killed and replaced: nginx then answers 502 and Twilio
+asks the Fallback URL at once, instead of after the 15 s Twilio waits for an answer
+(twilio.com/docs/api/errors/11205). Threads (gthread) would not do instead: a
+thread reads its request as a sync worker does, so slow clients only need more
+connections to hold them all.
+
+And the bookkeeping of Prometheus's multiprocess mode, so that /metrics counts
 every worker's webhooks, whichever worker answers the scrape (prometheus-client's
 "Multiprocess Mode" page, prometheus.github.io/client_python/multiprocess/):
 
@@ -24,6 +35,12 @@ import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
+
+worker_class = "sync"
+bind = ["127.0.0.1:8000"]  # nginx's upstream in deploy/nginx/hotline.conf
+# Below Twilio's 15 s and nginx's proxy_read_timeout (12 s), so that a worker stuck
+# on one webhook is replaced and Twilio hears 502 in time to ask the Fallback URL.
+timeout = 10
 
 MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
 # A directory made here, not the operator's, is removed again when gunicorn exits.
