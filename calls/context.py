@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from calls.reach import calling_agent, rung_agent
-from calls.twiml import Voice, caller_in_room
+from calls.twiml import EveryVoice, Voice, caller_in_room
 from flowfile.flow import Flow
 from flowfile.vocabulary import Language
 from models import Agent, AgentCall, Call, CallEvent, Customer
@@ -112,7 +112,11 @@ class AgentContext(Context):
 
     @property
     def voice(self) -> Voice:
-        """The agent's first language the flow speaks, else the flow's default."""
+        """The agent's first language the flow speaks, else the flow's default; every
+        language until they are confirmed, so that the line sounds the same for a
+        stranger as for an agent's phone (SPEC §5)."""
+        if not self.leg.confirmed:
+            return EveryVoice(self.flow)
         for wanted in self.agent.languages if self.agent else []:
             for language in self.flow.languages:
                 if language == wanted:
@@ -151,7 +155,9 @@ def open_room_call(session: Session, params: VoiceParams, services: Services) ->
 def open_agent_call(session: Session, params: VoiceParams, services: Services) -> AgentContext:
     now = services.clock()
     leg = find_or_open_leg(session, params, services.settings.default_region, now)
-    agent = session.get(Agent, leg.agent_id) if leg.agent_id else None
+    # One query whoever calls (no agent's id is empty): a stranger's request takes the
+    # same path as an agent's.
+    agent = session.scalars(select(Agent).where(Agent.id == (leg.agent_id or ""))).one_or_none()
     return AgentContext(
         session,
         services.flow,

@@ -196,6 +196,20 @@ class Voice:
         return gather
 
 
+class EveryVoice(Voice):
+    """Says each text in every language of the flow, each in its own voice, the default
+    first: for words said before Hotline may know whom it speaks to (the agent line
+    before the PIN, SPEC §5)."""
+
+    def __init__(self, flow: Flow) -> None:
+        super().__init__(flow, flow.default_language)
+
+    def say(self, parent: VoiceResponse | Gather, line: Line) -> None:
+        default_first = sorted(self.flow.languages, key=lambda name: name != self.language)
+        for language in default_first:
+            Voice(self.flow, language).say(parent, line)
+
+
 def language_menu(flow: Flow, action: str) -> Document:
     """The greeting: each language offers itself in its own voice."""
     response = VoiceResponse()

@@ -30,13 +30,15 @@ class NoAgent(RuntimeError):
 
 
 def greet(ctx: AgentContext) -> Document:
-    if ctx.agent is None:  # only agents' own phones may use the agent line
-        return _goodbye(ctx, [ctx.flow.agents.texts.not_recognised])
+    """Every caller ID is asked for the PIN, and hears the same until it matches (SPEC
+    §5): only a PIN that matches an agent whose phone this is lets anyone in."""
     return _ask_pin(ctx)
 
 
-def check_pin(ctx: AgentContext, entered: str) -> Document:
-    if check_agent_pin(ctx.session, ctx.settings, ctx.agent, entered, ctx.now):
+def check_pin(ctx: AgentContext, entered: str, caller: str) -> Document:
+    """``caller``: the number calling, as Twilio gives it (whose lock a stranger's
+    PINs count against: verification.agents)."""
+    if check_agent_pin(ctx.session, ctx.settings, ctx.agent, caller, entered, ctx.now):
         ctx.leg.confirmed = True
         return menu(ctx)
     ctx.leg.pin_failures += 1

@@ -59,7 +59,7 @@ def status(ctx: AgentContext, params: VoiceParams) -> Document:
 
 @bp.webhook("/pin")
 def pin(ctx: AgentContext, params: VoiceParams) -> Document:
-    return agent_line.check_pin(ctx, params.digits.rstrip("#"))
+    return agent_line.check_pin(ctx, params.digits.rstrip("#"), params.from_)
 
 
 @bp.webhook("/menu")

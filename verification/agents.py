@@ -15,21 +15,37 @@ from models import Agent, Operator
 from settings import Settings
 from verification import guard
 from verification.passwords import password_matches
-from verification.secrets import AGENT_PIN, matches
+from verification.secrets import AGENT_PIN, keyed_hash, matches
+
+# The purpose of the keyed hash of a number that is no agent's, calling the agent line.
+AGENT_LINE_CALLER = "agent-line-caller"
 
 
 def check_agent_pin(
-    session: Session, settings: Settings, agent: Agent | None, entered: str, now: datetime
+    session: Session,
+    settings: Settings,
+    agent: Agent | None,
+    caller: str,
+    entered: str,
+    now: datetime,
 ) -> bool:
-    """True once the PIN matches an agent who is not locked out; every guess counts."""
+    """True once the PIN matches an agent who is not locked out; every keyed guess
+    counts. A ``caller`` number that is no agent's goes the same way, hash, statements
+    and all, under a lock of its own (``guard.agent_line_stranger``) that no PIN opens:
+    nothing tells a stranger's phone from an agent's until the PIN matches."""
     key = settings.secret_key_bytes()
-    if agent is None or not entered:
-        # Hash anyway, so an unknown phone costs the same work as a wrong PIN.
-        matches(key, AGENT_PIN, "", entered, None)
+    # The number is hashed for an agent too: the same work whoever calls.
+    digest = keyed_hash(key, AGENT_LINE_CALLER, "", caller).rpartition("$")[2]
+    if agent is not None:
+        subject, owner, stored = guard.agent(agent.id), agent.id, agent.pin_hash
+    else:
+        subject, owner, stored = guard.agent_line_stranger(digest), "", None
+    counted = bool(entered) and _reserve(session, settings, subject, now)
+    # Hashed whether counted or not (silence, a lock): the same work every time.
+    if not matches(key, AGENT_PIN, owner, entered, stored if counted else None):
         return False
-    owner, stored = agent.id, agent.pin_hash
-    check = lambda: matches(key, AGENT_PIN, owner, entered, stored)  # noqa: E731
-    return _guarded(session, settings, guard.agent(owner), now, check)
+    guard.clear(session, subject)
+    return True
 
 
 def check_desk_password(
@@ -63,15 +79,18 @@ def _guarded(
 ) -> bool:
     """Every guess counts before it is checked (race-safe across servers); a right
     one clears the count."""
-    if not guard.reserve_attempt(
+    if not _reserve(session, settings, subject, now) or not check():
+        return False
+    guard.clear(session, subject)
+    return True
+
+
+def _reserve(session: Session, settings: Settings, subject: str, now: datetime) -> bool:
+    """Count one guess at ``subject`` in advance; False while it is locked."""
+    return guard.reserve_attempt(
         session,
         subject,
         limit=settings.verification_lockout_failures,
         lock_for=timedelta(minutes=settings.verification_lockout_minutes),
         now=now,
-    ):
-        return False
-    if not check():
-        return False
-    guard.clear(session, subject)
-    return True
+    )

@@ -27,6 +27,12 @@ def agent(agent_id: str) -> str:
     return f"agent:{agent_id}"
 
 
+def agent_line_stranger(number_digest: str) -> str:
+    """A number on the agent line that is no agent's, by a keyed hash of it: its PINs
+    are counted as an agent's are, so that they cost the same, though none can match."""
+    return f"agent-line:{number_digest}"
+
+
 def desk(agent_id: str) -> str:
     """The agent's desk password: counted apart from their PIN."""
     return f"desk:{agent_id}"

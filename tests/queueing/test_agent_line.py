@@ -57,6 +57,9 @@ def test_an_agent_goes_available_or_offline(phone, db: Session) -> None:
 
 def test_only_agents_phones_with_the_right_pin_get_in(phone, db: Session) -> None:
     stranger = phone("+8613012345678").dial("/agents/incoming")
+    assert "Please enter your agent PIN" in stranger.text  # as on an agent's phone
+    for pin in (SARAH["pin"], LINA["pin"], SARAH["pin"]):  # agents' PINs, not their phone
+        stranger.press(pin)
     assert "无法确认您的坐席身份" in stranger.text and stranger.hung_up
     call = phone(SARAH["phone"]).dial("/agents/incoming")
     assert "Please enter your agent PIN" in call.text

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 import verification.agents
 from models import Call, VerificationGuard
 from telephony.simulator import Leg
-from tests.concurrently import press_at_once
+from tests.concurrently import at_once, press_at_once
 from tests.conftest import OPEN_HOURS
 from tests.demo import DEMO, customer
 
@@ -23,8 +23,9 @@ pytestmark = pytest.mark.usefixtures("demo")
 SARAH = next(agent for agent in DEMO["agents"] if agent["id"] == "A03")
 EMILY = customer(language="en")
 SUBJECT = f"agent:{SARAH['id']}"
-ASK_PIN = "Please enter your agent PIN, followed by the pound key."
-REFUSED = "We could not confirm that you are an agent. Goodbye."
+# Until the PIN matches, every language of the flow (test_agent_line_sameness).
+ASK_PIN = "请输入坐席密码，以井号键结束。 Please enter your agent PIN, followed by the pound key."
+REFUSED = "无法确认您的坐席身份。再见。 We could not confirm that you are an agent. Goodbye."
 MENU = "To take the next caller now, press 1."
 
 
@@ -100,20 +101,26 @@ def test_the_right_pin_clears_the_count(phone, db: Session) -> None:
     assert MENU in guess(phone, "7777", SARAH["pin"]).text  # four more: not locked
 
 
+def pins_checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The PINs compared with Sarah's, from now on."""
+    checked: list[str] = []
+    compare = verification.agents.matches
+
+    def counted(key, purpose, subject, entered, stored):  # noqa: ANN001, ANN202
+        if subject == SARAH["id"] and stored is not None:  # compared with her PIN
+            checked.append(entered)
+        return compare(key, purpose, subject, entered, stored)
+
+    monkeypatch.setattr(verification.agents, "matches", counted)
+    return checked
+
+
 def test_concurrent_wrong_pins_never_get_more_than_five_tries_checked(
     phone,
     db: Session,
     monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001
 ) -> None:
-    checked: list[str] = []
-    compare = verification.agents.matches
-
-    def counted(key, purpose, subject, entered, stored):  # noqa: ANN001, ANN202
-        if subject == SARAH["id"]:
-            checked.append(entered)
-        return compare(key, purpose, subject, entered, stored)
-
-    monkeypatch.setattr(verification.agents, "matches", counted)
+    checked = pins_checked(monkeypatch)
     calls = [agent_line(phone) for _ in range(10)]
     press_at_once(calls, [f"{9000 + i}" for i in range(len(calls))])
     assert len(checked) == 5
@@ -122,3 +129,19 @@ def test_concurrent_wrong_pins_never_get_more_than_five_tries_checked(
     lock = stored_guard(db)
     assert lock is not None and lock.locked_until is not None
     assert guess(phone, SARAH["pin"]).text == ASK_PIN
+
+
+def test_pins_racing_within_one_call_get_its_three_tries_at_most_each_counted(
+    phone,
+    db: Session,
+    monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001
+) -> None:
+    """Requests of one call at once (retries, or a forger): a guess checked but rolled
+    back with a loser's transaction would go uncounted."""
+    checked = pins_checked(monkeypatch)
+    call = agent_line(phone)
+    pins = [f"{8000 + i}" for i in range(10)]
+    at_once([lambda pin=pin: call.post("/agents/pin", {"Digits": pin}) for pin in pins])
+    assert 1 <= len(checked) <= 3
+    lock = stored_guard(db)
+    assert lock is not None and lock.consecutive_failures == len(checked)
