@@ -20,6 +20,11 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # Runs of 7+ digits, optionally with a + and separators: phone numbers, long ids.
 _NUMBER = re.compile(r"\+?\d(?:[\s-]?\d){6,}")
+# Runs of 4+ digits a caller said or keyed (spaces or hyphens between; Chinese numerals
+# too): a PIN, a code, a card or phone number. Fewer are menu keys and amounts.
+_DIGIT = r"[\d零〇一二三四五六七八九幺两]"
+_DIGIT_RUN = re.compile(rf"{_DIGIT}(?:[\s-]?{_DIGIT}){{3,}}")
+DIGITS_MASK = "****"
 # The CallSid of the webhook request this thread is answering, if any.
 CALL_SID: ContextVar[str | None] = ContextVar("call_sid", default=None)
 _PLAIN = logging.Formatter()
@@ -33,6 +38,11 @@ def masked(number: str, last: int = 2) -> str:
 
 def mask_numbers(text: str) -> str:
     return _NUMBER.sub(lambda match: masked(match.group(0)), text)
+
+
+def mask_digit_runs(text: str) -> str:
+    """``text`` with each run of 4 or more digits as ``****``, however long it was."""
+    return _DIGIT_RUN.sub(DIGITS_MASK, text)
 
 
 class MaskNumbers(logging.Filter):

@@ -37,6 +37,9 @@ SHAPES = {
 
 # A bearer token shorter than this could be guessed by a scraper left running.
 MIN_TOKEN_LENGTH = 16
+# The key of every PIN and code hash and of the desk's sessions: one that short
+# would make a stolen database's PINs worth guessing offline (token_urlsafe(32) is 43).
+MIN_SECRET_KEY_LENGTH = 32
 
 
 class ConfigError(Exception):
@@ -161,8 +164,8 @@ class Settings(BaseSettings):
         missing = []
         if self.twilio_validate_signatures and not self.twilio_auth_token:
             missing.append("TWILIO_AUTH_TOKEN: required while TWILIO_VALIDATE_SIGNATURES is true")
-        if self.twilio_validate_signatures and not self.hotline_secret_key:
-            missing.append(NO_SECRET_KEY)
+        if not self.development:
+            missing += self._secret_key_problems()
         return missing
 
     def require_secrets(self) -> None:
@@ -170,16 +173,29 @@ class Settings(BaseSettings):
 
     def secret_key_bytes(self) -> bytes:
         """The key of PIN and code hashes: all that importing and verifying need."""
+        if not self.development:
+            _refuse(self._secret_key_problems())
         if self.hotline_secret_key:
             return self.hotline_secret_key.get_secret_value().encode()
-        if not self.development:
-            _refuse([NO_SECRET_KEY])
         # Development only: a fixed, public key.
         return b"hotline-development-key-not-secret"
+
+    def _secret_key_problems(self) -> list[str]:
+        if not self.hotline_secret_key:
+            return [NO_SECRET_KEY]
+        if len(self.hotline_secret_key.get_secret_value()) < MIN_SECRET_KEY_LENGTH:
+            return [SHORT_SECRET_KEY]
+        return []
 
 
 NO_SECRET_KEY = (
     "HOTLINE_SECRET_KEY: required outside local development (TWILIO_VALIDATE_SIGNATURES=false)"
+)
+
+
+SHORT_SECRET_KEY = (
+    f"HOTLINE_SECRET_KEY: at least {MIN_SECRET_KEY_LENGTH} characters outside local development"
+    " (make one: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
 )
 
 

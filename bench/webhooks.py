@@ -40,7 +40,7 @@ def hotline_calls(calls: int, folder: Path) -> tuple[float, int]:
         {
             "database_url": f"sqlite:///{folder / 'bench.db'}",
             "twilio_auth_token": TOKEN,
-            "hotline_secret_key": "bench",
+            "hotline_secret_key": "bench-key-not-secret-but-long-enough",
         }
     )
     app = create_server(settings)

@@ -18,6 +18,7 @@ from calls.reach import calling_agent, rung_agent
 from calls.twiml import EveryVoice, Voice, caller_in_room
 from flowfile.flow import Flow
 from flowfile.vocabulary import Language
+from logs import mask_digit_runs
 from models import Agent, AgentCall, Call, CallEvent, Customer
 from models.agents import AgentStage
 from models.calls import CallStage
@@ -28,6 +29,8 @@ from telephony.rest import TwilioGateway
 from telephony.sms import SmsSender, TwilioSms
 
 T = TypeVar("T")
+# The fields of a call's history that hold what a caller said or keyed.
+HEARD = frozenset({"speech", "key"})
 
 
 class NoCallSid(Exception):
@@ -99,7 +102,7 @@ class CallContext(Context):
 
     def record(self, kind: str, **data: Any) -> None:
         """Add a step to the call's history (never a PIN, code or full number)."""
-        self.session.add(CallEvent(call=self.call, kind=kind, data=data, at=self.now))
+        self.session.add(CallEvent(call=self.call, kind=kind, data=heard_masked(data), at=self.now))
 
     def customer(self, customer_id: str | None) -> Customer | None:
         return self.session.get(Customer, customer_id) if customer_id else None
@@ -126,9 +129,18 @@ class AgentContext(Context):
     def record(self, kind: str, **data: Any) -> None:
         """Agent steps go on the caller's record when they concern one."""
         if self.leg.caller_call_id is not None:
-            data = {"agent": self.agent.id if self.agent else None, **data}
+            data = {"agent": self.agent.id if self.agent else None, **heard_masked(data)}
             event = CallEvent(call_id=self.leg.caller_call_id, kind=kind, data=data, at=self.now)
             self.session.add(event)
+
+
+def heard_masked(data: dict[str, Any]) -> dict[str, Any]:
+    """What a caller said or keyed, as a history keeps it: runs of digits masked (a PIN
+    said at a menu). Only the record: menus match what was heard, unmasked."""
+    return {
+        name: mask_digit_runs(value) if name in HEARD and isinstance(value, str) else value
+        for name, value in data.items()
+    }
 
 
 def open_call(session: Session, params: VoiceParams, services: Services) -> CallContext:

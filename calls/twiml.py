@@ -36,6 +36,8 @@ Line: TypeAlias = "Text | tuple[Text, Mapping[str, Value]]"
 Value: TypeAlias = "str | Verbatim | Line"
 # The longest message a caller may leave on the failure path.
 FAILURE_MESSAGE_SECONDS = 120
+# Seconds between apologies to a caller in a room whose wait document keeps failing.
+ROOM_WAIT_APOLOGY_PAUSE = 10
 # Where verbs go: a document, or a Gather listening while they play.
 Container: TypeAlias = VoiceResponse | Gather
 
@@ -336,6 +338,26 @@ def take_message(response: Document, *, action: str, preface: Fixed = ()) -> Doc
     # An empty recording does not request the action: Twilio goes on here.
     _say_fixed(response, NO_MESSAGE)
     response.hangup()
+    return response
+
+
+def wait_apology() -> Document:
+    """A queue's wait document (or its Gather's action) that failed: the apology, then
+    out of the queue, so that the Enqueue action, where Dial and Record may run, takes
+    the caller on (to the failure path if Hotline is still failing). A wait document
+    may hold only Play, Say, Pause, Gather, Redirect, Leave and Hangup
+    (twilio.com/docs/voice/twiml/enqueue, waitUrl)."""
+    response = _fixed(CALLER_APOLOGY)
+    response.leave()
+    return response
+
+
+def room_wait_apology() -> Document:
+    """A room's wait document that failed: the apology and a pause, after which Twilio
+    asks again. A conference's wait document may hold only Say, Play, Pause and
+    Redirect (twilio.com/docs/api/errors/13238): the caller cannot be moved from here."""
+    response = _fixed(CALLER_APOLOGY)
+    response.pause(length=ROOM_WAIT_APOLOGY_PAUSE)
     return response
 
 

@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 
 C = TypeVar("C", bound=Context)
 Handler = Callable[[C, VoiceParams], Document]
+# What a webhook answers when something inside failed: it must not need the database.
+Apology = Callable[[VoiceParams], Document]
 
 
 class Staged(Protocol):
@@ -59,7 +61,7 @@ class Party(Generic[C]):
     open: Callable[[Session, VoiceParams, Services], C]
     row: Callable[[C], Staged]  # the record that holds the stage and turn
     # When something inside has failed: it must not need the database (calls.fallback).
-    apology: Callable[[VoiceParams], Document]
+    apology: Apology
 
 
 CALLER: Party[CallContext] = Party("caller", open_call, lambda ctx: ctx.call, caller_failure)
@@ -76,13 +78,18 @@ class Webhooks(Blueprint, Generic[C]):
         super().__init__(name, import_name, url_prefix=url_prefix)
         self.party = party
         self._handlers: dict[str, Handler[C]] = {}
+        self._apologies: dict[str, Apology] = {}
         watch(self)
         self.before_request(check_signature)
         self.url_defaults(self._stamp_turn)
         self.register_error_handler(Exception, self._on_error)
 
-    def webhook(self, rule: str) -> Callable[[Handler[C]], Handler[C]]:
-        """Register ``handler(ctx, params) -> Document`` as the POST webhook at ``rule``."""
+    def webhook(
+        self, rule: str, *, apology: Apology | None = None
+    ) -> Callable[[Handler[C]], Handler[C]]:
+        """Register ``handler(ctx, params) -> Document`` as the POST webhook at ``rule``;
+        ``apology``, for a document Twilio runs where the party's apology may not (a wait
+        document), is what it answers when something inside fails."""
 
         def register(handler: Handler[C]) -> Handler[C]:
             def view() -> Response:
@@ -90,6 +97,8 @@ class Webhooks(Blueprint, Generic[C]):
 
             self.add_url_rule(rule, handler.__name__, view, methods=["POST"])
             self._handlers[handler.__name__] = handler
+            if apology is not None:
+                self._apologies[handler.__name__] = apology
             return handler
 
         return register
@@ -133,10 +142,14 @@ class Webhooks(Blueprint, Generic[C]):
         if isinstance(exc, HTTPException):
             return exc
         _roll_back()
-        if isinstance(exc, NoCallSid) and self._status_callback() is not None:
-            # News of a call (or room) this database does not know: nothing to update.
+        if isinstance(exc, NoCallSid):
+            # Twilio always sends a CallSid: without one (or news of a room this
+            # database does not know) there is no call to serve or update, and nothing
+            # failed. A status callback needs no answer; a prompt hears the apology.
             log.warning("%s names no call Hotline knows; ignored", request.path)
-            return as_http(empty())
+            if self._status_callback() is not None:
+                return as_http(empty())
+            return as_http(self._apology()(parse_voice(request.form)))
         if isinstance(exc, StaleDataError | IntegrityError):
             # Two webhooks of one call raced and the other won. An answer to a prompt
             # carries on from the winner's result (its stage replayed); a status callback
@@ -148,7 +161,11 @@ class Webhooks(Blueprint, Generic[C]):
                 _roll_back()
         log.exception("webhook %s failed; the %s hears the apology", request.path, self.party.name)
         FALLBACK_ANSWERS.labels(cause=f"{self.party.name}_webhook").inc()
-        return as_http(self.party.apology(parse_voice(request.form)))
+        return as_http(self._apology()(parse_voice(request.form)))
+
+    def _apology(self) -> Apology:
+        endpoint = (request.endpoint or "").rpartition(".")[2]
+        return self._apologies.get(endpoint, self.party.apology)
 
     def _status_callback(self) -> Handler[C] | None:
         """This request's handler if it runs at any stage (a status callback), else None."""

@@ -70,13 +70,18 @@ def bring_caller(ctx: Context, caller: Call) -> bool:
     into their room (``connect``). If Twilio cannot, the caller is put back exactly as
     they were, for the next agent, and False."""
     connect_url = webhook_url("queueing.connect", absolute=True)
-    try:
-        ctx.rest(lambda api: api.dequeue(caller.queue_sid or "", caller.call_sid, connect_url))
-    except TwilioUnavailable:
-        caller.stage, caller.agent_id = CallStage.QUEUED, None
-        routing.reserve(caller, None, ctx.now)
-        return False
-    return True
+    queue_sid = caller.queue_sid
+    # The QueueSid comes with the caller's first wait document, and the API needs it:
+    # before then there is no queue member to move (never a dequeue with an empty one).
+    if queue_sid:
+        try:
+            ctx.rest(lambda api: api.dequeue(queue_sid, caller.call_sid, connect_url))
+            return True
+        except TwilioUnavailable:
+            pass
+    caller.stage, caller.agent_id = CallStage.QUEUED, None
+    routing.reserve(caller, None, ctx.now)
+    return False
 
 
 def in_room(ctx: CallContext, said: Sequence[Line] = ()) -> Document:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
+from calls import twiml
 from calls.context import CallContext
 from calls.twiml import Document
 from calls.webhooks import CALLER, ROOM, Webhooks
@@ -21,12 +22,12 @@ media = Blueprint("media", __name__, url_prefix="/media")
 # The wait document and its callback key run at any stage (see callflows.stages):
 # Twilio asks for the document again and again, and the Enqueue action that
 # follows must stay valid.
-@bp.webhook("/wait")
+@bp.webhook("/wait", apology=lambda _: twiml.wait_apology())
 def wait(ctx: CallContext, params: VoiceParams) -> Document:
     return waiting.wait_document(ctx, params)
 
 
-@bp.webhook("/callback")
+@bp.webhook("/callback", apology=lambda _: twiml.wait_apology())
 def callback(ctx: CallContext, params: VoiceParams) -> Document:
     return waiting.take_callback_key(ctx, params.digits)
 
@@ -38,7 +39,7 @@ def connect(ctx: CallContext, _: VoiceParams) -> Document:
 
 
 # The room's wait document and status callbacks run at any stage (see callflows.stages).
-@bp.webhook("/room")
+@bp.webhook("/room", apology=lambda _: twiml.room_wait_apology())
 def room(ctx: CallContext, _: VoiceParams) -> Document:
     return conference.caller_alone(ctx)
 

@@ -31,7 +31,7 @@ TOKEN = "test-auth-token"
 ACCOUNT_SID = "AC" + "a1" * 16
 HOTLINE = "+8640012345678"
 BASE_URL = "http://localhost"  # where the Flask test client sends requests
-SECRET_KEY = "test-secret-key"
+SECRET_KEY = "test-secret-key-of-real-length-32+"
 POSTGRES_ENV = "HOTLINE_TEST_POSTGRES_URL"
 # A schema of this run's own, so two runs on one server never TRUNCATE each other's.
 POSTGRES_SCHEMA = f"hotline_test_{os.getpid()}_{secrets.token_hex(4)}"

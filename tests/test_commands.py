@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import SECRET_KEY
+
 REPO = Path(__file__).resolve().parents[1]
 UPGRADE = "run `flask --app app db upgrade`"
 
@@ -95,7 +97,7 @@ def test_commands_without_database_or_secrets_run_and_create_no_database(
 def test_the_server_does_not_start_without_a_secret_and_names_it(
     operator: Operator, missing: str, present: str
 ) -> None:
-    result = operator.serve(**{present: "set-for-this-test"})
+    result = operator.serve(**{present: SECRET_KEY})
     assert result.returncode != 0
     assert "Hotline cannot start" in result.stderr
     assert missing in result.stderr and present not in result.stderr
@@ -107,7 +109,7 @@ def test_data_commands_refuse_an_unmigrated_database_until_it_is_upgraded(
 ) -> None:
     demo = str(REPO / "ops" / "demo_data.json")
     for command in (["import-data", demo], ["seed-demo"]):
-        refused = operator.flask(*command, HOTLINE_SECRET_KEY="set-for-this-test")
+        refused = operator.flask(*command, HOTLINE_SECRET_KEY=SECRET_KEY)
         assert refused.returncode != 0
         assert UPGRADE in refused.stderr
         assert operator.tables() == []  # neither migrated nor written
@@ -119,7 +121,7 @@ def test_data_commands_refuse_an_unmigrated_database_until_it_is_upgraded(
     assert "TWILIO_AUTH_TOKEN" not in without_key.stderr  # importing needs no token
     assert operator.count("customers") == 0
 
-    seeded = operator.flask("seed-demo", HOTLINE_SECRET_KEY="set-for-this-test")
+    seeded = operator.flask("seed-demo", HOTLINE_SECRET_KEY=SECRET_KEY)
     assert seeded.returncode == 0, seeded.stderr
     assert "Imported 4 customers" in seeded.stdout
     assert operator.count("customers") == 4

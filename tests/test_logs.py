@@ -12,6 +12,8 @@ from io import StringIO
 
 import pytest
 from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from logs import masked
 from settings import Settings
@@ -76,3 +78,20 @@ def test_json_lines_mask_numbers_that_code_forgot_to_mask(app: Flask, log_stream
     assert line["message"] == f"dialling {masked(number)} failed"
     assert f"no route to {masked(number)}" in line["exception"]
     assert number not in log_stream.getvalue() and "call_sid" not in line  # no webhook ran
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_traceback_of_sql_with_a_bound_number_shows_it_masked(
+    app: Flask, log_stream: StringIO
+) -> None:
+    """SQLAlchemy quotes a failed statement's parameters in its error, and so in the
+    traceback of any ``log.exception`` (issue 11, item 5)."""
+    number = customer()["phone"]
+    with app.extensions["db"].engine.connect() as connection:
+        try:
+            connection.execute(text("SELECT * FROM no_such_table WHERE phone = :p"), {"p": number})
+        except DBAPIError:
+            logging.getLogger("hotline.test").exception("lookup failed")
+    written = log_stream.getvalue()
+    assert "no_such_table" in written and masked(number) in written  # the traceback is there
+    assert number not in written and national(number) not in written

@@ -6,10 +6,11 @@ import pytest
 
 from app import create_app
 from settings import ConfigError, load_settings
+from tests.conftest import SECRET_KEY
 
 GOOD = {
     "TWILIO_AUTH_TOKEN": "token",
-    "HOTLINE_SECRET_KEY": "secret",
+    "HOTLINE_SECRET_KEY": SECRET_KEY,
 }
 
 
@@ -109,7 +110,9 @@ def test_start_up_stops_with_the_message(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_dotenv_file_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # noqa: ANN001
-    (tmp_path / ".env").write_text("TWILIO_AUTH_TOKEN=from-file\nHOTLINE_SECRET_KEY=s\n")
+    (tmp_path / ".env").write_text(
+        f"TWILIO_AUTH_TOKEN=from-file\nHOTLINE_SECRET_KEY={SECRET_KEY}\n"
+    )
     settings = load_settings()
     assert settings.twilio_auth_token is not None
     assert settings.twilio_auth_token.get_secret_value() == "from-file"
@@ -163,3 +166,21 @@ def test_an_sms_sender_is_named_as_module_and_factory(
     use(monkeypatch, SMS_SENDER=given)
     with pytest.raises(ConfigError, match="SMS_SENDER: not package.module:factory"):
         load_settings()
+
+
+@pytest.mark.parametrize("key", ["secret", "x" * 31])
+def test_a_short_secret_key_is_refused_outside_development(
+    monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    use(monkeypatch, HOTLINE_SECRET_KEY=key)
+    for step in (
+        lambda: load_settings().require_secrets(),
+        lambda: load_settings().secret_key_bytes(),
+    ):
+        with pytest.raises(ConfigError, match="HOTLINE_SECRET_KEY: at least 32") as refused:
+            step()
+        assert "secrets.token_urlsafe(32)" in str(refused.value)  # how to make one
+    monkeypatch.setenv("TWILIO_VALIDATE_SIGNATURES", "false")
+    assert load_settings().secret_key_bytes() == key.encode()  # a developer's own machine
+    use(monkeypatch, HOTLINE_SECRET_KEY="k" * 32)
+    assert load_settings().secret_key_bytes() == b"k" * 32

@@ -27,6 +27,15 @@ LINA = next(agent for agent in DEMO["agents"] if agent["id"] == "A01")
 ODD = st.sampled_from(
     ["", "0", "1", "9", "*", "#", "1#", "-1", "0.2", "0.99", "abc", "9" * 30, "冻结", "two"]
 )
+# What a signer could send and Twilio never would (issue 11): NUL bytes, numbers of
+# hundreds of digits, SIDs of the wrong shape, URLs that are not Twilio's.
+HOSTILE = st.sampled_from(
+    [
+        "\x00", "1\x00", "9" * 400, str(10**30), "1e400", "nan", "QU" + "0" * 200,
+        "CF" + "f" * 300, "javascript:alert(1)", "file:///etc/passwd", "x" * 5000,
+    ]
+)  # fmt: skip
+HOSTILE_SIDS = st.sampled_from(["", "\x00", "CA" + "f" * 300, "CA" + "g" * 32])
 TWILIO_WORDS = st.sampled_from(
     [
         "completed", "busy", "no-answer", "failed", "canceled", "in-progress", "ringing",
@@ -39,9 +48,11 @@ PARAMETERS = [
     "Digits", "SpeechResult", "Confidence", "CallStatus", "CallDuration", "QueueResult",
     "QueueTime", "QueueSid", "DialCallStatus", "DialCallDuration", "RecordingUrl",
     "RecordingSid", "RecordingDuration", "StatusCallbackEvent", "ConferenceSid",
-    "FriendlyName", "Timestamp", "ErrorCode", "ErrorUrl", "Direction",
+    "FriendlyName", "Timestamp", "ErrorCode", "ErrorUrl", "Direction", "AvgQueueTime",
 ]  # fmt: skip
-forms = st.dictionaries(st.sampled_from(PARAMETERS), st.one_of(ODD, TWILIO_WORDS), max_size=6)
+forms = st.dictionaries(
+    st.sampled_from(PARAMETERS), st.one_of(ODD, TWILIO_WORDS, HOSTILE), max_size=6
+)
 
 
 def webhook_paths(app: Flask) -> list[str]:
@@ -68,7 +79,9 @@ def test_any_request_to_any_webhook_gets_twiml_and_fails_nothing(
     path = data.draw(st.sampled_from(webhook_paths(app)))
     form = data.draw(forms)
     whose = data.draw(st.sampled_from([*calls, None]))
-    form["CallSid"] = whose.call_sid if whose else "CA" + "f" * 32
+    form["CallSid"] = (
+        whose.call_sid if whose else data.draw(HOSTILE_SIDS | st.just("CA" + "f" * 32))
+    )
     form["From"] = whose.caller if whose else "anonymous"
     form["To"] = whose.to if whose else "+8640012345678"
     query = data.draw(st.sampled_from(["", "?turn=1", "?turn=999", "?caller=1", "?caller=x"]))

@@ -9,6 +9,7 @@ import pytest
 from app import create_app
 from flowfile.loader import FlowError
 from settings import Settings
+from tests.conftest import SECRET_KEY
 from tests.flowfile.flows import changed_flow
 
 MISTAKES = {
@@ -88,7 +89,7 @@ def test_from_the_environment_it_stops_with_the_message(
     for name, value in {
         "FLOW_FILE": str(path),
         "TWILIO_AUTH_TOKEN": "t",
-        "HOTLINE_SECRET_KEY": "k",
+        "HOTLINE_SECRET_KEY": SECRET_KEY,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}",
     }.items():
         monkeypatch.setenv(name, value)
