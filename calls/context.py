@@ -212,13 +212,17 @@ def find_or_open_leg(
     if leg is None:
         # The agent is the caller on the agent line, known by their phone number, and
         # the called party when rung, wherever they were rung (calls.reach).
-        if params.direction.startswith("outbound"):
+        rung = params.direction.startswith("outbound")
+        if rung:
             agent_id = rung_agent(session, params.to)
         else:
             agent_id = calling_agent(session, to_e164(params.from_, region))
         leg = AgentCall(
             call_sid=params.call_sid,
             agent_id=agent_id,
+            # Only a call Hotline placed may skip the PIN (queueing.agent_line): a call
+            # from an agent's phone to the ring's URL is the agent line all the same.
+            rung=rung,
             confirmed=False,
             started_at=now,
             stage=AgentStage.PIN,

@@ -106,9 +106,11 @@ def callback_answered(ctx: AgentContext, callback_id: int | None) -> Document:
 
 
 def _rung_agent(ctx: AgentContext) -> Agent | None:
-    if ctx.agent is not None:
-        # Hotline dialled the agent's own registered phone: no PIN to ask.
-        ctx.leg.rung = ctx.leg.confirmed = True
+    """The agent Hotline dialled (no PIN to ask: it reached their own phone or endpoint);
+    None for any call Hotline did not place, whoever's caller ID it carries."""
+    if ctx.agent is None or not ctx.leg.rung:
+        return None
+    ctx.leg.confirmed = True
     return ctx.agent
 
 

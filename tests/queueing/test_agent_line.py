@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Agent, Call
+from models import Agent, AgentCall, Call
 from telephony.simulator import Leg
 from tests.conftest import BASE_URL, OPEN_HOURS
 from tests.demo import DEMO, customer
@@ -69,6 +69,19 @@ def test_only_agents_phones_with_the_right_pin_get_in(phone, db: Session) -> Non
     menu = phone(SARAH["phone"])
     assert "Please enter your agent PIN" in menu.post("/agents/menu", {"Digits": "2"})
     assert agent_status(db, SARAH) == "offline"  # nothing changed without the PIN
+
+
+def test_a_call_from_an_agents_phone_to_the_rings_url_is_not_taken_for_a_ring(
+    phone, db: Session
+) -> None:
+    # Only a call Hotline placed skips the PIN: one that merely comes from an agent's
+    # phone (a number set up with the ring's URL, say) is told nothing and let in nowhere.
+    for path in ("/agents/ring?caller=1", "/agents/callback?callback=1"):
+        call = phone(SARAH["phone"]).dial("/agents/incoming")
+        call.post(path, {})
+        leg = db.scalars(select(AgentCall).where(AgentCall.call_sid == call.call_sid)).one()
+        assert not leg.confirmed and not leg.rung, path
+    assert agent_status(db, SARAH) == "offline"
 
 
 def test_no_caller_waiting(phone) -> None:
