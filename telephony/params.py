@@ -32,6 +32,8 @@ def _rfc2822_or_none(value: object) -> datetime | None:
     except (TypeError, ValueError):
         return None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def _fraction_or_none(value: object) -> float | None:
     """A number from 0 to 1, or None (Twilio does not promise ``Confidence``)."""
     try:
@@ -58,6 +60,8 @@ class VoiceParams(BaseModel):
     call_status: str = Field("", alias="CallStatus")
     direction: str = Field("", alias="Direction")
     digits: Keypad = Field("", alias="Digits")
+    # The finish key that ended a Gather: "#" alone, with no Digits, is an answer too.
+    finished_on_key: Keypad = Field("", alias="FinishedOnKey")
     speech_result: str = Field("", alias="SpeechResult")
     confidence: Fraction = Field(None, alias="Confidence")
     call_duration: LenientInt = Field(None, alias="CallDuration")
