@@ -108,26 +108,34 @@ def send_code(
         raise
 
 
-def use_code(session: Session, customer_id: str, code: str, *, key: bytes, now: datetime) -> bool:
-    """True once for a live code; the conditional UPDATE makes a second use fail. A used
-    code frees the customer for another one."""
-    live = session.scalars(
-        select(OneTimeCode).where(
+def matching_code(
+    session: Session, customer_id: str, code: str, *, key: bytes, now: datetime
+) -> int | None:
+    """The id of the customer's live code that ``code`` is, if any (a read: a locked
+    customer's attempt looks it up too, so it takes as long as any other)."""
+    live = session.execute(
+        select(OneTimeCode.id, OneTimeCode.code_hash).where(
             OneTimeCode.customer_id == customer_id,
             OneTimeCode.used_at.is_(None),
             OneTimeCode.expires_at > now,
         )
     ).all()
-    for row in live:
-        if matches(key, SMS_CODE, customer_id, code, row.code_hash):
-            used = changed(
-                session,
-                update(OneTimeCode)
-                .where(OneTimeCode.id == row.id, OneTimeCode.used_at.is_(None))
-                .values(used_at=now)
-                .execution_options(synchronize_session=False),
-            )
-            if used == 1:
-                guard.clear(session, guard.sms_code(customer_id))
-            return used == 1
-    return False
+    for code_id, code_hash in live:
+        if matches(key, SMS_CODE, customer_id, code, code_hash):
+            return int(code_id)
+    return None
+
+
+def use_code(session: Session, customer_id: str, code_id: int, *, now: datetime) -> bool:
+    """True once for a live code; the conditional UPDATE makes a second use fail. A used
+    code frees the customer for another one."""
+    used = changed(
+        session,
+        update(OneTimeCode)
+        .where(OneTimeCode.id == code_id, OneTimeCode.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False),
+    )
+    if used == 1:
+        guard.clear(session, guard.sms_code(customer_id))
+    return used == 1

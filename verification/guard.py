@@ -27,6 +27,12 @@ def agent(agent_id: str) -> str:
     return f"agent:{agent_id}"
 
 
+def number(claim: str) -> str:
+    """A number claimed at verification that is nobody's, by its keyed hash: guessing
+    at it costs the same writes, and locks the same way, as guessing at a customer."""
+    return f"number:{claim.rpartition('$')[2][:64]}"
+
+
 def sms_code(customer_id: str) -> str:
     """A customer's SMS code in flight: held while it is live, so only one is."""
     return f"sms:{customer_id}"

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from sqlalchemy import select
 
+from calls import later
 from calls.context import CallContext
 from calls.twiml import Document
-from models import Customer, VerificationAttempt
+from models import CallEvent, Customer, VerificationAttempt
 from models.calls import CallStage
 from models.verification import AttemptMethod, AttemptOutcome
 from telephony.numbers import keyed_in_number, mask
@@ -23,7 +24,7 @@ from telephony.sms import SmsNotSent
 from telephony.urls import webhook_url
 from verification import codes, guard, policy
 from verification.policy import AskNumber, AskSecret, Decision, Failed, NoInput, SendCode, Verdict
-from verification.secrets import CUSTOMER_PIN, matches
+from verification.secrets import CLAIMED_NUMBER, CUSTOMER_PIN, keyed_hash, matches
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,8 @@ def begin(ctx: CallContext) -> Step:
 
 
 def submit_number(ctx: CallContext, digits: str) -> Step:
-    """The number keyed in, or # alone for the caller ID: the same lookup either way."""
+    """The number keyed in, or # alone for the caller ID: the same lookup and writes
+    whatever the number (SPEC §5)."""
     prompts = ctx.flow.prompts
     if not digits:
         return _carry_out(ctx, policy.after_silence(prompts, at_number=True, **_attempts(ctx)))
@@ -47,11 +49,20 @@ def submit_number(ctx: CallContext, digits: str) -> Step:
     customer = ctx.session.scalars(select(Customer).where(Customer.phone == (number or ""))).first()
     ctx.call.claimed_customer_id = customer.id if customer else None
     ctx.call.claimed_by_caller_id = not keyed
-    ctx.record("verification.number_entered", registered=customer is not None, this_phone=not keyed)
+    ctx.record(
+        "verification.number_entered",
+        registered=customer is not None,
+        this_phone=not keyed,
+        # Whose failures the lockout counts when the number is nobody's (guard.number).
+        claim=keyed_hash(ctx.settings.secret_key_bytes(), CLAIMED_NUMBER, "", number or ""),
+    )
     return _carry_out(ctx, policy.after_number(prompts))
 
 
 def submit_secret(ctx: CallContext, digits: str) -> Step:
+    """A PIN or a code texted before, or * for a code. A number that is nobody's takes
+    the same path as a customer's (a lockout guard of its own, the same hashing and
+    queries), and a locked customer the same as a wrong PIN: nothing tells them apart."""
     prompts = ctx.flow.prompts
     if not digits:
         return _carry_out(ctx, policy.after_silence(prompts, at_number=False, **_attempts(ctx)))
@@ -60,35 +71,42 @@ def submit_secret(ctx: CallContext, digits: str) -> Step:
     secret = digits.rstrip("#")
     if policy.wants_code(secret):
         return _carry_out(ctx, policy.after_code_key(prompts))
-    customer = ctx.customer(ctx.call.claimed_customer_id)
     settings = ctx.settings
     key = settings.secret_key_bytes()
-    if customer is None:
-        # Hash anyway, so an unregistered number costs the same work as a wrong PIN.
-        matches(key, CUSTOMER_PIN, "", secret, None)
-        _attempt(ctx, None, AttemptMethod.PIN, AttemptOutcome.FAILURE)
-        return _carry_out(ctx, policy.after_failure(prompts, **_attempts(ctx)))
+    customer = ctx.session.scalars(
+        select(Customer).where(Customer.id == (ctx.call.claimed_customer_id or ""))
+    ).first()
+    owner = customer.id if customer else ""
+    claim = _claim(ctx)  # looked up for a customer too: the same queries either way
+    subject = guard.customer(owner) if customer else guard.number(claim)
     # A PIN, or a code texted before; a customer without a PIN can only have a code.
-    method = AttemptMethod.PIN if customer.pin_hash is not None else AttemptMethod.SMS_CODE
-    if not guard.reserve_attempt(
+    has_pin = customer is not None and customer.pin_hash is not None
+    method = AttemptMethod.PIN if has_pin or customer is None else AttemptMethod.SMS_CODE
+    reserved = guard.reserve_attempt(
         ctx.session,
-        guard.customer(customer.id),
+        subject,
         limit=settings.verification_lockout_failures,
         lock_for=timedelta(minutes=settings.verification_lockout_minutes),
         now=ctx.now,
-    ):
-        _attempt(ctx, customer.id, method, AttemptOutcome.LOCKED)
-        ctx.record("verification.locked")  # for operators; the caller hears a failure
-        return _carry_out(ctx, policy.after_failure(prompts, **_attempts(ctx)))
-    if matches(key, CUSTOMER_PIN, customer.id, secret, customer.pin_hash):
+    )
+    # Checked whether or not the lock lets the attempt count: the same work either way.
+    pin_ok = matches(key, CUSTOMER_PIN, owner, secret, customer.pin_hash if customer else None)
+    code_id = codes.matching_code(ctx.session, owner, secret, key=key, now=ctx.now)
+    if not reserved:
+        _attempt(ctx, customer, method, AttemptOutcome.LOCKED)
+        # For operators "locked", not "failed"; the caller hears a failure either way.
+        return _carry_out(ctx, policy.after_failure(prompts, **_attempts(ctx)), locked=True)
+    if pin_ok:
         method = AttemptMethod.PIN
-    elif codes.use_code(ctx.session, customer.id, secret, key=key, now=ctx.now):
+    elif code_id is not None and codes.use_code(ctx.session, owner, code_id, now=ctx.now):
         method = AttemptMethod.SMS_CODE
     else:
-        _attempt(ctx, customer.id, method, AttemptOutcome.FAILURE)
+        _attempt(ctx, customer, method, AttemptOutcome.FAILURE)
         return _carry_out(ctx, policy.after_failure(prompts, **_attempts(ctx)))
-    guard.clear(ctx.session, guard.customer(customer.id))
-    _attempt(ctx, customer.id, method, AttemptOutcome.SUCCESS)
+    if customer is None:  # no code or PIN matches for nobody: use_code found none
+        raise LookupError(f"call {ctx.call.id} verified as nobody")
+    guard.clear(ctx.session, subject)
+    _attempt(ctx, customer, method, AttemptOutcome.SUCCESS)
     ctx.call.verified = True
     ctx.call.customer_id = customer.id
     ctx.record(
@@ -121,15 +139,16 @@ def _attempts(ctx: CallContext) -> dict[str, int]:
     }
 
 
-def _carry_out(ctx: CallContext, decision: Decision) -> Step:
-    """Text a code, count a failure or a silence, ask, or hand on a verdict."""
+def _carry_out(ctx: CallContext, decision: Decision, *, locked: bool = False) -> Step:
+    """Text a code (after the answer), count a failure or a silence, ask, or hand on a
+    verdict. One event per failure, ``verification.locked`` when the lock refused it."""
     if isinstance(decision, SendCode):
-        _text_code(ctx)
+        later.after_response(ctx.call.id, _text_code)
         return _carry_out(ctx, decision.then)
     if isinstance(decision, Failed | NoInput):
         ctx.call.verification_failures = decision.failures
         kind = "verification.failed" if isinstance(decision, Failed) else "verification.no_input"
-        ctx.record(kind, attempt=decision.failures)
+        ctx.record("verification.locked" if locked else kind, attempt=decision.failures)
         return _carry_out(ctx, decision.then)
     if isinstance(decision, Verdict):
         return decision
@@ -147,7 +166,9 @@ def _ask(ctx: CallContext, question: AskNumber | AskSecret) -> Document:
 
 def _text_code(ctx: CallContext) -> None:
     """Text a code to the claimed customer if codes.withheld finds no reason not to;
-    the call's history says which (the caller hears the same either way)."""
+    the call's history says which (the caller hears the same either way). Run after the
+    answer (calls.later): the events name the call by id, leaving its row (and its
+    version, which the call's next webhook checks) alone."""
     customer = ctx.customer(ctx.call.claimed_customer_id)
     limits = codes.Limits(
         per_customer=ctx.settings.sms_codes_per_customer_per_day,
@@ -155,7 +176,7 @@ def _text_code(ctx: CallContext) -> None:
     )
     reason = codes.withheld(ctx.session, customer, ctx.call.caller, limits, ctx.now)
     if reason is not None or customer is None:
-        ctx.record("verification.sms_withheld", reason=reason.value if reason else None)
+        _note(ctx, "verification.sms_withheld", reason=reason.value if reason else None)
         return
     try:
         codes.send_code(
@@ -168,18 +189,33 @@ def _text_code(ctx: CallContext) -> None:
         )
     except SmsNotSent as exc:
         log.error("SMS code for %s not sent: %s", mask(customer.phone), exc)
-        ctx.record("verification.sms_failed")
+        _note(ctx, "verification.sms_failed")
         return
-    ctx.record(codes.SENT_EVENT)
+    _note(ctx, codes.SENT_EVENT)
+
+
+def _note(ctx: CallContext, kind: str, **data: Any) -> None:
+    ctx.session.add(CallEvent(call_id=ctx.call.id, kind=kind, data=data, at=ctx.now))
+
+
+def _claim(ctx: CallContext) -> str:
+    """The keyed hash of the number this call claimed last (see submit_number)."""
+    data = ctx.session.scalars(
+        select(CallEvent.data)
+        .where(CallEvent.call_id == ctx.call.id, CallEvent.kind == "verification.number_entered")
+        .order_by(CallEvent.id.desc())
+        .limit(1)
+    ).first()
+    return str((data or {}).get("claim", ""))
 
 
 def _attempt(
-    ctx: CallContext, customer_id: str | None, method: AttemptMethod, outcome: AttemptOutcome
+    ctx: CallContext, customer: Customer | None, method: AttemptMethod, outcome: AttemptOutcome
 ) -> None:
     ctx.session.add(
         VerificationAttempt(
             call_id=ctx.call.id,
-            customer_id=customer_id,
+            customer_id=customer.id if customer else None,
             method=method,
             outcome=outcome,
             at=ctx.now,
