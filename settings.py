@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     verification_attempts_per_call: Annotated[int, Field(ge=1, le=10)] = 3
     verification_lockout_failures: Annotated[int, Field(ge=1, le=100)] = 5
     verification_lockout_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
+    # SMS codes texted in any 24 hours, per customer and per caller ID (SPEC §5).
+    sms_codes_per_customer_per_day: Annotated[int, Field(ge=1, le=100)] = 5
+    sms_codes_per_caller_per_day: Annotated[int, Field(ge=1, le=1000)] = 10
     # SPEC §6: after this long in a queue, a caller may leave a voicemail or ask for a callback.
     queue_max_wait_seconds: Annotated[int, Field(ge=30, le=4 * 3600)] = 600
     # SPEC §2: humans to reach when Hotline cannot serve (database down, an urgent

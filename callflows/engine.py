@@ -274,17 +274,12 @@ def _missed(flow: Flow, menu: str, misses: int, why: Text) -> Missed:
 
 def after_verification(flow: Flow, verdict: Verdict) -> ShowMenu | OfferAgent | ToQueue:
     """A verified caller reaches the main menu, one who asked for an agent the general
-    queue, unverified; anyone else is offered an agent, told why when the caller ID's
-    customer is locked or no code could be texted to them."""
+    queue, unverified; anyone else is offered an agent (the same words for all)."""
     prompts = flow.prompts
     if verdict is Verdict.VERIFIED:
         return ShowMenu("main", (prompts.verified,))
     if verdict is Verdict.AGENT:
         return ToQueue("general")
-    if verdict is Verdict.LOCKED:
-        return OfferAgent((prompts.locked,))
-    if verdict is Verdict.SMS_FAILED:
-        return OfferAgent((prompts.sms_unavailable,))
     return OfferAgent()
 
 

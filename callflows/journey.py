@@ -29,11 +29,9 @@ def choose_language(ctx: CallContext, digits: str) -> Document:
     by_key = {spec.key: language for language, spec in ctx.flow.languages.items()}
     chosen = by_key.get(digits)
     if chosen is None:
-        # Silence or another key: the caller-ID customer's own language, else the default.
-        customer = (
-            ctx.customer(ctx.call.claimed_customer_id) if ctx.call.claimed_by_caller_id else None
-        )
-        chosen = customer.language if customer else ctx.flow.default_language
+        # Silence or another key: Mandarin (the flow's default) for every caller; the
+        # caller-ID customer's own language would tell a spoofer who is registered.
+        chosen = ctx.flow.default_language
     ctx.call.language = chosen
     ctx.record("language.chosen", language=chosen, pressed=digits in by_key)
     return follow(ctx, verification.begin(ctx))

@@ -50,7 +50,8 @@ def status(ctx: CallContext, params: VoiceParams) -> Document:
 
 @verify.webhook("/number")
 def number(ctx: CallContext, params: VoiceParams) -> Document:
-    return journey.submit_number(ctx, params.digits)
+    # "#" alone claims the caller ID's number (SPEC §5).
+    return journey.submit_number(ctx, params.digits or params.finished_on_key)
 
 
 @verify.webhook("/secret")

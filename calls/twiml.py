@@ -159,12 +159,14 @@ class Voice:
         single_key: bool = False,
         timeout: int = 10,
         speech_hints: str | None = None,
+        finish_key_alone: bool = False,
     ) -> Document:
         """A question posting to ``action``; silence posts there too, with no input.
 
         ``single_key`` takes one key at once (menus), ``#`` and ``*`` included;
-        otherwise input ends with ``#``. ``speech_hints`` also listens for speech
-        in the caller's language, steered towards those words.
+        otherwise input ends with ``#``, and with ``finish_key_alone`` a ``#`` with no
+        digits before it is posted too (as ``FinishedOnKey``). ``speech_hints`` also
+        listens for speech in the caller's language, steered towards those words.
         """
         response = VoiceResponse()
         listening = speech_hints is not None
@@ -180,6 +182,7 @@ class Voice:
             # (twilio.com/docs/voice/twiml/gather#speechmodel).
             speech_model=self.spec.speech_model if listening else None,
             speech_timeout=str(self.flow.speech.timeout) if listening else None,
+            action_on_empty_result="true" if finish_key_alone else None,
         )
         for line in prompts:
             self.say(gather, line)

@@ -13,14 +13,11 @@ FROZEN_BY_CALLER = "frozen_by_caller"
 
 class Prompts(Strict):
     language_menu: Text
-    ask_number: Text
-    ask_pin: Text
-    ask_sms_code: Text
-    ask_pin_or_code: Text
+    ask_number: Text  # the registered number and #, or # alone from that phone
+    ask_pin: Text  # the PIN and #, or * for a code by SMS
+    code_sent: Text  # after *: the same for every caller, a text went or not
     no_input: Text
-    not_matched: Text
-    locked: Text
-    sms_unavailable: Text
+    not_matched: Text  # a wrong number, PIN or code, and a locked customer, alike
     agent_offer: Text
     verified: Text
     not_an_option: Text

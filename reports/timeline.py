@@ -240,15 +240,17 @@ _TOLD: dict[str, Told] = {
         + ("" if d.get("pressed") else " (none pressed: the default)")
     ),
     "verification.number_entered": lambda _, d, __: (
-        "Keyed in a customer's number" if d.get("registered") else "Keyed in an unknown number"
+        ("Claimed the caller ID: " if d.get("this_phone") else "Keyed in ")
+        + ("a customer's number" if d.get("registered") else "an unknown number")
     ),
     "verification.sms_sent": lambda *_: "SMS code sent",
+    "verification.sms_withheld": lambda _, d, __: f"No SMS code sent ({d.get('reason')})",
     "verification.sms_failed": lambda *_: "SMS code could not be sent",
     "verification.failed": lambda _, d, __: f"Verification failed (attempt {d.get('attempt')})",
     "verification.no_input": lambda _, d, __: (
         f"Nothing keyed at verification (attempt {d.get('attempt')})"
     ),
-    "verification.locked": lambda *_: "Verification locked after repeated failures",
+    "verification.locked": lambda *_: "Verification locked: the attempt was refused",
     "verification.verified": _verified,
     "verification.agent_asked": lambda *_: "Asked for an agent during verification",
     "offer.declined": lambda *_: "Declined the offer of an agent",

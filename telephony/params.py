@@ -123,6 +123,8 @@ class VoiceParams(BaseModel):
     call_status: CallStatus = Field("", alias="CallStatus")
     direction: TwilioWord = Field("", alias="Direction")
     digits: Keypad = Field("", alias="Digits")
+    # The finish key that ended a Gather: "#" alone, with no Digits, is an answer too.
+    finished_on_key: Keypad = Field("", alias="FinishedOnKey")
     speech_result: str = Field("", alias="SpeechResult")
     confidence: Fraction = Field(None, alias="Confidence")
     call_duration: LenientInt = Field(None, alias="CallDuration")

@@ -55,9 +55,9 @@ def test_no_pin_or_code_in_the_database_or_the_logs(
     desk.sign_in("A01", "wrong-password")
     desk.sign_in("A01", DEMO["agents"][0]["desk_password"])
     zh, no_pin = customer(language="zh"), customer(pin=False)
-    phone(zh["phone"]).dial().press("1").press("111111").press(zh["pin"])
+    phone(zh["phone"]).dial().press("1").press("#").press("111111").press("#").press(zh["pin"])
     phone("anonymous").dial().press("1").press(national(zh["phone"])).press(zh["pin"])
-    sms_call = phone(no_pin["phone"]).dial().press("1")
+    sms_call = phone(no_pin["phone"]).dial().press("1").press("#").press("*")
     code = re.findall(r"\d{6}", twilio_api.messages()[0]["Body"])[0]
     sms_call.press(code)
     assert "身份验证成功" in sms_call.text or "verified" in sms_call.text
@@ -78,7 +78,7 @@ def test_logs_mask_phone_numbers(phone, twilio_api, caplog: pytest.LogCaptureFix
     caplog.set_level(logging.INFO)
     twilio_api.fail_next(status=500)
     no_pin = customer(pin=False)
-    phone(no_pin["phone"]).dial().press("1")  # the SMS fails, and that is logged
+    phone(no_pin["phone"]).dial().press("1").press("#").press("*")  # the SMS fails: logged
     assert "not sent" in caplog.text
     assert no_pin["phone"] not in caplog.text
     assert national(no_pin["phone"]) not in caplog.text

@@ -1,21 +1,79 @@
-"""One-time SMS codes for customers without a phone PIN: 6 digits, 5 minutes, once."""
+"""One-time SMS codes (SPEC §5): 6 digits, 5 minutes, once; and when one may be sent.
+
+A code goes only to a registered, unlocked customer, never while another of theirs is
+live (the one in flight still works: it is not resent, so asking again texts nobody),
+and at most so many a day per customer and per caller ID (settings). The caller hears
+the same words whether or not a text went.
+"""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from models import Customer, OneTimeCode
+from models import Call, CallEvent, Customer, OneTimeCode
 from models.db import changed
+from verification import guard
 from verification.secrets import SMS_CODE, keyed_hash, matches, new_sms_code
 
 CODE_LIFETIME = timedelta(minutes=5)
-# A caller who keys the number in again within this time gets no second SMS:
-# the first is on its way, and nobody can make Hotline text a customer in a loop.
-RESEND_AFTER = timedelta(seconds=60)
+DAY = timedelta(days=1)
+# The call event of a code texted: what the daily cap per caller ID counts.
+SENT_EVENT = "verification.sms_sent"
+
+
+class Withheld(enum.Enum):
+    """Why no code was texted (for the call's history, never for the caller)."""
+
+    UNREGISTERED = "unregistered"
+    LOCKED = "locked"
+    CUSTOMER_CAP = "customer_cap"
+    CALLER_CAP = "caller_cap"
+    IN_FLIGHT = "in_flight"
+
+
+@dataclass(frozen=True)
+class Limits:
+    per_customer: int  # codes per customer per day
+    per_caller: int  # codes per caller ID per day (withheld numbers count as one)
+
+
+def withheld(
+    session: Session,
+    customer: Customer | None,
+    caller: str | None,
+    limits: Limits,
+    now: datetime,
+) -> Withheld | None:
+    """Why no code may go to ``customer`` for a call from ``caller`` now, or None (and
+    then this call holds the customer's one code in flight: ``send_code`` next)."""
+    if customer is None:
+        return Withheld.UNREGISTERED
+    if guard.is_locked(session, guard.customer(customer.id), now):
+        return Withheld.LOCKED
+    sent_to_customer = session.scalar(
+        select(func.count(OneTimeCode.id)).where(
+            OneTimeCode.customer_id == customer.id, OneTimeCode.created_at > now - DAY
+        )
+    )
+    if (sent_to_customer or 0) >= limits.per_customer:
+        return Withheld.CUSTOMER_CAP
+    same_caller = Call.caller.is_(None) if caller is None else Call.caller == caller
+    sent_for_caller = session.scalar(
+        select(func.count(CallEvent.id))
+        .join(Call, CallEvent.call_id == Call.id)
+        .where(CallEvent.kind == SENT_EVENT, CallEvent.at > now - DAY, same_caller)
+    )
+    if (sent_for_caller or 0) >= limits.per_caller:
+        return Withheld.CALLER_CAP
+    if not guard.hold(session, guard.sms_code(customer.id), until=now + CODE_LIFETIME, now=now):
+        return Withheld.IN_FLIGHT
+    return None
 
 
 def send_code(
@@ -27,26 +85,12 @@ def send_code(
     key: bytes,
     now: datetime,
 ) -> None:
-    """Text a fresh code to the customer's registered phone, retiring older ones.
+    """Text a fresh code to the customer's registered phone (``withheld`` said it may).
 
     ``message`` holds ``{code}``; ``send(to, body)`` sends the SMS and gives its SID.
-    Raises ``SmsNotSent`` (telephony.sms) when no SMS went out, and then keeps no code.
+    Raises ``SmsNotSent`` (telephony.sms) when no SMS went out, and then keeps no code
+    and gives the hold back.
     """
-    recent = session.scalar(
-        select(OneTimeCode.id).where(
-            OneTimeCode.customer_id == customer.id,
-            OneTimeCode.used_at.is_(None),
-            OneTimeCode.created_at > now - RESEND_AFTER,
-        )
-    )
-    if recent is not None:
-        return
-    session.execute(
-        update(OneTimeCode)
-        .where(OneTimeCode.customer_id == customer.id, OneTimeCode.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
     code = new_sms_code()
     row = OneTimeCode(
         customer_id=customer.id,
@@ -60,26 +104,38 @@ def send_code(
         row.message_sid = send(customer.phone, message.format(code=code))
     except Exception:
         session.delete(row)
+        guard.clear(session, guard.sms_code(customer.id))
         raise
 
 
-def use_code(session: Session, customer_id: str, code: str, *, key: bytes, now: datetime) -> bool:
-    """True once for a live code; the conditional UPDATE makes a second use fail."""
-    live = session.scalars(
-        select(OneTimeCode).where(
+def matching_code(
+    session: Session, customer_id: str, code: str, *, key: bytes, now: datetime
+) -> int | None:
+    """The id of the customer's live code that ``code`` is, if any (a read: a locked
+    customer's attempt looks it up too, so it takes as long as any other)."""
+    live = session.execute(
+        select(OneTimeCode.id, OneTimeCode.code_hash).where(
             OneTimeCode.customer_id == customer_id,
             OneTimeCode.used_at.is_(None),
             OneTimeCode.expires_at > now,
         )
     ).all()
-    for row in live:
-        if matches(key, SMS_CODE, customer_id, code, row.code_hash):
-            used = changed(
-                session,
-                update(OneTimeCode)
-                .where(OneTimeCode.id == row.id, OneTimeCode.used_at.is_(None))
-                .values(used_at=now)
-                .execution_options(synchronize_session=False),
-            )
-            return used == 1
-    return False
+    for code_id, code_hash in live:
+        if matches(key, SMS_CODE, customer_id, code, code_hash):
+            return int(code_id)
+    return None
+
+
+def use_code(session: Session, customer_id: str, code_id: int, *, now: datetime) -> bool:
+    """True once for a live code; the conditional UPDATE makes a second use fail. A used
+    code frees the customer for another one."""
+    used = changed(
+        session,
+        update(OneTimeCode)
+        .where(OneTimeCode.id == code_id, OneTimeCode.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False),
+    )
+    if used == 1:
+        guard.clear(session, guard.sms_code(customer_id))
+    return used == 1

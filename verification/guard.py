@@ -33,6 +33,17 @@ def agent_line_stranger(number_digest: str) -> str:
     return f"agent-line:{number_digest}"
 
 
+def number(claim: str) -> str:
+    """A number claimed at verification that is nobody's, by its keyed hash: guessing
+    at it costs the same writes, and locks the same way, as guessing at a customer."""
+    return f"number:{claim.rpartition('$')[2][:64]}"
+
+
+def sms_code(customer_id: str) -> str:
+    """A customer's SMS code in flight: held while it is live, so only one is."""
+    return f"sms:{customer_id}"
+
+
 def desk(agent_id: str) -> str:
     """The agent's desk password: counted apart from their PIN."""
     return f"desk:{agent_id}"
@@ -96,8 +107,24 @@ def reserve_attempt(
     return reserved == 1
 
 
+def hold(session: Session, subject: str, *, until: datetime, now: datetime) -> bool:
+    """Take ``subject`` until ``until`` unless it is held now; True when this call took
+    it. One conditional UPDATE, so of several calls at once only one can."""
+    _ensure_guard(session, subject)
+    taken = changed(
+        session,
+        update(Guard)
+        .where(
+            Guard.subject == subject, or_(Guard.locked_until.is_(None), Guard.locked_until <= now)
+        )
+        .values(locked_until=until)
+        .execution_options(synchronize_session=False),
+    )
+    return taken == 1
+
+
 def clear(session: Session, subject: str) -> None:
-    """A correct PIN or code ends the run of failures."""
+    """A correct PIN or code ends the run of failures (or gives back a hold)."""
     session.execute(
         update(Guard)
         .where(Guard.subject == subject)

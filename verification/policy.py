@@ -1,9 +1,10 @@
-"""What verification does next (SPEC §5), decided from plain values: who the caller
-claims to be, this call's failures so far, whether the customer is locked. Pure: the
-steps in verification.steps do the database work and carry these decisions out.
+"""What verification does next (SPEC §5), decided from plain values: which question is
+open and this call's failures so far. Pure: the steps in verification.steps do the
+database work and carry these decisions out.
 
-What a caller hears never tells whether a number is registered, has a PIN or is
-locked; only a caller whose own caller ID is a locked customer's phone is told.
+Nothing here depends on who the caller is: every caller hears the same questions in the
+same order, whatever the caller ID and whether the number given is registered, has a
+PIN or is locked, so that a spoofed caller ID learns nothing about who is a customer.
 """
 
 from __future__ import annotations
@@ -14,34 +15,26 @@ from dataclasses import dataclass
 from flowfile.texts import Prompts
 from flowfile.vocabulary import Text
 
+CODE_KEY = "*"  # at the PIN: a one-time code by SMS instead
+
 
 class Verdict(enum.Enum):
     VERIFIED = "verified"
     UNVERIFIED = "unverified"  # the attempts of this call are used up
-    LOCKED = "locked"  # the caller-ID customer is locked out
-    SMS_FAILED = "sms_failed"  # the caller-ID customer needs a code we could not send
     AGENT = "agent"  # the caller asked for an agent instead (0 on its own)
-
-
-class Claim(enum.Enum):
-    """Who the caller claims to be, as far as the questions depend on it."""
-
-    NOBODY = "nobody"  # nothing claimed yet: the number is asked for
-    KEYED_IN = "keyed_in"  # a keyed-in number, registered or not: it sounds the same
-    CALLER_ID_PIN = "caller_id_pin"  # the caller ID's customer, who has a phone PIN
-    CALLER_ID_CODE = "caller_id_code"  # the caller ID's customer without one: an SMS code
 
 
 @dataclass(frozen=True)
 class AskNumber:
-    """The registered number and #; a number keyed in before no longer counts."""
+    """The registered number and #, or # alone for the caller ID; a number claimed
+    before no longer counts."""
 
     lines: tuple[Text, ...]
 
 
 @dataclass(frozen=True)
 class AskSecret:
-    """The PIN or the SMS code, and #."""
+    """The PIN (or a code texted before) and #, or * for a code."""
 
     lines: tuple[Text, ...]
 
@@ -51,11 +44,10 @@ Ask = AskNumber | AskSecret
 
 @dataclass(frozen=True)
 class SendCode:
-    """Text a fresh code to the claimed customer, then ``then``; ``unsent`` when no
-    text could go out."""
+    """Text a code to the claimed number if it is a registered, unlocked customer's
+    within the limits, then ``then``: the same words whether or not a text went."""
 
     then: AskSecret
-    unsent: AskSecret | Verdict
 
 
 @dataclass(frozen=True)
@@ -84,66 +76,48 @@ def wants_agent(entered: str, agent_key: str) -> bool:
     return entered == agent_key
 
 
-def ask(prompts: Prompts, claim: Claim, preface: tuple[Text, ...] = ()) -> Ask:
-    """The question for ``claim``: the number while nothing is claimed, else the secret."""
-    if claim is Claim.NOBODY:
-        return AskNumber((*preface, prompts.ask_number))
-    return ask_secret(prompts, claim, preface)
+def wants_code(entered: str) -> bool:
+    return entered == CODE_KEY
 
 
-def ask_secret(prompts: Prompts, claim: Claim, preface: tuple[Text, ...] = ()) -> AskSecret:
-    if claim is Claim.CALLER_ID_PIN:
-        return AskSecret((*preface, prompts.ask_pin))
-    if claim is Claim.CALLER_ID_CODE:
-        return AskSecret((*preface, prompts.ask_sms_code))
-    # After a keyed-in number: the same words whether it is registered, with a PIN, or not.
-    return AskSecret((*preface, prompts.ask_pin_or_code))
+def ask_number(prompts: Prompts, preface: tuple[Text, ...] = ()) -> AskNumber:
+    return AskNumber((*preface, prompts.ask_number))
 
 
-def begin(prompts: Prompts, claim: Claim, *, locked: bool) -> Decision:
-    """After the language: the caller ID's customer is asked for their PIN, or texted
-    a code (told if it cannot be sent); a locked one is told so; anyone else keys in
-    the number."""
-    if claim is Claim.NOBODY:
-        return ask(prompts, claim)
-    if locked:
-        return Verdict.LOCKED
-    if claim is Claim.CALLER_ID_CODE:
-        return SendCode(ask_secret(prompts, claim), unsent=Verdict.SMS_FAILED)
-    return ask(prompts, claim)
+def ask_secret(prompts: Prompts, preface: tuple[Text, ...] = ()) -> AskSecret:
+    return AskSecret((*preface, prompts.ask_pin))
 
 
-def after_number(prompts: Prompts, *, registered: bool, has_pin: bool) -> Decision:
-    """A keyed-in number: a registered customer without a PIN is texted a code, and
-    every caller hears the same question, whatever the number and whether a text went."""
-    question = ask_secret(prompts, Claim.KEYED_IN)
-    if registered and not has_pin:
-        return SendCode(question, unsent=question)
-    return question
+def begin(prompts: Prompts) -> AskNumber:
+    """After the language, every caller is asked for the number: the caller ID only
+    counts once the caller has said it is theirs (#)."""
+    return ask_number(prompts)
 
 
-def after_failure(prompts: Prompts, claim: Claim, *, failures: int, limit: int) -> Failed:
-    """``failures`` before this one, ``limit`` per call."""
+def after_number(prompts: Prompts) -> AskSecret:
+    """Any number, registered or not, with a PIN or not, locked or not: the PIN next."""
+    return ask_secret(prompts)
+
+
+def after_code_key(prompts: Prompts) -> SendCode:
+    """* at the PIN: every caller hears that a code has gone if the number is registered."""
+    return SendCode(AskSecret((prompts.code_sent,)))
+
+
+def after_failure(prompts: Prompts, *, failures: int, limit: int) -> Failed:
+    """``failures`` before this one, ``limit`` per call. A wrong number, a wrong PIN or
+    code and a locked customer all start over from the number, in the same words."""
     failures += 1
     if failures >= limit:
         return Failed(failures, Verdict.UNVERIFIED)
-    # A keyed-in number starts over from the number, so that a wrong number and a
-    # wrong PIN sound exactly the same; a caller-ID claim is asked the secret again.
-    again = Claim.NOBODY if claim is Claim.KEYED_IN else claim
-    return Failed(failures, ask(prompts, again, (prompts.not_matched,)))
+    return Failed(failures, ask_number(prompts, (prompts.not_matched,)))
 
 
-def after_lockout(prompts: Prompts, claim: Claim, *, failures: int, limit: int) -> Decision:
-    """The customer turned out to be locked when the attempt was to be counted."""
-    if claim is Claim.KEYED_IN:
-        # A keyed-in number gets no hint that it is registered, or locked.
-        return after_failure(prompts, claim, failures=failures, limit=limit)
-    return Verdict.LOCKED
-
-
-def after_silence(prompts: Prompts, claim: Claim, *, failures: int, limit: int) -> NoInput:
-    """``failures`` before this silence, ``limit`` per call; the question again."""
+def after_silence(prompts: Prompts, *, at_number: bool, failures: int, limit: int) -> NoInput:
+    """``failures`` before this silence, ``limit`` per call; the same question again."""
     failures += 1
     if failures >= limit:
         return NoInput(failures, Verdict.UNVERIFIED)
-    return NoInput(failures, ask(prompts, claim, (prompts.no_input,)))
+    preface = (prompts.no_input,)
+    again = ask_number(prompts, preface) if at_number else ask_secret(prompts, preface)
+    return NoInput(failures, again)

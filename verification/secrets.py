@@ -32,3 +32,4 @@ def new_sms_code() -> str:
 CUSTOMER_PIN = "customer-pin"
 AGENT_PIN = "agent-pin"
 SMS_CODE = "sms-code"
+CLAIMED_NUMBER = "claimed-number"  # a number claimed at verification, for its lockout guard

@@ -9,30 +9,22 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from sqlalchemy import select
 
+from calls import later
 from calls.context import CallContext
 from calls.twiml import Document
-from models import Customer, VerificationAttempt
+from models import CallEvent, Customer, VerificationAttempt
 from models.calls import CallStage
 from models.verification import AttemptMethod, AttemptOutcome
 from telephony.numbers import keyed_in_number, mask
 from telephony.sms import SmsNotSent
 from telephony.urls import webhook_url
 from verification import codes, guard, policy
-from verification.policy import (
-    AskNumber,
-    AskSecret,
-    Claim,
-    Decision,
-    Failed,
-    NoInput,
-    SendCode,
-    Verdict,
-)
-from verification.secrets import CUSTOMER_PIN, matches
+from verification.policy import AskNumber, AskSecret, Decision, Failed, NoInput, SendCode, Verdict
+from verification.secrets import CLAIMED_NUMBER, CUSTOMER_PIN, keyed_hash, matches
 
 log = logging.getLogger(__name__)
 
@@ -40,75 +32,83 @@ Step: TypeAlias = Document | Verdict
 
 
 def begin(ctx: CallContext) -> Step:
-    """Ask for the PIN (or SMS code) of the caller-ID customer, else for a number."""
-    customer = ctx.customer(ctx.call.claimed_customer_id) if ctx.call.claimed_by_caller_id else None
-    if customer is None:
-        return _carry_out(ctx, policy.begin(ctx.flow.prompts, Claim.NOBODY, locked=False))
-    locked = guard.is_locked(ctx.session, guard.customer(customer.id), ctx.now)
-    return _carry_out(ctx, policy.begin(ctx.flow.prompts, _claim(ctx), locked=locked))
+    """After the language: the number, whoever calls."""
+    return _carry_out(ctx, policy.begin(ctx.flow.prompts))
 
 
 def submit_number(ctx: CallContext, digits: str) -> Step:
+    """The number keyed in, or # alone for the caller ID: the same lookup and writes
+    whatever the number (SPEC §5)."""
     prompts = ctx.flow.prompts
     if not digits:
-        return _carry_out(ctx, policy.after_silence(prompts, Claim.NOBODY, **_attempts(ctx)))
+        return _carry_out(ctx, policy.after_silence(prompts, at_number=True, **_attempts(ctx)))
     if _wants_agent(ctx, digits):
         return Verdict.AGENT
-    number = keyed_in_number(digits.rstrip("#"), ctx.settings.default_region)
-    customer = None
-    if number is not None:
-        customer = ctx.session.scalars(select(Customer).where(Customer.phone == number)).first()
+    keyed = digits.rstrip("#")
+    number = keyed_in_number(keyed, ctx.settings.default_region) if keyed else ctx.call.caller
+    customer = ctx.session.scalars(select(Customer).where(Customer.phone == (number or ""))).first()
     ctx.call.claimed_customer_id = customer.id if customer else None
-    ctx.call.claimed_by_caller_id = False
-    registered = customer is not None
-    ctx.record("verification.number_entered", registered=registered)
-    has_pin = customer is not None and customer.pin_hash is not None
-    return _carry_out(ctx, policy.after_number(prompts, registered=registered, has_pin=has_pin))
+    ctx.call.claimed_by_caller_id = not keyed
+    ctx.record(
+        "verification.number_entered",
+        registered=customer is not None,
+        this_phone=not keyed,
+        # Whose failures the lockout counts when the number is nobody's (guard.number).
+        claim=keyed_hash(ctx.settings.secret_key_bytes(), CLAIMED_NUMBER, "", number or ""),
+    )
+    return _carry_out(ctx, policy.after_number(prompts))
 
 
 def submit_secret(ctx: CallContext, digits: str) -> Step:
+    """A PIN or a code texted before, or * for a code. A number that is nobody's takes
+    the same path as a customer's (a lockout guard of its own, the same hashing and
+    queries), and a locked customer the same as a wrong PIN: nothing tells them apart."""
     prompts = ctx.flow.prompts
-    claim = _claim(ctx)
     if not digits:
-        return _carry_out(ctx, policy.after_silence(prompts, claim, **_attempts(ctx)))
+        return _carry_out(ctx, policy.after_silence(prompts, at_number=False, **_attempts(ctx)))
     if _wants_agent(ctx, digits):
         return Verdict.AGENT
     secret = digits.rstrip("#")
-    customer = ctx.customer(ctx.call.claimed_customer_id)
-    method = (
-        AttemptMethod.SMS_CODE
-        if customer is not None and customer.pin_hash is None
-        else AttemptMethod.PIN
-    )
+    if policy.wants_code(secret):
+        return _carry_out(ctx, policy.after_code_key(prompts))
     settings = ctx.settings
-    if customer is None:
-        # Hash anyway, so an unregistered number costs the same work as a wrong PIN.
-        matches(settings.secret_key_bytes(), CUSTOMER_PIN, "", secret, None)
-        _attempt(ctx, None, method, AttemptOutcome.FAILURE)
-        return _carry_out(ctx, policy.after_failure(prompts, claim, **_attempts(ctx)))
-    if not guard.reserve_attempt(
+    key = settings.secret_key_bytes()
+    customer = ctx.session.scalars(
+        select(Customer).where(Customer.id == (ctx.call.claimed_customer_id or ""))
+    ).first()
+    owner = customer.id if customer else ""
+    claim = _claim(ctx)  # looked up for a customer too: the same queries either way
+    subject = guard.customer(owner) if customer else guard.number(claim)
+    # A PIN, or a code texted before; a customer without a PIN can only have a code.
+    has_pin = customer is not None and customer.pin_hash is not None
+    method = AttemptMethod.PIN if has_pin or customer is None else AttemptMethod.SMS_CODE
+    reserved = guard.reserve_attempt(
         ctx.session,
-        guard.customer(customer.id),
+        subject,
         limit=settings.verification_lockout_failures,
         lock_for=timedelta(minutes=settings.verification_lockout_minutes),
         now=ctx.now,
-    ):
-        _attempt(ctx, customer.id, method, AttemptOutcome.LOCKED)
-        return _carry_out(ctx, policy.after_lockout(prompts, claim, **_attempts(ctx)))
-    key = settings.secret_key_bytes()
-    if method is AttemptMethod.PIN:
-        correct = matches(key, CUSTOMER_PIN, customer.id, secret, customer.pin_hash)
+    )
+    # Checked whether or not the lock lets the attempt count: the same work either way.
+    pin_ok = matches(key, CUSTOMER_PIN, owner, secret, customer.pin_hash if customer else None)
+    code_id = codes.matching_code(ctx.session, owner, secret, key=key, now=ctx.now)
+    if not reserved:
+        _attempt(ctx, customer, method, AttemptOutcome.LOCKED)
+        # For operators "locked", not "failed"; the caller hears a failure either way.
+        return _carry_out(ctx, policy.after_failure(prompts, **_attempts(ctx)), locked=True)
+    if pin_ok:
+        method = AttemptMethod.PIN
+    elif code_id is not None and codes.use_code(ctx.session, owner, code_id, now=ctx.now):
+        method = AttemptMethod.SMS_CODE
     else:
-        correct = codes.use_code(ctx.session, customer.id, secret, key=key, now=ctx.now)
-    if not correct:
-        _attempt(ctx, customer.id, method, AttemptOutcome.FAILURE)
-        return _carry_out(ctx, policy.after_failure(prompts, claim, **_attempts(ctx)))
-    guard.clear(ctx.session, guard.customer(customer.id))
-    _attempt(ctx, customer.id, method, AttemptOutcome.SUCCESS)
+        _attempt(ctx, customer, method, AttemptOutcome.FAILURE)
+        return _carry_out(ctx, policy.after_failure(prompts, **_attempts(ctx)))
+    if customer is None:  # no code or PIN matches for nobody: use_code found none
+        raise LookupError(f"call {ctx.call.id} verified as nobody")
+    guard.clear(ctx.session, subject)
+    _attempt(ctx, customer, method, AttemptOutcome.SUCCESS)
     ctx.call.verified = True
     ctx.call.customer_id = customer.id
-    if ctx.call.language is None:
-        ctx.call.language = customer.language
     ctx.record(
         "verification.verified",
         method=method.value,
@@ -118,11 +118,11 @@ def submit_secret(ctx: CallContext, digits: str) -> Step:
 
 
 def ask_number(ctx: CallContext) -> Document:
-    return _ask(ctx, policy.ask(ctx.flow.prompts, Claim.NOBODY))
+    return _ask(ctx, policy.ask_number(ctx.flow.prompts))
 
 
 def ask_secret(ctx: CallContext) -> Document:
-    return _ask(ctx, policy.ask_secret(ctx.flow.prompts, _claim(ctx)))
+    return _ask(ctx, policy.ask_secret(ctx.flow.prompts))
 
 
 def _wants_agent(ctx: CallContext, digits: str) -> bool:
@@ -132,19 +132,6 @@ def _wants_agent(ctx: CallContext, digits: str) -> bool:
     return True
 
 
-def _claim(ctx: CallContext) -> Claim:
-    """The claim of a call that has a number: its caller ID's, or a keyed-in one (whose
-    customer is not even looked up, so that silence costs the same either way)."""
-    if not ctx.call.claimed_by_caller_id:
-        return Claim.KEYED_IN
-    # A lookup, not a write: flushing the call here would cost this request an extra
-    # UPDATE of it (and of its version).
-    with ctx.session.no_autoflush:
-        customer = ctx.customer(ctx.call.claimed_customer_id)
-    has_pin = customer is not None and customer.pin_hash is not None
-    return Claim.CALLER_ID_PIN if has_pin else Claim.CALLER_ID_CODE
-
-
 def _attempts(ctx: CallContext) -> dict[str, int]:
     return {
         "failures": ctx.call.verification_failures,
@@ -152,60 +139,83 @@ def _attempts(ctx: CallContext) -> dict[str, int]:
     }
 
 
-def _carry_out(ctx: CallContext, decision: Decision) -> Step:
-    """Text a code, count a failure or a silence, ask, or hand on a verdict."""
+def _carry_out(ctx: CallContext, decision: Decision, *, locked: bool = False) -> Step:
+    """Text a code (after the answer), count a failure or a silence, ask, or hand on a
+    verdict. One event per failure, ``verification.locked`` when the lock refused it."""
     if isinstance(decision, SendCode):
-        return _carry_out(ctx, decision.then if _texted(ctx) else decision.unsent)
+        later.after_response(ctx.call.id, _text_code)
+        return _carry_out(ctx, decision.then)
     if isinstance(decision, Failed | NoInput):
         ctx.call.verification_failures = decision.failures
         kind = "verification.failed" if isinstance(decision, Failed) else "verification.no_input"
-        ctx.record(kind, attempt=decision.failures)
+        ctx.record("verification.locked" if locked else kind, attempt=decision.failures)
         return _carry_out(ctx, decision.then)
     if isinstance(decision, Verdict):
-        if decision is Verdict.LOCKED:
-            ctx.record("verification.locked")
         return decision
     return _ask(ctx, decision)
 
 
 def _ask(ctx: CallContext, question: AskNumber | AskSecret) -> Document:
     if isinstance(question, AskNumber):
-        ctx.call.claimed_customer_id = None  # starting over: the number keyed before is gone
+        ctx.call.claimed_customer_id = None  # starting over: the number claimed before is gone
         ctx.call.stage = CallStage.NUMBER
-        return ctx.voice.ask(question.lines, webhook_url("verify.number"))
+        return ctx.voice.ask(question.lines, webhook_url("verify.number"), finish_key_alone=True)
     ctx.call.stage = CallStage.SECRET
     return ctx.voice.ask(question.lines, webhook_url("verify.secret"))
 
 
-def _texted(ctx: CallContext) -> bool:
-    """Text a fresh code to the claimed customer; False (logged) when none went out."""
+def _text_code(ctx: CallContext) -> None:
+    """Text a code to the claimed customer if codes.withheld finds no reason not to;
+    the call's history says which (the caller hears the same either way). Run after the
+    answer (calls.later): the events name the call by id, leaving its row (and its
+    version, which the call's next webhook checks) alone."""
     customer = ctx.customer(ctx.call.claimed_customer_id)
-    if customer is None:
-        raise LookupError(f"an SMS code for call {ctx.call.id}, which claims no customer")
+    limits = codes.Limits(
+        per_customer=ctx.settings.sms_codes_per_customer_per_day,
+        per_caller=ctx.settings.sms_codes_per_caller_per_day,
+    )
+    reason = codes.withheld(ctx.session, customer, ctx.call.caller, limits, ctx.now)
+    if reason is not None or customer is None:
+        _note(ctx, "verification.sms_withheld", reason=reason.value if reason else None)
+        return
     try:
         codes.send_code(
             ctx.session,
             ctx.send_sms,
             customer,
-            ctx.flow.prompts.sms_code[ctx.call.language or customer.language],
+            ctx.flow.prompts.sms_code[ctx.language],
             key=ctx.settings.secret_key_bytes(),
             now=ctx.now,
         )
     except SmsNotSent as exc:
         log.error("SMS code for %s not sent: %s", mask(customer.phone), exc)
-        ctx.record("verification.sms_failed")
-        return False
-    ctx.record("verification.sms_sent")
-    return True
+        _note(ctx, "verification.sms_failed")
+        return
+    _note(ctx, codes.SENT_EVENT)
+
+
+def _note(ctx: CallContext, kind: str, **data: Any) -> None:
+    ctx.session.add(CallEvent(call_id=ctx.call.id, kind=kind, data=data, at=ctx.now))
+
+
+def _claim(ctx: CallContext) -> str:
+    """The keyed hash of the number this call claimed last (see submit_number)."""
+    data = ctx.session.scalars(
+        select(CallEvent.data)
+        .where(CallEvent.call_id == ctx.call.id, CallEvent.kind == "verification.number_entered")
+        .order_by(CallEvent.id.desc())
+        .limit(1)
+    ).first()
+    return str((data or {}).get("claim", ""))
 
 
 def _attempt(
-    ctx: CallContext, customer_id: str | None, method: AttemptMethod, outcome: AttemptOutcome
+    ctx: CallContext, customer: Customer | None, method: AttemptMethod, outcome: AttemptOutcome
 ) -> None:
     ctx.session.add(
         VerificationAttempt(
             call_id=ctx.call.id,
-            customer_id=customer_id,
+            customer_id=customer.id if customer else None,
             method=method,
             outcome=outcome,
             at=ctx.now,

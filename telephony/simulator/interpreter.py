@@ -117,10 +117,12 @@ class Interpreter:
         self.run()
 
     def answer(self, gather: Gathering, extra: dict[str, str] | None) -> None:
-        """The Gather heard ``extra`` (None: nothing before its timeout)."""
+        """The Gather heard ``extra`` (None: nothing before its timeout; FinishedOnKey
+        alone: only the finish key)."""
         self.leg.gather = None
-        if extra is None:
-            self.switch.clock.advance(float(gather.attributes.get("timeout", 5)))
+        if extra is None or set(extra) == {"FinishedOnKey"}:
+            if extra is None:
+                self.switch.clock.advance(float(gather.attributes.get("timeout", 5)))
             if gather.attributes.get("actionOnEmptyResult", "").lower() != "true":
                 self.run()
                 return

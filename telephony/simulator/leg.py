@@ -158,7 +158,10 @@ class Leg:
                 # Keys that stop short are sent once the timeout has passed.
                 self.switch.clock.advance(float(gather.attributes.get("timeout", 5)))
             extra = {"Digits": keys} | ({"FinishedOnKey": finished_on} if finished_on else {})
-            self._interpreter.answer(gather, extra if keys else None)
+            # The finish key alone is no input, but ends the wait at once (and an
+            # ``actionOnEmptyResult`` request says which key it was).
+            alone = {"FinishedOnKey": finished_on} if finished_on else None
+            self._interpreter.answer(gather, extra if keys else alone)
         return self
 
     def say(self, words: str, confidence: float = 0.9) -> Leg:

@@ -99,6 +99,7 @@ class FlaskTransport(Transport):
             headers={"X-Twilio-Signature": signature},
         )
         body = response.get_data(as_text=True)
+        response.close()  # as a WSGI server does once the answer is sent
         return Reply(url, response.status_code, response.mimetype or "", body)
 
     def media(self, url: str) -> Media:

@@ -45,7 +45,9 @@ def test_the_page_and_its_drawing_need_a_signed_in_operator(console: Console) ->
 
 def test_the_page_counts_the_calls_of_the_days_asked(supervisor: Console, phone) -> None:  # noqa: ANN001
     phone(WANG["phone"]).dial().hang_up()
-    phone(WANG["phone"]).dial().press("1").press(WANG["pin"]).press("2").press("3").hang_up()
+    phone(WANG["phone"]).dial().press("1").press("#").press(WANG["pin"]).press("2").press(
+        "3"
+    ).hang_up()
 
     page = supervisor.page(f"/admin/flow?from={DAY}&to={DAY}")
 

@@ -58,10 +58,14 @@ def test_a_scrape_shows_the_queues_agents_and_calls_as_they_stand(
 ) -> None:
     before = scrape(client)
     wang, emily = customer(language="zh"), customer(language="en")
-    asked = phone(wang["phone"]).dial().press("1").press(wang["pin"]).press("2").press("0")
+    asked = (
+        phone(wang["phone"]).dial().press("1").press("#").press(wang["pin"]).press("2").press("0")
+    )
     asked.hold(seconds=70).press_during_music("1")  # a callback instead of waiting
     assert asked.hung_up
-    waiting = phone(emily["phone"]).dial().press("2").press(emily["pin"]).press("2").press("0")
+    waiting = (
+        phone(emily["phone"]).dial().press("2").press("#").press(emily["pin"]).press("2").press("0")
+    )
     assert waiting.queued
     app.extensions["clock"] = lambda: OPEN_HOURS + timedelta(seconds=95)
 
@@ -86,7 +90,8 @@ def test_rest_failures_and_apologies_are_counted(
 ) -> None:
     before = scrape(client)
     twilio_api.fail_next(status=500)
-    call = phone(customer(pin=False)["phone"]).dial().press("1")  # Twilio refuses the code
+    # Twilio refuses the code.
+    call = phone(customer(pin=False)["phone"]).dial().press("1").press("#").press("*")
     with broken_table(app):
         call.press("0")  # a fault inside: the caller hears the apology
     call.post("/voice/fallback", {"ErrorCode": "11200", "ErrorUrl": "/voice/menu"})

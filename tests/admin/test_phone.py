@@ -85,6 +85,7 @@ def test_a_verified_caller_hears_their_answer_and_an_agent_takes_them(
     first = act(operator, "/simulator/call", caller=EMILY["phone"])
     assert "For English, press 2." in said(first)
     act(operator, "/simulator/step", step="2")
+    act(operator, "/simulator/step", step="#")
     pin = act(operator, "/simulator/step", step=f"{EMILY['pin']}#")
     assert "you are verified" in said(pin)
     keys = [line["text"] for line in pin["lines"] if line["kind"] == "keys"]
@@ -110,7 +111,7 @@ def test_a_verified_caller_hears_their_answer_and_an_agent_takes_them(
 
 def test_the_agent_played_step_by_step_talks_to_the_caller(operator: Console) -> None:
     act(operator, "/simulator/call", caller=EMILY["phone"])
-    for step in ("2", f"{EMILY['pin']}#", "0"):
+    for step in ("2", "#", f"{EMILY['pin']}#", "0"):
         act(operator, "/simulator/step", step=step)
     called_in = act(operator, "/simulator/agent", agent=LI_NA["id"], pin=LI_NA["pin"])
     assert "Emily Chen" in said(called_in, "agent")  # the whisper names the caller

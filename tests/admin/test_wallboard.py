@@ -70,7 +70,9 @@ def agent(snapshot: dict[str, Any], agent_id: str) -> dict[str, Any]:
 
 def queued(phone, who: dict = EMILY) -> Leg:  # noqa: ANN001
     """``who`` verifies, hears their latest top-up or withdrawal and asks for an agent."""
-    call = phone(who["phone"]).dial().press("2" if who is EMILY else "1").press(who["pin"])
+    call = (
+        phone(who["phone"]).dial().press("2" if who is EMILY else "1").press("#").press(who["pin"])
+    )
     call.press("2").press("3").press("0")
     assert call.queued
     return call
@@ -185,12 +187,14 @@ def test_abandons_under_five_seconds_are_counted_apart(
 def test_self_service_failed_pins_and_a_lockout_today(
     supervisor: Console, phone, clock: Clock
 ) -> None:
-    served = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("2").press("3")
+    served = (
+        phone(EMILY["phone"]).dial().press("2").press("#").press(EMILY["pin"]).press("2").press("3")
+    )
     served.hang_up()  # heard her latest top-up: served without an agent
     for _ in range(2):  # five wrong PINs in a row lock Wang's phone verification
         call = phone(WANG["phone"]).dial().press("1")
         for _ in range(3):
-            call.press("000000")
+            call.press("#").press("000000")
         call.hang_up()
     today = board(supervisor)["board"]["today"]
     assert (today["contained"], today["reached_menu"], today["containment"]) == (1, 1, 1.0)

@@ -19,7 +19,9 @@ SUPERVISOR = ("supervisor", "hotline-supervisor")  # the demo data's
 
 
 def test_a_call_found_by_its_last_four_digits_and_its_timeline(page: Page, phone) -> None:
-    emily = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("3").press("1")
+    emily = (
+        phone(EMILY["phone"]).dial().press("2").press("#").press(EMILY["pin"]).press("3").press("1")
+    )
     emily.hang_up()
     phone("+8613012345601").dial().press("1").hang_up()  # another caller
     console_sign_in(page, *SUPERVISOR)

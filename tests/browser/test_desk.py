@@ -103,7 +103,9 @@ def offered_emily(lina: Page, phone, switch: Switch, twilio_api: RestStandIn) ->
     an agent, and Lina's phone rings: she picks up and hears about Emily. The caller's
     leg and Lina's."""
     expect(lina.locator("#pop")).to_be_hidden()
-    caller = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("2").press("3")
+    caller = (
+        phone(EMILY["phone"]).dial().press("2").press("#").press(EMILY["pin"]).press("2").press("3")
+    )
     caller.press("0")
     assert caller.queued
     [ring] = twilio_api.calls()
@@ -203,7 +205,9 @@ def test_wrap_up_with_a_disposition_then_ready(
 def test_a_voicemail_plays_on_the_desk_and_is_marked_done(
     lina: Page, phone, twilio_api: RestStandIn, db: Session
 ) -> None:
-    call = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("2").press("0")
+    call = (
+        phone(EMILY["phone"]).dial().press("2").press("#").press(EMILY["pin"]).press("2").press("0")
+    )
     call.hold(seconds=600).press("1").leave_message(duration=6)
     voicemail = stored(db, Voicemail)
     item = lina.locator(f"#voicemails li.voicemail[data-id='{voicemail.id}']")

@@ -42,6 +42,8 @@ def test_the_admin_plays_a_verified_call_to_an_answer(
     pad = page.locator("#pad")
     pad.get_by_role("button", name="2", exact=True).click()
     page.get_by_role("button", name="Send keys").click()
+    pad.get_by_role("button", name="#", exact=True).click()  # "#" alone: this phone
+    expect(transcript).to_contain_text("Please enter your phone PIN")
     for key in "8642#":  # "#" sends what was keyed
         pad.get_by_role("button", name=key, exact=True).click()
     expect(transcript).to_contain_text("Thank you, you are verified.")

@@ -30,7 +30,7 @@ def test_a_call_played_with_the_simulator_appears_on_the_open_wallboard(page: Pa
     page.evaluate("window.notReloaded = true")  # gone if the page reloads
 
     phone(FANG["phone"]).dial("/agents/incoming").press(FANG["pin"]).press("2")  # available
-    caller = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"])
+    caller = phone(EMILY["phone"]).dial().press("2").press("#").press(EMILY["pin"])
     caller.press("2").press("3").press("0")  # her latest top-up, then an agent
     assert caller.queued
 

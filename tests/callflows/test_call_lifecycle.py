@@ -22,7 +22,7 @@ def record(db: Session, call: Leg) -> Call:
 
 
 def verified_call(phone) -> Leg:  # noqa: ANN001
-    return phone(ZH["phone"]).dial().press("1").press(ZH["pin"])
+    return phone(ZH["phone"]).dial().press("1").press("#").press(ZH["pin"])
 
 
 def test_key_zero_puts_a_verified_caller_in_the_general_queue(phone, db: Session) -> None:
@@ -69,11 +69,11 @@ def test_status_callback_before_any_other_webhook_opens_the_record(phone, db: Se
 
 
 def test_a_retried_pin_request_counts_once(phone, db: Session) -> None:
-    call = phone(ZH["phone"]).dial().press("1")
+    call = phone(ZH["phone"]).dial().press("1").press("#")
     action = call.gather.action
     call.press("000000")
     retry = call.post(action, {"Digits": "000000"})  # Twilio retrying the same request
-    assert "请输入您的电话密码" in retry
+    assert "请输入您在比太钱包注册的手机号码" in retry  # where the call is now
     attempts = db.scalars(select(VerificationAttempt)).all()
     assert [a.outcome for a in attempts] == ["failure"]
     assert record(db, call).verification_failures == 1

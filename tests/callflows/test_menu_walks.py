@@ -106,7 +106,7 @@ def test_unverified_callers_hear_no_account_data_wherever_they_go(
 )
 @given(language=st.sampled_from(["1", "2"]), steps=st.lists(step, max_size=25))
 def test_verified_callers_always_get_twiml_and_a_way_on(phone, language: str, steps: list) -> None:
-    call = phone(WANG["phone"]).dial().press(language).press(WANG["pin"])
+    call = phone(WANG["phone"]).dial().press(language).press("#").press(WANG["pin"])
     walk(call, steps)
     # Wherever the walk stopped, the caller is being asked, queued, or done.
     assert call.gather is not None or call.queue is not None or call.hung_up

@@ -25,7 +25,7 @@ SHORT_LINE = {
 
 
 def at_main_menu(phone, who: dict, language: str) -> Leg:  # noqa: ANN001
-    call = phone(who["phone"]).dial().press(LANGUAGES[language]).press(who["pin"])
+    call = phone(who["phone"]).dial().press(LANGUAGES[language]).press("#").press(who["pin"])
     assert ("主菜单" if language == "zh" else "Main menu") in call.text
     return call
 
@@ -292,7 +292,7 @@ def test_speech_answers_and_asks_for_an_agent(phone, db: Session) -> None:
 def test_unverified_callers_get_no_account_data_but_an_agent_offer(phone, db: Session) -> None:
     call = phone(WANG["phone"]).dial().press("2")
     for wrong in ("0000", "1111", "2222"):
-        call.press(wrong)
+        call.press("#").press(wrong)
     call.press("1")  # continue to the menu, unverified
     call.press("2").press("3")
     assert "only give account details after verifying your identity" in call.text

@@ -46,7 +46,7 @@ def voices(call: Leg) -> list[tuple[str, str | None]]:
 def test_the_pin_prompt_says_what_the_phone_pin_is_and_that_0_reaches_an_agent(
     phone, language: str, pin_is: str, zero: str
 ) -> None:
-    call = phone(WANG["phone"]).dial().press(LANGUAGE_KEY[language])
+    call = phone(WANG["phone"]).dial().press(LANGUAGE_KEY[language]).press("#")
     assert pin_is in call.text and zero in call.text
     assert ("支付密码" if language == "zh" else "payment password") in call.text
 
@@ -57,11 +57,8 @@ def test_0_at_the_number_prompt_reaches_an_agent_unverified(
     phone, db: Session, language: str, caller: str
 ) -> None:
     call = phone(caller).dial().press(LANGUAGE_KEY[language])
-    if caller == WANG["phone"]:  # asked for the PIN: 0 works there too (below)
-        call.press("0")
-    else:
-        assert ("人工客服请按0" if language == "zh" else "For an agent, press 0") in call.text
-        call.press("0")
+    assert ("人工客服请按0" if language == "zh" else "For an agent, press 0") in call.text
+    call.press("0")
     assert call.queue == "hotline-general"
     row = record(db, call)
     assert not row.verified and row.customer_id is None and row.verification_failures == 0
@@ -82,7 +79,7 @@ def test_0_at_the_pin_after_a_keyed_number_sounds_the_same_registered_or_not(
 
 
 def test_a_pin_that_starts_with_0_is_still_a_pin(phone, db: Session) -> None:
-    call = phone(WANG["phone"]).dial().press("1").press("0123")
+    call = phone(WANG["phone"]).dial().press("1").press("#").press("0123")
     assert "与我们的记录不符" in call.text and call.queue is None
     assert record(db, call).verification_failures == 1
 
@@ -131,7 +128,7 @@ def test_the_offer_after_failures_says_how_long_a_lock_lasts_to_every_caller(
 def test_the_rating_follows_the_callers_convention_and_is_stored_5_best(
     phone, db: Session, language: str, prompt: str, key: str, stored: int
 ) -> None:
-    call = phone(WANG["phone"]).dial().press(LANGUAGE_KEY[language]).press(WANG["pin"])
+    call = phone(WANG["phone"]).dial().press(LANGUAGE_KEY[language]).press("#").press(WANG["pin"])
     call.press("0").leave_queue("bridged", seconds=40)
     assert prompt in call.text
     call.press(key)
@@ -154,7 +151,9 @@ def frozen_with(db: Session, who: dict, reason: str) -> None:
 
 def test_a_reason_code_is_said_in_the_callers_language(phone, db: Session) -> None:
     frozen_with(db, EMILY, "suspicious_login")
-    call = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("1").press("2")
+    call = (
+        phone(EMILY["phone"]).dial().press("2").press("#").press(EMILY["pin"]).press("1").press("2")
+    )
     assert "The reason on file is: we saw a suspicious sign-in from another place" in call.text
     assert all(voice == "Polly.Joanna" for _, voice in voices(call))
     assert "suspicious_login" not in call.text
@@ -164,7 +163,9 @@ def test_an_english_caller_hears_chinese_free_text_in_the_mandarin_voice(
     phone, db: Session
 ) -> None:
     frozen_with(db, EMILY, "客服备注：疑似盗号，等待核实")
-    call = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("1").press("2")
+    call = (
+        phone(EMILY["phone"]).dial().press("2").press("#").press(EMILY["pin"]).press("1").press("2")
+    )
     said = voices(call)
     assert ("客服备注：疑似盗号，等待核实", "Polly.Zhiyu") in said
     assert ("Your account is frozen. The reason on file is:", "Polly.Joanna") in said
@@ -176,23 +177,31 @@ def test_an_english_caller_hears_chinese_free_text_in_the_mandarin_voice(
 
 def test_a_mandarin_caller_hears_english_free_text_in_the_english_voice(phone, db: Session) -> None:
     frozen_with(db, WANG, "Chargeback dispute")
-    call = phone(WANG["phone"]).dial().press("1").press(WANG["pin"]).press("1").press("2")
+    call = (
+        phone(WANG["phone"]).dial().press("1").press("#").press(WANG["pin"]).press("1").press("2")
+    )
     said = voices(call)
     assert ("Chargeback dispute", "Polly.Joanna") in said
     assert said[said.index(("Chargeback dispute", "Polly.Joanna")) - 1][0].endswith("原因是：")
 
 
 def test_a_caller_frozen_by_phone_hears_why_in_their_language(phone, db: Session) -> None:
-    call = phone(WANG["phone"]).dial().press("1").press(WANG["pin"]).press("1").press("3")
+    call = (
+        phone(WANG["phone"]).dial().press("1").press("#").press(WANG["pin"]).press("1").press("3")
+    )
     call.press("1").press("1")  # freeze now, and confirm
     db.rollback()
     assert db.get(Customer, WANG["id"]).freeze_reason == "frozen_by_caller"  # type: ignore[union-attr]
-    later = phone(WANG["phone"]).dial().press("2").press(WANG["pin"]).press("1").press("2")
+    later = (
+        phone(WANG["phone"]).dial().press("2").press("#").press(WANG["pin"]).press("1").press("2")
+    )
     assert "you reported a stolen account or a payment you did not make" in later.text
 
 
 def test_an_english_agent_hears_a_chinese_name_in_the_mandarin_voice(phone) -> None:
-    caller = phone(WANG["phone"]).dial().press("2").press(WANG["pin"]).press("3").press("0")
+    caller = (
+        phone(WANG["phone"]).dial().press("2").press("#").press(WANG["pin"]).press("3").press("0")
+    )
     caller.hold(position=1, seconds=10)
     sarah = AGENTS["A03"]  # English only, transactions
     agent = phone(sarah["phone"]).dial("/agents/incoming").press(sarah["pin"]).press("1")
@@ -226,7 +235,7 @@ def test_joining_the_queue_is_one_hand_off_line(
     phone, db: Session, language: str, frozen: str, hold: str
 ) -> None:
     an_agent_is_on(db)  # with nobody on, the urgent queue says so instead
-    call = phone(WANG["phone"]).dial().press(LANGUAGE_KEY[language]).press(WANG["pin"])
+    call = phone(WANG["phone"]).dial().press(LANGUAGE_KEY[language]).press("#").press(WANG["pin"])
     call.press("1").press("3").press("1").press("1")  # stolen: freeze, confirm, urgent queue
     assert call.queue == "hotline-urgent"
     assert [text for text, _ in voices(call)][:2] == [frozen, hold]
@@ -247,7 +256,7 @@ def test_when_an_agent_takes_the_call_the_caller_hears_connecting_once(
     flow = app.extensions["flow"]
     waiting = flow.waiting.model_copy(update={"announce_agent": announce})
     app.extensions["flow"] = flow.model_copy(update={"waiting": waiting})
-    caller = phone(WANG["phone"]).dial().press(LANGUAGE_KEY[language]).press(WANG["pin"])
+    caller = phone(WANG["phone"]).dial().press(LANGUAGE_KEY[language]).press("#").press(WANG["pin"])
     caller.press("0").hold(position=1, seconds=10)
     lina = AGENTS["A01"]
     agent = phone(lina["phone"]).dial("/agents/incoming").press(lina["pin"]).press("1")

@@ -19,7 +19,7 @@ WANG = customer(language="zh")
 
 @pytest.mark.usefixtures("demo")
 def test_a_calls_times_follow_the_apps_clock(phone, app: Flask, db: Session) -> None:
-    call = phone(WANG["phone"]).dial().press("1")
+    call = phone(WANG["phone"]).dial().press("1").press("#")
     app.extensions["clock"] = lambda: OPEN_HOURS + timedelta(seconds=20)
     call.press(WANG["pin"]).press("3").press("2").press("1")  # a refund ticket, confirmed
     app.extensions["clock"] = lambda: OPEN_HOURS + timedelta(minutes=3)

@@ -68,7 +68,7 @@ def test_ringing_an_agent_holds_no_lock(
 ) -> None:
     fang_is_available(db)
     failures: list[Exception] = []
-    call = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("2")
+    call = phone(EMILY["phone"]).dial().press("2").press("#").press(EMILY["pin"]).press("2")
     twilio_api.slow_next(writes_meanwhile(other_call, failures))
     call.press("0")
     assert [ring["To"] for ring in twilio_api.calls()] == [FANG["phone"]]
@@ -78,7 +78,7 @@ def test_ringing_an_agent_holds_no_lock(
 def test_texting_a_code_holds_no_lock(phone, twilio_api: RestStandIn, other_call: Engine) -> None:
     failures: list[Exception] = []
     twilio_api.slow_next(writes_meanwhile(other_call, failures))
-    call = phone(NO_PIN["phone"]).dial().press("2")
+    call = phone(NO_PIN["phone"]).dial().press("2").press("#").press("*")
     assert len(twilio_api.messages()) == 1 and "six-digit code" in call.text
     assert failures == []
 
@@ -87,7 +87,9 @@ def test_taking_a_caller_out_of_the_queue_holds_no_lock(
     phone, switch: Switch, twilio_api: RestStandIn, other_call: Engine, db: Session
 ) -> None:
     fang_is_available(db)
-    caller = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("2").press("0")
+    caller = (
+        phone(EMILY["phone"]).dial().press("2").press("#").press(EMILY["pin"]).press("2").press("0")
+    )
     agent = switch.phone(twilio_api.calls()[0]["To"]).call
     assert agent is not None
     agent.press("1")  # to hear the whisper
@@ -102,7 +104,7 @@ def test_an_api_too_slow_to_answer_leaves_the_caller_waiting_for_the_next_ring(
     phone, twilio_api: RestStandIn, db: Session
 ) -> None:
     fang_is_available(db)
-    call = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("2")
+    call = phone(EMILY["phone"]).dial().press("2").press("#").press(EMILY["pin"]).press("2")
     # Longer than Hotline waits for Twilio's answer: the webhook must not wait it out.
     twilio_api.slow_next(lambda: time.sleep(REST_TIMEOUT_SECONDS + 1))
     call.press("0")

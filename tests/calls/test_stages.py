@@ -177,7 +177,7 @@ def late(app: Flask, db: Session, call: Leg, url: str, extra: dict[str, str]) ->
 
 
 def verified(phone) -> Leg:  # noqa: ANN001
-    return phone(ZH["phone"]).dial().press("1").press(ZH["pin"])
+    return phone(ZH["phone"]).dial().press("1").press("#").press(ZH["pin"])
 
 
 def agent_line(phone, agent: dict[str, str] = SARAH) -> Leg:  # noqa: ANN001
@@ -192,14 +192,14 @@ def test_at_language_another_stages_webhook_hears_the_greeting(phone, app, db) -
     for heard in (menu, early):
         assert "普通话请按1" in heard.text and "For English, press 2" in heard.text
         assert heard.gather.action == call.gather.action
-    assert "请输入您的电话密码" in call.press("1").text
+    assert "请输入您在比太钱包注册的手机号码" in call.press("1").text
 
 
 @whole_call
 def test_at_the_pin_a_late_language_key_hears_the_pin_question(phone, app, db) -> None:
     call = phone(ZH["phone"]).dial()
     language_prompt = call.gather.action
-    call.press("1")
+    call.press("1").press("#")
     heard = late(app, db, call, language_prompt, {"Digits": "2"})
     assert "请输入您的电话密码" in heard.text  # still in Mandarin: the late "2" changed nothing
     assert heard.gather.action == call.gather.action
@@ -287,7 +287,9 @@ def test_at_the_agent_menu_a_late_menu_key_hears_the_menu(phone, app, db) -> Non
 
 @whole_call
 def test_hearing_the_whisper_a_late_menu_key_hears_the_whisper_again(phone, app, db) -> None:
-    caller = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("3").press("0")
+    caller = (
+        phone(EMILY["phone"]).dial().press("2").press("#").press(EMILY["pin"]).press("3").press("0")
+    )
     caller.hold(position=1, seconds=15)
     agent = agent_line(phone).press(SARAH["pin"])
     menu = agent.gather.action
@@ -302,7 +304,9 @@ def test_hearing_the_whisper_a_late_menu_key_hears_the_whisper_again(phone, app,
 def test_talking_a_retried_accept_hears_the_room_and_wrap_up_still_follows(
     phone, app, db, twilio_api
 ) -> None:
-    caller = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("3").press("0")
+    caller = (
+        phone(EMILY["phone"]).dial().press("2").press("#").press(EMILY["pin"]).press("3").press("0")
+    )
     caller.hold(position=1, seconds=15)
     agent = agent_line(phone).press(SARAH["pin"]).press("1")
     whisper = agent.gather.action
@@ -318,7 +322,9 @@ def test_talking_a_retried_accept_hears_the_room_and_wrap_up_still_follows(
 def test_in_wrap_up_a_late_accept_hears_the_wrap_up_and_moves_nobody(
     phone, app, db, twilio_api
 ) -> None:
-    caller = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("3").press("0")
+    caller = (
+        phone(EMILY["phone"]).dial().press("2").press("#").press(EMILY["pin"]).press("3").press("0")
+    )
     caller.hold(position=1, seconds=15)
     agent = agent_line(phone).press(SARAH["pin"]).press("1")
     whisper = agent.gather.action

@@ -124,7 +124,7 @@ def test_the_pop_says_who_is_calling_and_why(
 def test_the_pop_shows_open_refund_tickets_in_the_agents_language(
     client: FlaskClient, phone, db: Session
 ) -> None:
-    wang = phone(WANG["phone"]).dial().press("1").press(WANG["pin"])
+    wang = phone(WANG["phone"]).dial().press("1").press("#").press(WANG["pin"])
     wang.press("3").press("2").press("1").press("0")  # a refund, confirmed; then an agent
     assert wang.wait_url is not None
     why = at_desk(client, LINA).state()["pop"]["why"]  # Mandarin first

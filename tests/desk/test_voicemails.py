@@ -32,7 +32,9 @@ def signed_in(client: FlaskClient, agent: dict) -> Desk:
 
 
 def emily_leaves_a_message(phone) -> Leg:  # noqa: ANN001
-    call = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("2").press("0")
+    call = (
+        phone(EMILY["phone"]).dial().press("2").press("#").press(EMILY["pin"]).press("2").press("0")
+    )
     call.hold(seconds=600).press("1").leave_message(duration=6)
     assert "We have your message" in call.text
     return call

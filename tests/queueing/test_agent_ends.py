@@ -41,7 +41,7 @@ def rung_for(ring: dict[str, str]) -> tuple[str, str]:
 
 
 def funds_queue(phone, who: dict) -> Leg:  # noqa: ANN001
-    call = phone(who["phone"]).dial().press("1").press(who["pin"]).press("2").press("0")
+    call = phone(who["phone"]).dial().press("1").press("#").press(who["pin"]).press("2").press("0")
     return call.hold(position=1, seconds=20)
 
 

@@ -36,7 +36,7 @@ def signed_in(phone, agent: dict) -> Leg:  # noqa: ANN001
 
 
 def waiting(phone, who: dict, path: tuple[str, ...], language: str = "1") -> Leg:  # noqa: ANN001
-    call = phone(who["phone"]).dial().press(language).press(who["pin"])
+    call = phone(who["phone"]).dial().press(language).press("#").press(who["pin"])
     for key in path:
         call.press(key)
     call.press("0")
@@ -90,7 +90,7 @@ def test_no_caller_waiting(phone) -> None:
 
 
 def test_the_agent_hears_the_callers_context_then_both_meet(phone, twilio_api, db) -> None:
-    caller = phone(WANG["phone"]).dial().press("1").press(WANG["pin"])
+    caller = phone(WANG["phone"]).dial().press("1").press("#").press(WANG["pin"])
     caller.press("2").press("3")  # hears the latest withdrawal, then asks for an agent
     caller.press("0").hold(position=1, seconds=15)
     enqueue_action = caller.queue_action
@@ -122,7 +122,9 @@ def test_the_agent_hears_the_callers_context_then_both_meet(phone, twilio_api, d
 
 def test_urgent_callers_come_first(phone) -> None:
     waiting(phone, WANG, ("1",))  # account questions, waiting first
-    stolen = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("1").press("3")
+    stolen = (
+        phone(EMILY["phone"]).dial().press("2").press("#").press(EMILY["pin"]).press("1").press("3")
+    )
     stolen.press("1").press("1").hold(position=1, seconds=5)  # froze it (confirmed): urgent
     agent = signed_in(phone, LINA).press("1")
     assert "紧急：账户被盗" in agent.text and "Emily Chen" in agent.text
@@ -174,7 +176,7 @@ def test_when_twilio_cannot_move_the_caller_they_keep_their_place(
 
 
 def test_an_english_speaking_agent_hears_an_english_whisper(phone) -> None:
-    caller = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"])
+    caller = phone(EMILY["phone"]).dial().press("2").press("#").press(EMILY["pin"])
     caller.press("3").press("1")  # hears her failed payment
     caller.press("0").hold(position=1, seconds=10)
     agent = signed_in(phone, SARAH).press("1")

@@ -36,7 +36,9 @@ def settings(settings: Settings) -> Settings:
 
 def emily_asks_about_a_payment(phone) -> Leg:  # noqa: ANN001
     """Emily, verified, asks for an agent about transactions and refunds."""
-    call = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("3").press("0")
+    call = (
+        phone(EMILY["phone"]).dial().press("2").press("#").press(EMILY["pin"]).press("3").press("0")
+    )
     assert call.wait_url is not None
     return call
 

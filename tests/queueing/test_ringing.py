@@ -40,7 +40,9 @@ def status(db: Session, agent: dict) -> str:
 
 
 def emily_waits(phone) -> Leg:  # noqa: ANN001
-    call = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("2").press("0")
+    call = (
+        phone(EMILY["phone"]).dial().press("2").press("#").press(EMILY["pin"]).press("2").press("0")
+    )
     assert call.wait_url is not None
     return call
 

@@ -103,7 +103,7 @@ def agents_on_each_server(switch: Switch, servers: list[str]) -> list[Leg]:
 def test_two_agents_on_two_servers_never_share_a_caller(
     switch: Switch, servers: list[str], db: Session, twilio_api: RestStandIn
 ) -> None:
-    caller = switch.caller(WANG["phone"]).dial().press("1").press(WANG["pin"])
+    caller = switch.caller(WANG["phone"]).dial().press("1").press("#").press(WANG["pin"])
     caller.press("2").press("0")  # waits for a funds agent, on the first server
     assert caller.queued
     room = f"hotline-{caller.call_sid}"
@@ -125,7 +125,7 @@ def test_two_servers_never_place_one_callback_twice(
     switch: Switch, servers: list[str], db: Session, twilio_api: RestStandIn
 ) -> None:
     # A stolen account: the urgent queue, whose callbacks are due at any hour.
-    caller = switch.caller(WANG["phone"]).dial().press("1").press(WANG["pin"])
+    caller = switch.caller(WANG["phone"]).dial().press("1").press("#").press(WANG["pin"])
     caller.press("8").press("1").press("1")  # key 8, freeze, confirm: the urgent queue
     assert caller.queued
     caller.hold(seconds=70).press_during_music("1")  # a callback instead of waiting

@@ -25,7 +25,9 @@ DUTY_PHONE = Phone(DUTY_DESK)
 
 
 def at_main_menu(phone, who: dict) -> Leg:  # noqa: ANN001
-    return phone(who["phone"]).dial().press("2" if who is EMILY else "1").press(who["pin"])
+    return (
+        phone(who["phone"]).dial().press("2" if who is EMILY else "1").press("#").press(who["pin"])
+    )
 
 
 def with_overflow(app: Flask, desk: Endpoint = DUTY_PHONE) -> None:

@@ -233,7 +233,9 @@ def test_a_voicemail_left_on_a_call_is_work_whose_recording_plays(
     db: Session,
     twilio_api: RestStandIn,  # noqa: ANN001
 ) -> None:
-    call = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("2").press("0")
+    call = (
+        phone(EMILY["phone"]).dial().press("2").press("#").press(EMILY["pin"]).press("2").press("0")
+    )
     call.hold(seconds=600).press("1").leave_message(duration=6)
     assert "We have your message" in call.text
     lina, gang = agent(db, "A01"), agent(db, "A02")

@@ -27,7 +27,9 @@ HOLD_TONE = f"{BASE_URL}/media/hold-tone-{hold_tone.VERSION}.wav"
 
 
 def queued(phone, who: dict = EMILY, path: tuple[str, ...] = ("2",)) -> Leg:  # noqa: ANN001
-    call = phone(who["phone"]).dial().press("2" if who is EMILY else "1").press(who["pin"])
+    call = (
+        phone(who["phone"]).dial().press("2" if who is EMILY else "1").press("#").press(who["pin"])
+    )
     for key in path:
         call.press(key)
     call.press("0")
@@ -248,7 +250,7 @@ def test_outside_hours_an_agent_means_voicemail_or_a_callback(
     app: Flask, phone, db: Session, moment: datetime
 ) -> None:
     app.extensions["clock"] = lambda: moment
-    call = phone(WANG["phone"]).dial().press("1").press(WANG["pin"]).press("0")
+    call = phone(WANG["phone"]).dial().press("1").press("#").press(WANG["pin"]).press("0")
     assert "现在不是人工客服服务时间" in call.text and "留言请按1" in call.text
     assert call.queue is None
     call.press("2")
@@ -257,7 +259,9 @@ def test_outside_hours_an_agent_means_voicemail_or_a_callback(
 
 def test_self_service_still_works_outside_hours(app: Flask, phone) -> None:
     app.extensions["clock"] = lambda: datetime(2026, 11, 29, 15, 0, tzinfo=UTC)
-    call = phone(WANG["phone"]).dial().press("1").press(WANG["pin"]).press("2").press("3")
+    call = (
+        phone(WANG["phone"]).dial().press("1").press("#").press(WANG["pin"]).press("2").press("3")
+    )
     assert "500元" in call.text
 
 

@@ -42,17 +42,19 @@ def today(flow: Flow) -> Period:
 def test_calls_played_through_the_simulator_are_counted_where_they_went(phone, db: Session) -> None:
     phone(WANG["phone"]).dial().hang_up()  # at the greeting
     # Verified, to the funds menu, the latest top-up (an answer), then gone.
-    phone(WANG["phone"]).dial().press("1").press(WANG["pin"]).press("2").press("3").hang_up()
+    phone(WANG["phone"]).dial().press("1").press("#").press(WANG["pin"]).press("2").press(
+        "3"
+    ).hang_up()
     # Verified, into the account menu, and gone without choosing.
-    phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("1").hang_up()
+    phone(EMILY["phone"]).dial().press("2").press("#").press(EMILY["pin"]).press("1").hang_up()
     # Verified, an agent from the main menu, and gone while waiting.
-    phone(WANG["phone"]).dial().press("1").press(WANG["pin"]).press("0").hang_up()
+    phone(WANG["phone"]).dial().press("1").press("#").press(WANG["pin"]).press("0").hang_up()
     # A stranger asks for an agent instead of keying a number.
     phone(STRANGER).dial().press("1").press("0").hang_up()
     # Three wrong PINs, the menus anyway (1 at the offer), gone at the main menu.
     wrong = phone(WANG["phone"]).dial().press("1")
     for _ in range(3):
-        wrong.press("000000")
+        wrong.press("#").press("000000")
     wrong.press("1").hang_up()
 
     found = traffic(db, FLOW, today(FLOW))

@@ -60,7 +60,7 @@ def minutes(app: Flask) -> timedelta:
 def test_five_wrong_pins_across_calls_lock_the_agent_out_even_with_the_right_pin(
     app: Flask, phone, db: Session
 ) -> None:
-    emily = phone(EMILY["phone"]).dial().press("2").press(EMILY["pin"]).press("0")
+    emily = phone(EMILY["phone"]).dial().press("2").press("#").press(EMILY["pin"]).press("0")
     emily.hold(position=1, seconds=10)  # a caller Sarah could take
     first = guess(phone, "0000")
     assert first.text == ASK_PIN

@@ -1,4 +1,5 @@
-"""Customers without a PIN verify with a 6-digit SMS code: 5 minutes, once (SPEC §5)."""
+"""One-time codes by SMS (SPEC §5): * at the PIN; 6 digits, 5 minutes, once; only to a
+registered, unlocked customer, one in flight, a few a day per customer and caller ID."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import re
 from datetime import timedelta
 
 import pytest
+from flask import Flask
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from models import Call, OneTimeCode
+from models import OneTimeCode, VerificationGuard
+from settings import Settings
+from telephony.simulator import Leg
 from tests.conftest import HOTLINE, OPEN_HOURS
 from tests.demo import customer, national
 
@@ -17,6 +21,16 @@ pytestmark = pytest.mark.usefixtures("demo")
 
 NO_PIN = customer(pin=False)
 WITH_PIN = customer(language="zh")
+STRANGER = "+8613012345678"  # not registered
+CODE_SENT = "If the number is registered, we have sent it a text message"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # Small caps, so that a test reaches them in a few calls.
+    return settings.model_copy(
+        update={"sms_codes_per_customer_per_day": 3, "sms_codes_per_caller_per_day": 2}
+    )
 
 
 def code_in(message: dict[str, str]) -> str:
@@ -25,9 +39,15 @@ def code_in(message: dict[str, str]) -> str:
     return found.group(1)
 
 
-def test_caller_id_customer_without_pin_gets_a_code_by_sms(phone, twilio_api, db) -> None:
-    call = phone(NO_PIN["phone"]).dial().press("2")
-    assert "We have sent a text message with a six-digit code" in call.text
+def ask_code(phone, caller: str, number: str = "#") -> Leg:  # noqa: ANN001
+    """A call from ``caller`` claiming ``number`` (# alone: the caller ID), then *."""
+    call = phone(caller).dial().press("2").press(number).press("*")
+    assert CODE_SENT in call.text
+    return call
+
+
+def test_star_texts_a_code_that_verifies(phone, twilio_api, db: Session) -> None:
+    call = ask_code(phone, NO_PIN["phone"])
     [sms] = twilio_api.messages()
     assert sms["To"] == NO_PIN["phone"] and sms["From"] == HOTLINE
     assert "Bitai Wallet" in sms["Body"]
@@ -38,18 +58,26 @@ def test_caller_id_customer_without_pin_gets_a_code_by_sms(phone, twilio_api, db
     assert code_in(sms) not in stored.code_hash and stored.used_at is not None
 
 
+def test_a_customer_with_a_pin_who_forgot_it_gets_a_code_too(phone, twilio_api) -> None:
+    call = ask_code(phone, STRANGER, national(WITH_PIN["phone"]))
+    [sms] = twilio_api.messages()
+    assert sms["To"] == WITH_PIN["phone"]
+    call.press(code_in(sms))
+    assert "you are verified" in call.text
+
+
 def test_a_code_works_only_once(phone, twilio_api) -> None:
-    first = phone(NO_PIN["phone"]).dial().press("2")
+    first = ask_code(phone, NO_PIN["phone"])
     code = code_in(twilio_api.messages()[0])
     first.press(code)
-    second = phone(NO_PIN["phone"]).dial().press("2")
+    second = ask_code(phone, NO_PIN["phone"])
     second.press(code)
     assert "does not match" in second.text
-    assert len(twilio_api.messages()) == 2  # the second call got a fresh code
+    assert len(twilio_api.messages()) == 2  # the first was used: the second call got one
 
 
 def test_a_code_expires_after_five_minutes(phone, twilio_api, db: Session) -> None:
-    call = phone(NO_PIN["phone"]).dial().press("2")
+    call = ask_code(phone, NO_PIN["phone"])
     code = code_in(twilio_api.messages()[0])
     sent = db.scalars(select(OneTimeCode)).one()
     assert sent.expires_at - sent.created_at == timedelta(minutes=5)
@@ -59,31 +87,67 @@ def test_a_code_expires_after_five_minutes(phone, twilio_api, db: Session) -> No
     assert "does not match" in call.text
 
 
-def test_keyed_in_number_without_pin_gets_a_code_and_the_usual_words(phone, twilio_api) -> None:
-    no_pin = phone("anonymous").dial().press("2").press(national(NO_PIN["phone"]))
-    with_pin = phone("anonymous").dial().press("2").press(national(WITH_PIN["phone"]))
-    assert no_pin.documents[-1] == with_pin.documents[-1]
-    [sms] = twilio_api.messages()
-    assert sms["To"] == NO_PIN["phone"]
-    no_pin.press(code_in(sms))
-    assert "you are verified" in no_pin.text
+def test_an_unregistered_number_gets_the_same_words_and_texts_nobody(phone, twilio_api) -> None:
+    stranger = ask_code(phone, STRANGER)
+    customer_call = ask_code(phone, NO_PIN["phone"])
+    assert stranger.documents == customer_call.documents
+    assert [sms["To"] for sms in twilio_api.messages()] == [NO_PIN["phone"]]
 
 
-def test_keying_the_number_again_sends_no_second_sms_at_once(phone, twilio_api) -> None:
-    call = phone("anonymous").dial().press("2").press(national(NO_PIN["phone"]))
-    call.press("000000").press(national(NO_PIN["phone"]))
-    assert len(twilio_api.messages()) == 1
-    call.press(code_in(twilio_api.messages()[0]))
-    assert "you are verified" in call.text
+def test_a_locked_customer_is_texted_nothing(phone, twilio_api, db: Session) -> None:
+    db.add(
+        VerificationGuard(
+            subject=f"customer:{NO_PIN['id']}",
+            consecutive_failures=5,
+            locked_until=OPEN_HOURS + timedelta(minutes=30),
+        )
+    )
+    db.commit()
+    ask_code(phone, NO_PIN["phone"])
+    assert twilio_api.messages() == []
 
 
-def test_when_twilio_refuses_the_sms_the_caller_is_offered_an_agent(
+def test_one_code_in_flight_however_often_it_is_asked(phone, twilio_api, app: Flask) -> None:
+    first = ask_code(phone, NO_PIN["phone"])
+    app.extensions["clock"] = lambda: OPEN_HOURS + timedelta(minutes=2)
+    first.press("*")
+    second = ask_code(phone, NO_PIN["phone"], national(NO_PIN["phone"]))
+    [sms] = twilio_api.messages()  # neither * again nor another call texted again
+    second.press(code_in(sms))  # the code in flight works in any call
+    assert "you are verified" in second.text
+    app.extensions["clock"] = lambda: OPEN_HOURS + timedelta(minutes=3)
+    ask_code(phone, NO_PIN["phone"])
+    assert len(twilio_api.messages()) == 2  # used: the customer may have another
+
+
+def test_codes_per_customer_per_day_are_capped(phone, twilio_api, app: Flask) -> None:
+    for minutes, caller in enumerate(["+8613100000001", "+8613100000002", "+8613100000003"]):
+        app.extensions["clock"] = lambda m=minutes: OPEN_HOURS + timedelta(minutes=10 * m)
+        ask_code(phone, caller, national(NO_PIN["phone"]))
+    assert len(twilio_api.messages()) == 3
+    app.extensions["clock"] = lambda: OPEN_HOURS + timedelta(hours=1)
+    ask_code(phone, "+8613100000004", national(NO_PIN["phone"]))
+    assert len(twilio_api.messages()) == 3  # the fourth in a day: none
+    app.extensions["clock"] = lambda: OPEN_HOURS + timedelta(days=1, minutes=1)
+    ask_code(phone, "+8613100000004", national(NO_PIN["phone"]))
+    assert len(twilio_api.messages()) == 4  # a day after the first, one more
+
+
+def test_codes_per_caller_id_per_day_are_capped(phone, twilio_api) -> None:
+    ask_code(phone, STRANGER, national(NO_PIN["phone"]))
+    ask_code(phone, STRANGER, national(WITH_PIN["phone"]))
+    ask_code(phone, STRANGER, national(customer(language="en")["phone"]))
+    assert len(twilio_api.messages()) == 2  # the third from one caller ID in a day: none
+    ask_code(phone, "+8613100000009", national(customer(language="en")["phone"]))
+    assert len(twilio_api.messages()) == 3  # another caller ID may
+
+
+def test_when_twilio_refuses_the_sms_the_caller_hears_the_same(
     phone, twilio_api, db: Session
 ) -> None:
     twilio_api.fail_next(status=400, code=21211)
-    call = phone(NO_PIN["phone"]).dial().press("2")
-    assert "cannot send a text message code" in call.text
-    assert "To speak to an agent, press 0" in call.text
+    call = ask_code(phone, NO_PIN["phone"])
     assert db.scalars(select(OneTimeCode)).all() == []
-    record = db.scalars(select(Call)).one()
-    assert not record.verified
+    call.press("*")  # the failed text holds nothing in flight: * tries again
+    call.press(code_in(twilio_api.messages()[-1]))
+    assert "you are verified" in call.text

@@ -26,6 +26,8 @@ def test_registered_caller_id_and_right_pin_reach_the_main_menu(phone, db: Sessi
     call = phone(ZH["phone"]).dial()
     assert "普通话请按1" in call.text and "For English, press 2" in call.text
     call.press("1")
+    assert "如果您正在使用该手机来电，请直接按井号键" in call.text
+    call.press("#")
     assert "请输入您的电话密码" in call.text
     assert all(said.language == "cmn-CN" and said.voice == "Polly.Zhiyu" for said in call.heard)
     call.press(ZH["pin"])
@@ -36,16 +38,11 @@ def test_registered_caller_id_and_right_pin_reach_the_main_menu(phone, db: Sessi
 
 
 def test_english_caller_hears_english_throughout(phone, db: Session) -> None:
-    call = phone(EN["phone"]).dial().press("2")
+    call = phone(EN["phone"]).dial().press("2").press("#")
     assert call.text.startswith("Please enter your phone PIN, followed by the pound key.")
     assert {said.language for said in call.heard} == {"en-US"}
     call.press(EN["pin"])
     assert "you are verified" in call.text and "Main menu" in call.text
-
-
-def test_silence_on_the_greeting_picks_the_customers_saved_language(phone) -> None:
-    call = phone(EN["phone"]).dial().silence()
-    assert "Please enter your phone PIN" in call.text
 
 
 def test_silence_on_the_greeting_picks_mandarin_for_unknown_callers(phone) -> None:
@@ -95,18 +92,18 @@ def test_wrong_number_and_wrong_pin_sound_the_same(phone) -> None:
 
 
 def test_caller_id_alone_verifies_nobody(phone, db: Session) -> None:
-    call = phone(ZH["phone"]).dial().press("1")
+    call = phone(ZH["phone"]).dial().press("1").press("#")
     record = call_record(db, call)
     assert not record.verified and record.customer_id is None
     assert call.gather is not None and "/voice/verify/secret?" in call.gather.action
 
 
 def test_three_failures_offer_an_agent_and_leave_the_caller_unverified(phone, db: Session) -> None:
-    call = phone(EN["phone"]).dial().press("2")
+    call = phone(EN["phone"]).dial().press("2").press("#")
     call.press("0000")
-    assert "does not match" in call.text and "enter your phone PIN" in call.text
-    call.press("1111")
-    call.press("2222")
+    assert "does not match" in call.text and "registered with Bitai Wallet" in call.text
+    call.press("#").press("1111")
+    call.press("#").press("2222")
     assert "We could not verify your identity" in call.text
     assert "press 0" in call.text
     record = call_record(db, call)
@@ -134,12 +131,15 @@ def test_unverified_caller_can_continue_to_the_menu(phone, db: Session) -> None:
 
 
 def test_every_step_is_recorded_without_secrets(phone, db: Session) -> None:
-    call = phone(ZH["phone"]).dial().press("1").press("000000").press(ZH["pin"])
+    call = phone(ZH["phone"]).dial().press("1").press("#").press("000000")
+    call.press("#").press(ZH["pin"])
     kinds = [e.kind for e in call_record(db, call).events]
     assert kinds == [
         "call.started",
         "language.chosen",
+        "verification.number_entered",
         "verification.failed",
+        "verification.number_entered",
         "verification.verified",
     ]
     for event in db.scalars(select(CallEvent)):
