@@ -5,7 +5,6 @@ with the right one."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -55,9 +54,9 @@ def check_desk_password(
     if agent is None:
         password_matches(None, entered)  # the same work as a wrong password
         return False
-    stored = agent.password_hash
-    check = lambda: password_matches(stored, entered)  # noqa: E731
-    return _guarded(session, settings, guard.desk(agent.id), now, check)
+    return _password_guarded(
+        session, settings, guard.desk(agent.id), now, agent.password_hash, entered
+    )
 
 
 def check_operator_password(
@@ -69,17 +68,24 @@ def check_operator_password(
     if found is None:
         password_matches(None, entered)  # the same work as a wrong password
         return None
-    stored = found.password_hash
-    check = lambda: password_matches(stored, entered)  # noqa: E731
-    return found if _guarded(session, settings, guard.operator(name), now, check) else None
+    subject = guard.operator(name)
+    matched = _password_guarded(session, settings, subject, now, found.password_hash, entered)
+    return found if matched else None
 
 
-def _guarded(
-    session: Session, settings: Settings, subject: str, now: datetime, check: Callable[[], bool]
+def _password_guarded(
+    session: Session,
+    settings: Settings,
+    subject: str,
+    now: datetime,
+    stored: str | None,
+    entered: str,
 ) -> bool:
-    """Every guess counts before it is checked (race-safe across servers); a right
-    one clears the count."""
-    if not _reserve(session, settings, subject, now) or not check():
+    """Every guess counts before it is checked (race-safe across servers); a right one
+    clears the count. A guess the lock refuses costs the same Argon2 work, checked
+    against nothing, so that the lock cannot be heard in the answer's time."""
+    counted = _reserve(session, settings, subject, now)
+    if not password_matches(stored if counted else None, entered) or not counted:
         return False
     guard.clear(session, subject)
     return True

@@ -11,6 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+import verification.agents
 from desk.auth import SIGN_IN_FAILED
 from models import Agent
 from tests.conftest import OPEN_HOURS
@@ -64,6 +65,25 @@ def test_repeated_failures_lock_the_agent_even_with_the_right_password(
     later = OPEN_HOURS + timedelta(minutes=31)  # VERIFICATION_LOCKOUT_MINUTES
     app.extensions["clock"] = lambda: later
     assert desk.sign_in("A02", "hotline-A02").status_code == 302
+
+
+def test_a_locked_agent_costs_the_same_argon2_work_as_a_wrong_password(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The lock must not be heard in the answer's time: every try verifies one hash, the
+    # stored one while the agent may try, a stand-in while locked (never the stored one).
+    checked: list[str | None] = []
+    real = verification.agents.password_matches
+    monkeypatch.setattr(
+        verification.agents,
+        "password_matches",
+        lambda stored, entered: checked.append(stored) or real(stored, entered),
+    )
+    for _ in range(5):  # VERIFICATION_LOCKOUT_FAILURES
+        desk.sign_in("A02", "not-the-password")
+    assert len(checked) == 5 and None not in checked
+    desk.sign_in("A02", "hotline-A02")
+    assert len(checked) == 6 and checked[-1] is None
 
 
 def test_a_post_without_the_csrf_token_is_refused(desk: Desk, db: Session) -> None:
