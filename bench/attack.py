@@ -16,9 +16,15 @@ phone simulator's Twilio stand-in started here. Then runs, each in turn:
 - guessing: calls from many caller IDs guessing one customer's PIN at once. A failure:
   each PIN checked beyond VERIFICATION_LOCKOUT_FAILURES (one lock period);
 - pumping: calls asking for SMS codes for one customer from many caller IDs, and from
-  one caller ID for every customer. A failure: each text beyond the daily caps.
+  one caller ID for every customer. A failure: each text beyond the daily caps (and
+  beyond one code in flight per customer);
+- timing: the number step and the PIN step for a registered, a locked and an unknown
+  number, ``--timing-tries`` interleaved tries each, answer times as a caller's phone
+  sees them. A failure: a kind slower or faster than the unknown number with a chance
+  further than 0.15 from a coin toss (Mann-Whitney), a statistical bound, not a time.
 
-    .venv/bin/python bench/attack.py [--requests 10000] [--database-url URL]
+    .venv/bin/python bench/attack.py [--requests 10000] [--timing-tries 100]
+                                     [--database-url URL]
 """
 
 from __future__ import annotations
@@ -69,6 +75,9 @@ HOTLINE = "+8640012345678"
 SECRET_KEY = "attack-secret-key-not-secret-but-long-enough"
 WORKERS = 3  # as in the attack run of issue 11
 THREADS = 6  # clients at once: twice the workers, so that requests queue
+# How far from 0.5 the chance that one kind's try is the slower may be (as in
+# tests/verification/test_timing.py): at 100 tries a kind, over three standard deviations.
+TIMING_BOUND = 0.15
 SLOW = 5.0  # seconds: an answer slower than this is a failure
 DEMO = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
 SETTINGS = Settings.model_validate({})  # the defaults: the caps and the lock
@@ -427,6 +436,46 @@ def pumping(server: Hotline, calls: int = 15) -> Tally:
     return tally
 
 
+def superiority(slower: list[float], faster: list[float]) -> float:
+    """The chance that a try of ``slower`` took longer than one of ``faster`` (ties
+    half): Mann-Whitney's U over the number of pairs."""
+    wins = sum((a > b) + 0.5 * (a == b) for a in slower for b in faster)
+    return wins / (len(slower) * len(faster))
+
+
+def timing(server: Hotline, tries: int) -> Tally:
+    """The number step and the PIN step, for a registered number, a locked one and one
+    that is nobody's, interleaved in a shuffled order each round."""
+    tally = Tally("enumeration by timing")
+    kinds = {"registered": WITH_PIN[0]["phone"], "locked": GUESSED["phone"]}
+    kinds["unknown"] = "+8613012345678"
+    steps: dict[tuple[str, str], list[float]] = {}
+    rng = random.Random(11)
+    switch = server.switch()
+    for n in range(tries):
+        order = list(kinds)
+        rng.shuffle(order)
+        for kind in order:
+            call = switch.caller(f"+86135{n:04d}{len(steps):04d}").dial().press(ZH)
+            for step, keys in (("number", kinds[kind][3:]), ("PIN", "000000")):
+                began = time.perf_counter()
+                call.press(keys)
+                seconds = time.perf_counter() - began
+                steps.setdefault((step, kind), []).append(seconds)
+                tally.answer(seconds)
+            call.hang_up()
+    worst = 0.5
+    for step in ("number", "PIN"):
+        for kind in ("registered", "locked"):
+            chance = superiority(steps[step, kind], steps[step, "unknown"])
+            if abs(chance - 0.5) > abs(worst - 0.5):
+                worst = chance
+            if abs(chance - 0.5) > TIMING_BOUND:
+                tally.fail(f"{step} step, {kind} slower than unknown with chance {chance:.2f}")
+    tally.note = f"furthest from a coin toss: {worst:.2f} (bound 0.5 ± {TIMING_BOUND})"
+    return tally
+
+
 def table(tallies: list[Tally]) -> str:
     lines = [f"{'class':<24}{'tried':>8}{'failures':>10}{'worst answer':>14}"]
     for tally in tallies:
@@ -440,6 +489,7 @@ def table(tallies: list[Tally]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=10_000, help="signed fuzzed requests")
+    parser.add_argument("--timing-tries", type=int, default=100, help="tries per kind")
     parser.add_argument("--database-url", help="an empty database to use instead of SQLite")
     options = parser.parse_args()
     with (
@@ -452,6 +502,7 @@ def main() -> None:
             replay(server),
             guessing(server),
             pumping(server),
+            timing(server, options.timing_tries),  # last: its wrong PINs lock a customer
         ]
     print(table(tallies))
     sys.exit(1 if any(tally.failures for tally in tallies) else 0)
