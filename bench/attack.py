@@ -18,10 +18,11 @@ phone simulator's Twilio stand-in started here. Then runs, each in turn:
 - pumping: calls asking for SMS codes for one customer from many caller IDs, and from
   one caller ID for every customer. A failure: each text beyond the daily caps (and
   beyond one code in flight per customer);
-- timing: the number step and the PIN step for a registered, a locked and an unknown
-  number, ``--timing-tries`` interleaved tries each, answer times as a caller's phone
-  sees them. A failure: a kind slower or faster than the unknown number with a chance
-  further than 0.15 from a coin toss (Mann-Whitney), a statistical bound, not a time.
+- timing: the number step and the PIN step for registered numbers (with a PIN, without
+  one, locked) and an unknown one, ``--timing-tries`` interleaved tries each, answer
+  times as a caller's phone sees them. A failure: a kind slower or faster than the
+  unknown number with a chance further than 0.15 from a coin toss (Mann-Whitney), a
+  statistical bound, not a time.
 
     .venv/bin/python bench/attack.py [--requests 10000] [--timing-tries 100]
                                      [--database-url URL]
@@ -444,10 +445,11 @@ def superiority(slower: list[float], faster: list[float]) -> float:
 
 
 def timing(server: Hotline, tries: int) -> Tally:
-    """The number step and the PIN step, for a registered number, a locked one and one
-    that is nobody's, interleaved in a shuffled order each round."""
+    """The number step and the PIN step, for registered numbers (with a PIN, without,
+    locked) and one that is nobody's, interleaved in a shuffled order each round."""
     tally = Tally("enumeration by timing")
-    kinds = {"registered": WITH_PIN[0]["phone"], "locked": GUESSED["phone"]}
+    kinds = {"with a PIN": WITH_PIN[0]["phone"], "locked": GUESSED["phone"]}
+    kinds["without a PIN"] = next(c for c in DEMO["customers"] if not c.get("pin"))["phone"]
     kinds["unknown"] = "+8613012345678"
     steps: dict[tuple[str, str], list[float]] = {}
     rng = random.Random(11)
@@ -466,7 +468,7 @@ def timing(server: Hotline, tries: int) -> Tally:
             call.hang_up()
     worst = 0.5
     for step in ("number", "PIN"):
-        for kind in ("registered", "locked"):
+        for kind in ("with a PIN", "without a PIN", "locked"):
             chance = superiority(steps[step, kind], steps[step, "unknown"])
             if abs(chance - 0.5) > abs(worst - 0.5):
                 worst = chance
