@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any, TypeAlias
 
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import flag_modified
 
 from calls import later
 from calls.context import CallContext
@@ -46,12 +47,15 @@ def submit_number(ctx: CallContext, digits: str) -> Step:
         return Verdict.AGENT
     keyed = digits.rstrip("#")
     number = keyed_in_number(keyed, ctx.settings.default_region) if keyed else ctx.call.caller
-    customer = ctx.session.scalars(select(Customer).where(Customer.phone == (number or ""))).first()
-    ctx.call.claimed_customer_id = customer.id if customer else None
+    # The id alone, found or not: no customer object to build for a registered number.
+    by_phone = select(Customer.id).where(Customer.phone == (number or ""))
+    claimed = ctx.session.scalars(by_phone).first()
+    ctx.call.claimed_customer_id = claimed
+    flag_modified(ctx.call, "claimed_customer_id")  # written either way: the same UPDATE
     ctx.call.claimed_by_caller_id = not keyed
     ctx.record(
         "verification.number_entered",
-        registered=customer is not None,
+        registered=claimed is not None,
         this_phone=not keyed,
         # Whose failures the lockout counts when the number is nobody's (guard.number).
         claim=keyed_hash(ctx.settings.secret_key_bytes(), CLAIMED_NUMBER, "", number or ""),
