@@ -93,7 +93,8 @@ def menu() -> list[tuple[str, str]]:
 
 def home() -> str:
     """Where an operator lands: the first page of the menu."""
-    return menu()[0][1] if menu() else url_for("admin_auth.login")
+    pages = menu()
+    return pages[0][1] if pages else url_for("admin_auth.login")
 
 
 def configure(app: Flask) -> None:

@@ -35,7 +35,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -68,6 +67,7 @@ from telephony.simulator import (  # noqa: E402
     sign,
 )
 from telephony.simulator.webhooks import Reply  # noqa: E402
+from tests.servers import free_port, wait_for_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "attack-auth-token"
@@ -172,24 +172,6 @@ class Hotline:
             return int(connection.scalar(select(func.count()).select_from(what).where(*where)))  # type: ignore[arg-type]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_for_port(port: int, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise SystemExit("gunicorn did not start") from None
-            time.sleep(0.2)
-
-
 @contextmanager
 def hotline(database_url: str | None, folder: Path) -> Iterator[Hotline]:
     database_url = database_url or f"sqlite:///{folder / 'attack.db'}"
@@ -226,7 +208,7 @@ def hotline(database_url: str | None, folder: Path) -> Iterator[Hotline]:
         )
     engine = create_engine(database_url)
     try:
-        wait_for_port(port)
+        wait_for_port(port, "gunicorn", seconds=60)
         yield Hotline(url, engine, twilio, paths)
     finally:
         server.send_signal(signal.SIGTERM)

@@ -1,5 +1,5 @@
-"""Real Hotline servers in other processes, for the tests that need several: a free
-loopback port for each, and the wait until one listens."""
+"""Real Hotline servers in other processes, for the tests (and bench/attack.py) that run
+them: a free loopback port for each, and the wait until one listens."""
 
 from __future__ import annotations
 
