@@ -35,7 +35,6 @@ import json
 import os
 import random
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -67,7 +66,9 @@ from telephony.simulator import (  # noqa: E402
     sign,
 )
 from telephony.simulator.webhooks import Reply  # noqa: E402
+from telephony.simulator.webhooks import problem as twilio_refuses  # noqa: E402
 from tests.servers import free_port, wait_for_port  # noqa: E402
+from tests.serving.stack import Proxy, Server, SlowClients, nginx_in_front  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "attack-auth-token"
@@ -154,6 +155,7 @@ class Hotline:
     engine: Engine
     twilio: RestStandIn
     paths: list[str]
+    proxy: Proxy
 
     def switch(self, relay: Callable[[HttpTransport], Relay] | None = None) -> Switch:
         transport = HttpTransport(self.url)
@@ -174,51 +176,70 @@ class Hotline:
 
 @contextmanager
 def hotline(database_url: str | None, folder: Path) -> Iterator[Hotline]:
+    """Hotline as deployed: gunicorn with the shipped gunicorn.conf.py behind the shipped
+    nginx site (https, its own certificate, which this process's requests trust)."""
     database_url = database_url or f"sqlite:///{folder / 'attack.db'}"
     twilio = RestStandIn().start()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    environment = {
-        "DATABASE_URL": database_url,
-        "TWILIO_AUTH_TOKEN": TOKEN,
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_API_BASE_URL": twilio.base_url,
-        "HOTLINE_NUMBER": HOTLINE,
-        "HOTLINE_SECRET_KEY": SECRET_KEY,
-        "TWILIO_VALIDATE_SIGNATURES": "true",
-        "PUBLIC_BASE_URL": url,
-        "SPOOL_DIR": str(folder / "spool"),
-        "PROMETHEUS_MULTIPROC_DIR": str(folder / "prometheus"),
-    }
-    settings = Settings.model_validate({k.lower(): v for k, v in environment.items()})
-    app = create_server(settings)  # migrates the schema
-    result = app.test_cli_runner().invoke(args=["import-data", str(DEMO_FILE)])
-    if result.exit_code != 0:
-        raise SystemExit(f"import-data failed: {result.output}")
-    paths = sorted(
-        rule.rule
-        for rule in app.url_map.iter_rules()
-        if "POST" in (rule.methods or ()) and rule.rule.startswith(("/voice", "/agents"))
-    )
-    command = [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-b", f"127.0.0.1:{port}"]
-    command += ["--no-control-socket", "app:create_server()"]
-    with (folder / "gunicorn.log").open("wb") as log:
-        server = subprocess.Popen(
-            command, cwd=ROOT, env=os.environ | environment, stdout=log, stderr=subprocess.STDOUT
+    upstream = free_port()
+    with nginx_in_front(folder, upstream) as proxy:
+        environment = {
+            "DATABASE_URL": database_url,
+            "TWILIO_AUTH_TOKEN": TOKEN,
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "TWILIO_API_BASE_URL": twilio.base_url,
+            "HOTLINE_NUMBER": HOTLINE,
+            "HOTLINE_SECRET_KEY": SECRET_KEY,
+            "TWILIO_VALIDATE_SIGNATURES": "true",
+            "PUBLIC_BASE_URL": proxy.public,
+            "SPOOL_DIR": str(folder / "spool"),
+            "PROMETHEUS_MULTIPROC_DIR": str(folder / "prometheus"),
+        }
+        settings = Settings.model_validate({k.lower(): v for k, v in environment.items()})
+        app = create_server(settings)  # migrates the schema
+        result = app.test_cli_runner().invoke(args=["import-data", str(DEMO_FILE)])
+        if result.exit_code != 0:
+            raise SystemExit(f"import-data failed: {result.output}")
+        paths = sorted(
+            rule.rule
+            for rule in app.url_map.iter_rules()
+            if "POST" in (rule.methods or ()) and rule.rule.startswith(("/voice", "/agents"))
         )
-    engine = create_engine(database_url)
-    try:
-        wait_for_port(port, "gunicorn", seconds=60)
-        yield Hotline(url, engine, twilio, paths)
-    finally:
-        server.send_signal(signal.SIGTERM)
+        command = [sys.executable, "-m", "gunicorn", "-w", str(WORKERS)]
+        command += ["-b", f"127.0.0.1:{upstream}", "--no-control-socket", "app:create_server()"]
+        gunicorn = Server(command, os.environ | environment, folder / "gunicorn.log")
+        os.environ["REQUESTS_CA_BUNDLE"] = str(proxy.certificate)  # requests' own setting
+        engine = create_engine(database_url)
         try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        engine.dispose()
-        twilio.stop()
+            wait_for_port(upstream, "gunicorn", seconds=60)
+            yield Hotline(proxy.public, engine, twilio, paths, proxy)
+        finally:
+            gunicorn.stop(signal.SIGTERM)
+            engine.dispose()
+            twilio.stop()
+
+
+class Watched(Relay):
+    """Every webhook of a class's calls, timed and checked into its tally: what Twilio
+    would refuse (no answer, not 2xx, a prompt's answer not TwiML), or slower than 5 s."""
+
+    def __init__(self, inner: HttpTransport, tally: Tally) -> None:
+        super().__init__(inner)
+        self.tally = tally
+
+    def send(self, method: str, url: str, params: dict[str, str], signature: str) -> Reply:
+        began = time.perf_counter()
+        reply = self.inner.send(method, url, params, signature)
+        seconds = time.perf_counter() - began
+        # A status callback may answer nothing; anything else Hotline answers is TwiML.
+        issue = twilio_refuses(reply, twiml=bool(reply.body.strip()))
+        if issue is None and seconds > SLOW:
+            issue = f"{url} answered after {seconds:.1f} s"
+        self.tally.answer(seconds, issue)
+        return reply
+
+
+def watched(tally: Tally) -> Callable[[HttpTransport], Relay]:
+    return lambda transport: Watched(transport, tally)
 
 
 def post(
@@ -419,6 +440,21 @@ def pumping(server: Hotline, calls: int = 15) -> Tally:
     return tally
 
 
+def slow_clients(server: Hotline, calls: int = 6) -> Tally:
+    """Verified calls while connections that send a byte a second hold more sockets
+    than gunicorn has workers (nginx reads each request whole before a worker sees it)."""
+    tally = Tally("slow clients")
+    switch = server.switch(watched(tally))
+    holding = 4 * WORKERS
+    with SlowClients(server.proxy.connect, holding):
+        time.sleep(2)  # they are all mid-request before the first call
+        for n in range(calls):
+            who = WITH_PIN[n % (len(WITH_PIN) - 1)]
+            switch.caller(who["phone"]).dial().press(ZH).press("#").press(who["pin"]).hang_up()
+    tally.note = f"{calls} verified calls while {holding} clients each sent a byte a second"
+    return tally
+
+
 def superiority(slower: list[float], faster: list[float]) -> float:
     """The chance that a try of ``slower`` took longer than one of ``faster`` (ties
     half): Mann-Whitney's U over the number of pairs."""
@@ -486,6 +522,7 @@ def main() -> None:
             replay(server),
             guessing(server),
             pumping(server),
+            slow_clients(server),
             timing(server, options.timing_tries),  # last: its wrong PINs lock a customer
         ]
     print(table(tallies))
