@@ -26,6 +26,7 @@ from calls.spool import SpooledRecording, current_spool, replay_pending
 from calls.telemetry import watch
 from calls.twiml import Document, as_http
 from metrics import FALLBACK_ANSWERS
+from models.deadline import start_deadline
 from telephony.numbers import mask
 from telephony.params import VoiceParams, parse_voice
 from telephony.signatures import check_signature
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("fallback", __name__, url_prefix="/voice/fallback")
 watch(bp)
+bp.before_request(start_deadline)  # the spool's replay tries the database, within it
 bp.before_request(check_signature)
 
 # A Dial that ends with these reached the humans at OVERFLOW_NUMBER.

@@ -18,6 +18,7 @@ from calls.context import CallContext, Services
 from logs import CALL_SID
 from models import Call
 from models.db import session
+from models.deadline import start_deadline
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ def after_response(call_id: int, work: Callable[[CallContext], None]) -> None:
 
 def _run(app: Flask, call_id: int, work: Callable[[CallContext], None]) -> None:
     with app.app_context():
+        start_deadline()  # as long as the webhook's own: the worker is held meanwhile
         db = session()
         token = CALL_SID.set(None)
         try:

@@ -37,6 +37,7 @@ from calls.telemetry import watch
 from calls.twiml import Document, agent_apology, as_http, empty
 from metrics import FALLBACK_ANSWERS
 from models.db import session
+from models.deadline import start_deadline
 from telephony.params import VoiceParams, parse_voice
 from telephony.signatures import check_signature
 
@@ -80,6 +81,8 @@ class Webhooks(Blueprint, Generic[C]):
         self._handlers: dict[str, Handler[C]] = {}
         self._apologies: dict[str, Apology] = {}
         watch(self)
+        # Every database wait of the request, the apology's included, ends by then.
+        self.before_request(start_deadline)
         self.before_request(check_signature)
         self.url_defaults(self._stamp_turn)
         self.register_error_handler(Exception, self._on_error)
@@ -137,8 +140,8 @@ class Webhooks(Blueprint, Generic[C]):
     def _on_error(self, exc: Exception) -> Response | HTTPException:
         """Callers never hear Twilio's "application error": whatever fails inside, they
         hear an apology and reach a human (calls.fallback), and agents an apology.
-        Refusals (403) stay refusals. Nothing here may wait on the database again beyond
-        its bounded waits (models.db.WAIT_SECONDS)."""
+        Refusals (403) stay refusals. Nothing here may wait on the database beyond the
+        request's deadline (models.deadline), which has often passed by now."""
         if isinstance(exc, HTTPException):
             return exc
         _roll_back()

@@ -25,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from models import deadline
+
 log = logging.getLogger(__name__)
 # Alembic narrates every start; Hotline says once when it actually migrates.
 logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
@@ -59,12 +61,14 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     if make_url(url).get_backend_name() != "sqlite":
-        return create_engine(
+        engine = create_engine(
             url,
             pool_pre_ping=True,
             pool_timeout=WAIT_SECONDS,
             connect_args=_bounded_waits(url),
         )
+        deadline.bound(engine)  # a webhook's waits, all together, end by its deadline
+        return engine
     # SQLite: a held write lock makes BEGIN IMMEDIATE wait this long, then fail.
     engine = create_engine(url, connect_args={"timeout": WAIT_SECONDS})
 
