@@ -26,7 +26,7 @@ from calls.spool import SpooledRecording, current_spool, replay_pending
 from calls.telemetry import watch
 from calls.twiml import Document, as_http
 from metrics import FALLBACK_ANSWERS
-from models.deadline import start_deadline
+from models.db import start_deadline
 from telephony.numbers import mask
 from telephony.params import VoiceParams, parse_voice
 from telephony.signatures import check_signature

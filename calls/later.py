@@ -17,8 +17,7 @@ from flask import Flask, Response, after_this_request, current_app
 from calls.context import CallContext, Services
 from logs import CALL_SID
 from models import Call
-from models.db import session
-from models.deadline import start_deadline
+from models.db import session, start_deadline
 
 log = logging.getLogger(__name__)
 

@@ -36,8 +36,7 @@ from calls.stages import StageTable
 from calls.telemetry import watch
 from calls.twiml import Document, agent_apology, as_http, empty
 from metrics import FALLBACK_ANSWERS
-from models.db import session
-from models.deadline import start_deadline
+from models.db import session, start_deadline
 from telephony.params import VoiceParams, parse_voice
 from telephony.signatures import check_signature
 

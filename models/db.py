@@ -189,6 +189,7 @@ class Database:
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._readers = sessionmaker(self.engine.execution_options(**{READING: True}))
+        self.silence = deadline.Silence()
 
     @contextmanager
     def reading(self, seconds: int = WAIT_SECONDS) -> Iterator[Session]:
@@ -213,6 +214,12 @@ class Database:
 def database() -> Database:
     db: Database = current_app.extensions["db"]
     return db
+
+
+def start_deadline() -> None:
+    """This request's database waits on PostgreSQL, all of them, end within
+    models.deadline.DEADLINE_SECONDS from now (at once while it is thought silent)."""
+    deadline.start(database().silence)
 
 
 def session() -> Session:

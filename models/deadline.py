@@ -4,7 +4,9 @@ The server-side limits of ``models.db`` (statement_timeout, lock_timeout) and li
 connect_timeout and tcp_user_timeout do not help when the server process is stopped or
 wedged while its host still answers: the kernel keeps acknowledging TCP, so a query on a
 pooled connection (the pool's pre-ping, a COMMIT) would wait for ever, until gunicorn
-kills the worker (gunicorn.conf.py) and Twilio has waited 10 s for nothing. So the wait
+kills the worker at 10 s (gunicorn.conf.py); its replacement, migrating as it starts,
+cannot reach the database either, and gunicorn then stops altogether ("Worker failed to
+boot"), as measured against a SIGSTOPped server. So the wait
 is bounded on this side too: psycopg runs every exchange with the server (each
 statement, fetch, COMMIT and ROLLBACK, the pre-ping) through ``Connection.wait``, which
 takes a timeout; ``BoundedConnection`` gives it what is left of the deadline. A timeout
@@ -12,6 +14,12 @@ leaves the connection mid-protocol, so it is closed there and then: SQLAlchemy s
 closed connection and invalidates it (its psycopg dialect's ``is_disconnect``), and the
 pool never hands it out again. A new connection gets what is left too, and is not even
 tried once too little is (psycopg's own connect timeout is at least 2 s).
+
+A database that left one webhook unanswered is not waited for again for SILENCE_SECONDS
+by the same app: a sync worker serves one webhook at a time, so each that waited for the
+whole deadline would keep those queued behind it waiting too, past Twilio's 15 s once a
+few had queued. They hear the failure path at once instead; the first after that time
+tries again, with the whole deadline.
 
 ``Connection.wait`` is psycopg's, not part of its documented API (docs/api/
 connections.rst); requirements.txt pins psycopg, and tests/calls/test_hung_database.py
@@ -31,6 +39,7 @@ all. Nothing retries a transaction, so nothing counts twice.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from time import monotonic
 from typing import Any, TypeVar
 
@@ -44,6 +53,11 @@ from sqlalchemy.pool import ConnectionPoolEntry
 # Twilio gives a webhook 15 s; the failure path must be heard within 5 s, and the rest
 # of a webhook (signature, TwiML) takes milliseconds. Not a setting, as WAIT_SECONDS.
 DEADLINE_SECONDS = 4.0
+# How long after the database left a webhook unanswered the next ones do not wait for
+# it. Long enough for a worker to answer all those queued behind that webhook (each in
+# milliseconds, without the database), short because for this long after the database
+# is back, callers still hear the failure path.
+SILENCE_SECONDS = 2.0
 # psycopg waits at least this long to connect, whatever connect_timeout says
 # (psycopg.conninfo.timeout_from_conninfo, after libpq): with less left, no attempt.
 LEAST_CONNECT_SECONDS = 2
@@ -57,19 +71,44 @@ class DeadlinePassed(psycopg.OperationalError):
     """The database did not answer within the webhook's deadline; its connection closed."""
 
 
-def start_deadline(seconds: float = DEADLINE_SECONDS) -> None:
+class Silence:
+    """When the database last left a webhook of this app unanswered: the process's guess
+    about the database, never the state of a call."""
+
+    def __init__(self) -> None:
+        self._until = 0.0
+
+    def noticed(self) -> None:
+        self._until = monotonic() + SILENCE_SECONDS
+
+    def deadline(self, seconds: float) -> Deadline:
+        """A deadline ``seconds`` from now, or now while the database is thought silent."""
+        now = monotonic()
+        return Deadline(now if now < self._until else now + seconds, self)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    at: float  # time.monotonic()
+    silence: Silence  # told when the database lets this deadline pass
+
+    def left(self) -> float:
+        return self.at - monotonic()
+
+
+def start(silence: Silence, seconds: float = DEADLINE_SECONDS) -> None:
     """From now until the app context ends (a request's, or the work after its answer in
-    calls.later), every database wait on PostgreSQL ends ``seconds`` from now."""
-    g.database_deadline = monotonic() + seconds
+    calls.later), every database wait on PostgreSQL ends by the deadline."""
+    g.database_deadline = silence.deadline(seconds)
 
 
-def remaining() -> float | None:
-    """Seconds left to this app context's deadline (negative once passed), None without
-    one: pages and commands keep the bounds of models.db alone."""
+def current() -> Deadline | None:
+    """This app context's deadline; None without one: pages and commands keep the bounds
+    of models.db alone."""
     if not has_app_context():
         return None
-    deadline: float | None = g.get("database_deadline")
-    return None if deadline is None else deadline - monotonic()
+    deadline: Deadline | None = g.get("database_deadline")
+    return deadline
 
 
 class BoundedConnection(psycopg.Connection[TupleRow]):
@@ -78,18 +117,20 @@ class BoundedConnection(psycopg.Connection[TupleRow]):
     def wait(
         self, gen: PQGen[T], interval: float = WAIT_INTERVAL, timeout: float | None = None
     ) -> T:
-        left = remaining()
-        if left is None:
+        deadline = current()
+        if deadline is None:
             return super().wait(gen, interval, timeout)
+        left = deadline.left()
         if left <= 0:
             # Nothing is sent: a COMMIT after the deadline is never half done.
             self.pgconn.finish()
-            raise DeadlinePassed("the webhook's database deadline had passed")
+            raise DeadlinePassed("no time left for the database (or it was silent just now)")
         try:
             return super().wait(gen, interval, left if timeout is None else min(timeout, left))
         except psycopg.errors._WaitTimeout:
             # Mid-protocol: an answer may still come and must never be read as another's.
             self.pgconn.finish()
+            deadline.silence.noticed()
             raise DeadlinePassed("no answer from the database by the deadline") from None
 
 
@@ -100,10 +141,16 @@ def bound(engine: Engine) -> None:
     def _connect(
         _dialect: Any, _record: ConnectionPoolEntry, cargs: list[Any], cparams: dict[str, Any]
     ) -> BoundedConnection:
-        left = remaining()
-        if left is not None:
-            if left < LEAST_CONNECT_SECONDS:
-                raise DeadlinePassed("too little of the webhook's deadline left to connect")
-            given = int(cparams.get("connect_timeout", left))
-            cparams["connect_timeout"] = min(given, int(left))
-        return BoundedConnection.connect(*cargs, **cparams)
+        deadline = current()
+        if deadline is None:
+            return BoundedConnection.connect(*cargs, **cparams)
+        left = deadline.left()
+        if left < LEAST_CONNECT_SECONDS:
+            raise DeadlinePassed("too little time left to connect (or it was silent just now)")
+        given = int(cparams.get("connect_timeout", left))
+        cparams["connect_timeout"] = min(given, int(left))
+        try:
+            return BoundedConnection.connect(*cargs, **cparams)
+        except psycopg.errors.ConnectionTimeout:
+            deadline.silence.noticed()
+            raise

@@ -78,7 +78,13 @@ class Cluster:
         cluster = cls(programs, directory, free_port())
         try:
             if os.geteuid() == 0:
-                shutil.chown(directory, USER, USER)
+                try:
+                    shutil.chown(directory, USER, USER)
+                except LookupError:
+                    raise ClusterUnavailable(
+                        f"initdb refuses to run as root, and there is no {USER} user to run"
+                        " it as (Debian's postgresql package makes one)"
+                    ) from None
             cluster._run("initdb", "-D", str(cluster.data), "-U", USER, "-A", "trust", "-E", "UTF8")
             settings = {
                 "listen_addresses": "'127.0.0.1'",
