@@ -41,7 +41,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
@@ -52,7 +52,7 @@ from sqlalchemy import Engine, create_engine, func, select
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app import create_server  # noqa: E402
-from models import Call, CallEvent, VerificationAttempt  # noqa: E402
+from models import Call, CallEvent, VerificationAttempt, Voicemail  # noqa: E402
 from models.verification import AttemptOutcome  # noqa: E402
 from ops.commands import DEMO_FILE  # noqa: E402
 from settings import Settings  # noqa: E402
@@ -67,6 +67,7 @@ from telephony.simulator import (  # noqa: E402
 )
 from telephony.simulator.webhooks import Reply  # noqa: E402
 from telephony.simulator.webhooks import problem as twilio_refuses  # noqa: E402
+from tests.clusters import Cluster  # noqa: E402
 from tests.servers import free_port, wait_for_port  # noqa: E402
 from tests.serving.stack import Proxy, Server, SlowClients, nginx_in_front  # noqa: E402
 
@@ -81,6 +82,7 @@ THREADS = 6  # clients at once: twice the workers, so that requests queue
 # tests/verification/test_timing.py): at 100 tries a kind, over three standard deviations.
 TIMING_BOUND = 0.2
 SLOW = 5.0  # seconds: an answer slower than this is a failure
+RECOVERY = 15  # seconds after the database is back by which calls must be served again
 DEMO = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
 SETTINGS = Settings.model_validate({})  # the defaults: the caps and the lock
 ZH, EN = "1", "2"  # the language menu's keys
@@ -208,7 +210,7 @@ def hotline(database_url: str | None, folder: Path) -> Iterator[Hotline]:
         command += ["-b", f"127.0.0.1:{upstream}", "--no-control-socket", "app:create_server()"]
         gunicorn = Server(command, os.environ | environment, folder / "gunicorn.log")
         os.environ["REQUESTS_CA_BUNDLE"] = str(proxy.certificate)  # requests' own setting
-        engine = create_engine(database_url)
+        engine = create_engine(database_url, pool_pre_ping=True)  # it outlives restarts
         try:
             wait_for_port(upstream, "gunicorn", seconds=60)
             yield Hotline(proxy.public, engine, twilio, paths, proxy)
@@ -455,6 +457,92 @@ def slow_clients(server: Hotline, calls: int = 6) -> Tally:
     return tally
 
 
+def messages_kept(server: Hotline) -> int:
+    return server.count(Voicemail)
+
+
+def serving_again(server: Hotline, switch: Switch, leave: Callable[[Leg], None]) -> float | None:
+    """Seconds until a verified call is served again after the database is back (each
+    server process waits a moment before it tries a database that hung: models.deadline);
+    a caller who meanwhile hears the failure path leaves a message. None if never."""
+    who, began = WITH_PIN[0], time.monotonic()
+    while time.monotonic() - began < RECOVERY:
+        call = switch.caller(who["phone"]).dial()
+        if call.record_action is not None:
+            leave(call)
+            time.sleep(0.5)
+            continue
+        call.press(ZH).press("#").press(who["pin"])
+        verified = server.count(Call, Call.call_sid == call.call_sid, Call.verified)
+        call.hang_up()
+        if verified:
+            return time.monotonic() - began
+    return None
+
+
+def database_fault(server: Hotline, cluster: Cluster, kind: str, seconds: float) -> Tally:
+    """Calls while the database is gone for ``seconds``: ``refused`` (its server shut
+    down, the port closed) or ``hung`` (every process of it SIGSTOPped: connections are
+    accepted and acknowledged, and nothing answers). Calls in progress press a key and
+    new calls come in, from several threads, for the whole time; each hears the failure
+    path's apology and leaves a message. Afterwards a verified call is served again, and
+    every message left meanwhile is a voicemail once the spool is replayed."""
+    tally = Tally(f"database {kind}")
+    switch = server.switch(watched(tally))
+    kept = messages_kept(server)
+    who = WITH_PIN[0]
+    in_progress = [switch.caller(f"+861350000{n:04d}").dial().press(ZH) for n in range(THREADS)]
+    messages: list[Leg] = []
+    lock = threading.Lock()
+
+    def leave(call: Leg) -> None:
+        if call.record_action is None:
+            tally.fail(f"a caller heard no message prompt: {call.text[-200:]!r}")
+            return
+        call.leave_message(duration=10)
+        with lock:
+            messages.append(call)
+
+    def caller(n: int, until: float) -> None:
+        leave(in_progress[n].press("1"))
+        tries = 0
+        while time.monotonic() < until:
+            tries += 1
+            leave(switch.caller(f"+86136{n:02d}{tries:06d}").dial())
+
+    (cluster.stop if kind == "refused" else cluster.freeze)()
+    began = time.monotonic()
+    try:
+        threads = [
+            threading.Thread(target=caller, args=(n, began + seconds)) for n in range(THREADS)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        if kind == "refused":
+            cluster.start()
+        else:
+            cluster.thaw()
+    gone = time.monotonic() - began
+    back = serving_again(server, switch, leave)
+    if back is None:
+        tally.fail(f"no verified call {RECOVERY} s after the database came back")
+    for _ in range(len(messages)):  # each webhook that reaches the database replays a few
+        if messages_kept(server) - kept >= len(messages):
+            break
+        switch.caller(who["phone"]).dial().hang_up()
+    lost = len(messages) - (messages_kept(server) - kept)
+    if lost:
+        tally.fail("messages left while the database was gone are not voicemails", lost)
+    tally.note = (
+        f"{gone:.0f} s gone, calls verified again {back or 0:.1f} s after;"
+        f" {len(messages)} messages left, {lost} lost"
+    )
+    return tally
+
+
 def superiority(slower: list[float], faster: list[float]) -> float:
     """The chance that a try of ``slower`` took longer than one of ``faster`` (ties
     half): Mann-Whitney's U over the number of pairs."""
@@ -506,25 +594,54 @@ def table(tallies: list[Tally]) -> str:
     return "\n".join(lines)
 
 
+def run(name: str, attack: Callable[..., Tally], *arguments: object) -> Tally:
+    print(f"attack: {name} ...", file=sys.stderr, flush=True)  # a long run shows progress
+    began = time.monotonic()
+    tally = attack(*arguments)
+    print(f"attack: {name}: {tally.failures} failures in {time.monotonic() - began:.0f} s",
+          file=sys.stderr, flush=True)  # fmt: skip
+    return tally
+
+
+def attacks(server: Hotline, options: argparse.Namespace, cluster: Cluster | None) -> list[Tally]:
+    tallies = [
+        run("signed fuzzing", fuzz, server, options.requests),
+        run("forged signatures", forgery, server),
+        run("replayed webhooks", replay, server),
+        run("parallel PIN guessing", guessing, server),
+        run("SMS pumping", pumping, server),
+        run("slow clients", slow_clients, server),
+    ]
+    if cluster is not None:
+        for kind, seconds in (("refused", options.refused_seconds), ("hung", options.hung_seconds)):
+            tallies.append(run(f"database {kind}", database_fault, server, cluster, kind, seconds))
+    # Last: its wrong PINs lock a customer.
+    tallies.append(run("enumeration by timing", timing, server, options.timing_tries))
+    return tallies
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=10_000, help="signed fuzzed requests")
     parser.add_argument("--timing-tries", type=int, default=100, help="tries per kind")
-    parser.add_argument("--database-url", help="an empty database to use instead of SQLite")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--database-url", help="an empty database to use instead of SQLite")
+    where.add_argument(
+        "--private-postgres",
+        action="store_true",
+        help="a PostgreSQL cluster of the run's own (initdb; PostgreSQL's server programs"
+        " must be installed), which adds the classes database refused and database hung",
+    )
+    parser.add_argument("--refused-seconds", type=float, default=10, help="database shut down")
+    parser.add_argument("--hung-seconds", type=float, default=40, help="database SIGSTOPped")
     options = parser.parse_args()
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        hotline(options.database_url, Path(folder)) as server,
-    ):
-        tallies = [
-            fuzz(server, options.requests),
-            forgery(server),
-            replay(server),
-            guessing(server),
-            pumping(server),
-            slow_clients(server),
-            timing(server, options.timing_tries),  # last: its wrong PINs lock a customer
-        ]
+    with tempfile.TemporaryDirectory() as folder, ExitStack() as stack:
+        cluster, url = None, options.database_url
+        if options.private_postgres:
+            cluster = stack.enter_context(Cluster.create())
+            url = cluster.url_of("postgres")
+        server = stack.enter_context(hotline(url, Path(folder)))
+        tallies = attacks(server, options, cluster)
     print(table(tallies))
     sys.exit(1 if any(tally.failures for tally in tallies) else 0)
 

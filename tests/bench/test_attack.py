@@ -1,21 +1,19 @@
-"""bench/attack.py against a real server (gunicorn, 3 workers, SQLite; PostgreSQL too
-when the tests have one): every attack class it runs reports no failure, the timing
-comparison at its default 100 tries a kind."""
+"""bench/attack.py against Hotline as deployed (the shipped nginx in front of gunicorn
+with 3 workers) at 10,000 signed fuzzed requests, as issue 11 asks of CI: on SQLite,
+and on a PostgreSQL cluster of the run's own, which it also shuts down and SIGSTOPs
+while calls come in. Every attack class reports no failure, the timing comparison at
+its default 100 tries a kind."""
 
 from __future__ import annotations
 
 import os
 import re
-import secrets
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import text
 
-from models.db import make_engine
-from tests.conftest import POSTGRES_ENV
+from tests.clusters import ClusterUnavailable, server_programs
 from tests.serving.shipped import ROOT
 
 CLASSES = [
@@ -24,19 +22,22 @@ CLASSES = [
     "replayed webhooks",
     "parallel PIN guessing",
     "SMS pumping",
+    "slow clients",
     "enumeration by timing",
 ]
+FAULTS = ["database refused", "database hung"]
+REQUESTS = 10_000
 ROW = re.compile(r"^(?P<name>[A-Za-z ]+?)\s+(?P<tried>\d+)\s+(?P<failures>\d+)\s+\d+ ms$")
 
 
 def attack(*options: str) -> dict[str, tuple[int, int]]:
     """Each class's requests tried and failures, as the table printed them."""
     run = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "attack.py"), "--requests", "300", *options],
+        [sys.executable, str(ROOT / "bench" / "attack.py"), "--requests", str(REQUESTS), *options],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=600,
     )
     rows = {
         found["name"]: (int(found["tried"]), int(found["failures"]))
@@ -47,31 +48,22 @@ def attack(*options: str) -> dict[str, tuple[int, int]]:
     return rows
 
 
-@pytest.fixture
-def empty_postgres() -> Iterator[str]:
-    """A schema of the test's own on the tests' PostgreSQL server, dropped after."""
-    url = os.environ.get(POSTGRES_ENV)
-    if not url:
-        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV}")
-    schema = f"hotline_attack_{os.getpid()}_{secrets.token_hex(4)}"
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in url else "?"
-    yield f"{url}{separator}options=-csearch_path%3D{schema}"
-    with engine.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    engine.dispose()
-
-
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
-def test_every_attack_class_fails_nothing(request: pytest.FixtureRequest, database: str) -> None:
-    options = (
-        ["--database-url", request.getfixturevalue("empty_postgres")]
-        if database != "sqlite"
-        else []
-    )
-    rows = attack(*options)
-    assert sorted(rows) == sorted(CLASSES)
-    assert rows["signed fuzzing"][0] == 300
+def assert_held(rows: dict[str, tuple[int, int]], classes: list[str]) -> None:
+    assert sorted(rows) == sorted(classes)
+    assert rows["signed fuzzing"][0] == REQUESTS
     assert all(tried > 0 and failures == 0 for tried, failures in rows.values()), rows
+
+
+def test_every_attack_class_fails_nothing_on_sqlite() -> None:
+    assert_held(attack(), CLASSES)
+
+
+def test_every_attack_class_fails_nothing_on_postgresql_refused_and_hung() -> None:
+    try:
+        server_programs()
+    except ClusterUnavailable as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+    rows = attack("--private-postgres", "--refused-seconds", "5", "--hung-seconds", "10")
+    assert_held(rows, CLASSES + FAULTS)
