@@ -3,9 +3,9 @@ the test may stop, start again, freeze and thaw: the database refusing connectio
 the database hung with its connections open (SIGSTOP leaves the kernel accepting and
 acknowledging TCP for it, so clients see no error at all, only silence).
 
-    with Cluster.create() as cluster:
-        url = cluster.url
-        cluster.freeze() ... cluster.thaw()
+    with Cluster.create() as cluster:  # cleaned up however the block ends
+        url = cluster.url_of("hotline")
+        with cluster.frozen(at_most=20): ...  # or cluster.freeze() ... cluster.thaw()
         cluster.stop() ... cluster.start()
 """
 
@@ -85,7 +85,8 @@ class Cluster:
                         f"initdb refuses to run as root, and there is no {USER} user to run"
                         " it as (Debian's postgresql package makes one)"
                     ) from None
-            cluster._run("initdb", "-D", str(cluster.data), "-U", USER, "-A", "trust", "-E", "UTF8")
+            initdb = ["-D", str(cluster.data), "-U", USER, "-A", "trust", "-E", "UTF8"]
+            cluster._run("initdb", *initdb, "--no-locale")
             settings = {
                 "listen_addresses": "'127.0.0.1'",
                 "port": str(cluster.port),
