@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -55,6 +56,10 @@ from telephony.sms import SmsSender, TwilioSms, load_sender
 from verification import sessions
 
 log = logging.getLogger("hotline")
+# Set by gunicorn.conf.py in its master once it has prepared the database: the workers it
+# forks, and those that replace them later, perhaps while the database is down, then
+# start without it (and answer the failure path) instead of failing to boot.
+PREPARED = "HOTLINE_DATABASE_PREPARED"
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -69,7 +74,8 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def create_server(settings: Settings | None = None) -> Flask:
-    """The app ready to answer Twilio: its secrets present, its schema migrated."""
+    """The app ready to answer Twilio: its secrets present, its schema migrated (unless
+    gunicorn's master did that already: PREPARED)."""
     app = create_app(settings)
     try:
         app.extensions["settings"].require_secrets()
@@ -81,13 +87,19 @@ def create_server(settings: Settings | None = None) -> Flask:
             " rung, and no agent can take a caller (Hotline takes each caller out of"
             " Twilio's queue through its REST API); callers can still leave voicemails"
         )
+    if os.environ.get(PREPARED) != "1":
+        prepare_database(app)
+    return app
+
+
+def prepare_database(app: Flask) -> None:
+    """Once per start of a server: the schema migrated, then the recordings kept while
+    the database was down (calls.spool) put in."""
     upgrade(app.extensions["db"].engine)
     with app.app_context():
-        # Recordings kept while the database was down (calls.spool) go in first.
         replayed = replay_pending()
     if replayed:
         log.info("%d recording(s) kept while the database was down are now voicemails", replayed)
-    return app
 
 
 def _build(settings: Settings) -> Flask:

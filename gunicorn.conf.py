@@ -13,6 +13,11 @@ asks the Fallback URL at once, instead of after the 15 s Twilio waits for an ans
 thread reads its request as a sync worker does, so slow clients only need more
 connections to hold them all.
 
+The master prepares the database once before it forks any worker (the schema migrated,
+the spool replayed), and again on a reload (HUP): workers then start without the
+database, so that one replaced while the database is down still boots and answers the
+failure path, instead of failing to boot, which would stop gunicorn altogether.
+
 And the bookkeeping of Prometheus's multiprocess mode, so that /metrics counts
 every worker's webhooks, whichever worker answers the scrape (prometheus-client's
 "Multiprocess Mode" page, prometheus.github.io/client_python/multiprocess/):
@@ -55,6 +60,23 @@ def on_starting(server: Any) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for values in directory.glob("*.db"):  # prometheus-client's files only
         values.unlink()
+    prepare(server)
+
+
+def on_reload(server: Any) -> None:
+    prepare(server)  # new code may bring a migration
+
+
+def prepare(server: Any) -> None:
+    """The schema migrated (and the spool replayed) here, once, before workers are forked:
+    gunicorn replaces a worker it killed, and the replacement must boot even while the
+    database is down, to answer the failure path. A worker that failed to boot would stop
+    gunicorn altogether (its "Worker failed to boot")."""
+    import app  # here, in the master: after the metrics directory is set
+
+    hotline = app.create_server()
+    hotline.extensions["db"].engine.dispose()  # no connection may cross a fork
+    os.environ[app.PREPARED] = "1"
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# gunicorn replaces a worker silent for 10 s (gunicorn.conf.py's timeout); a page whose
+# database work has not ended 2 s before that gets an error page instead.
+PAGE_DEADLINE_SECONDS = 8.0
 # Any constant will do: it only has to be the same in every Hotline process.
 MIGRATION_LOCK_ID = 7_461_203
 # The longest any one database wait may take: connecting, a statement, a lock, a free
@@ -208,6 +211,7 @@ class Database:
 
     def init_app(self, app: Flask) -> None:
         app.extensions["db"] = self
+        app.before_request(_page_deadline)  # webhooks set their own, shorter, after it
         app.teardown_appcontext(_close_session)
 
 
@@ -220,6 +224,14 @@ def start_deadline() -> None:
     """This request's database waits on PostgreSQL, all of them, end within
     models.deadline.DEADLINE_SECONDS from now (at once while it is thought silent)."""
     deadline.start(database().silence)
+
+
+def _page_deadline() -> None:
+    """Any request's database waits end within PAGE_DEADLINE_SECONDS: a page (a report,
+    the desk's poll) on a hung database then fails in time, instead of holding its worker
+    until gunicorn kills it. Its own Silence: a slow page must not make this process's
+    webhooks stop trying the database."""
+    deadline.start(deadline.Silence(), PAGE_DEADLINE_SECONDS)
 
 
 def session() -> Session:

@@ -16,11 +16,14 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
-from models.db import make_engine, normalise_url, upgrade
+from models.db import PAGE_DEADLINE_SECONDS, make_engine, normalise_url, upgrade
 from models.deadline import SILENCE_SECONDS
 from telephony.simulator import Leg, RestStandIn, Switch
+from tests.admin.consoles import SUPERVISOR, Console
 from tests.calls.faults import (
     BOUND_SECONDS,
     OVERFLOW,
@@ -40,6 +43,7 @@ TEMPLATE = "hotline_template"  # migrated once; each test's database is a copy
 # Twilio's 15 s, and the test fails on that instead of hanging.
 AT_MOST = 20
 GREETING = "For English, press 2"
+GUNICORN_TIMEOUT = 10  # gunicorn.conf.py: a worker silent this long is killed
 EMILY = customer(language="en")
 BURST = 6  # calls at once at one server worker, which answers them one after another
 
@@ -185,3 +189,19 @@ def test_callers_hear_the_failure_path_while_the_database_is_down_and_are_served
     assert stopwatch.slow() == [] and switch.errors == []
     voicemail = voicemail_of(database_url, in_progress)
     assert voicemail is not None and voicemail.duration_seconds == 20
+
+
+@pytest.mark.usefixtures("demo")
+def test_a_page_on_a_hung_database_gives_up_before_gunicorn_would_kill_its_worker(
+    client: FlaskClient, cluster: Cluster
+) -> None:
+    """The wallboard polls every few seconds: on a hung database each poll must end (in
+    an error page) before gunicorn.conf.py's timeout, or gunicorn kills the worker."""
+    console = Console(client)
+    assert console.sign_in(*SUPERVISOR).status_code == 302
+    with cluster.frozen(AT_MOST):
+        began = time.monotonic()
+        with pytest.raises(OperationalError):  # served as a 500 page outside tests
+            client.get("/admin/wallboard.json")
+        took = time.monotonic() - began
+    assert PAGE_DEADLINE_SECONDS <= took < GUNICORN_TIMEOUT
