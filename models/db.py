@@ -125,16 +125,20 @@ class SchemaBehind(Exception):
     """The database is not at the newest schema; the message says what to run."""
 
 
-def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+def current_revision(bind: Engine | Connection) -> str | None:
+    if isinstance(bind, Engine):
+        with bind.connect() as connection:
+            return current_revision(connection)
+    return MigrationContext.configure(bind).get_current_revision()
 
 
-def require_current_schema(engine: Engine) -> None:
+def require_current_schema(bind: Engine | Connection) -> None:
     """For commands that write data: migrating is the server's and ``flask db
-    upgrade``'s job, not a side effect of every command."""
+    upgrade``'s job, not a side effect of every command. A command that only reads
+    passes the connection of its ``Database.reading`` session: a new connection of the
+    engine would take SQLite's write lock."""
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    current = current_revision(engine)
+    current = current_revision(bind)
     if current != head:
         raise SchemaBehind(
             f"the database schema is at {current or 'nothing'}, not {head}: run"

@@ -8,11 +8,13 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 from flask import Flask
 from sqlalchemy import create_engine, make_url, select, text
 from sqlalchemy.orm import Session
 
+from calls.spool import SpooledRecording
 from models import Call, Voicemail
 from models.db import normalise_url
 from telephony.endpoints import Phone
@@ -58,6 +60,19 @@ def timed(switch: Switch) -> Stopwatch:
 def use_overflow(app: Flask) -> None:
     settings = app.extensions["settings"]
     app.extensions["settings"] = settings.model_copy(update={"overflow_number": Phone(OVERFLOW)})
+
+
+def recording(caller: str, sid: str = "RE" + "7" * 32) -> SpooledRecording:
+    """A message for agents as the failure path spools it while the database is down."""
+    return SpooledRecording(
+        call_sid="CA" + "5" * 32,
+        caller=caller,
+        called="+8640012345678",
+        recording_url=f"https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/{sid}",
+        recording_sid=sid,
+        duration_seconds=31,
+        recorded_at=datetime(2026, 11, 24, 3, 0, tzinfo=UTC),
+    )
 
 
 def heard_apology_and_message_prompt(call: Leg) -> bool:

@@ -5,7 +5,6 @@ and reaches a human: OVERFLOW_NUMBER, or a message for agents that is never lost
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime
 
 from flask import Flask
 from flask.testing import FlaskCliRunner
@@ -13,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app import create_server
-from calls.spool import Spool, SpooledRecording
+from calls.spool import Spool
 from models import Call, Voicemail
 from settings import Settings
 from telephony.simulator import NoAnswer, Switch
@@ -22,24 +21,13 @@ from tests.calls.faults import (
     broken_table,
     heard_apology_and_message_prompt,
     held_lock,
+    recording,
     timed,
     use_overflow,
     voicemail_of,
 )
 
 CALLER = "+8613700137000"
-
-
-def recording(sid: str = "RE" + "7" * 32) -> SpooledRecording:
-    return SpooledRecording(
-        call_sid="CA" + "5" * 32,
-        caller=CALLER,
-        called="+8640012345678",
-        recording_url=f"https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/{sid}",
-        recording_sid=sid,
-        duration_seconds=31,
-        recorded_at=datetime(2026, 11, 24, 3, 0, tzinfo=UTC),
-    )
 
 
 def test_with_an_overflow_number_a_fault_puts_the_caller_through_to_it(
@@ -127,7 +115,7 @@ def test_replaying_the_spool_twice_makes_one_voicemail(
     app: Flask, runner: FlaskCliRunner, db: Session
 ) -> None:
     spool: Spool = app.extensions["spool"]
-    path = spool.keep(recording())
+    path = spool.keep(recording(caller=CALLER))
     shutil.copy(path, path.with_name("copy.json"))  # the same recording spooled twice
     result = runner.invoke(args=["spool", "replay"])
     assert result.exit_code == 0, result.output
@@ -141,7 +129,7 @@ def test_replaying_the_spool_twice_makes_one_voicemail(
 
 def test_the_server_replays_the_spool_when_it_starts(settings: Settings, db: Session) -> None:
     assert settings.spool_dir is not None
-    Spool(settings.spool_dir).keep(recording())
+    Spool(settings.spool_dir).keep(recording(caller=CALLER))
     app = create_server(settings)
     app.extensions["db"].engine.dispose()
     assert len(db.scalars(select(Voicemail)).all()) == 1
