@@ -1,8 +1,10 @@
 """The attack classes of issue 11 against a real Hotline, and a table of what held.
 
-Starts Hotline as deployed (gunicorn with the shipped gunicorn.conf.py, 3 sync
-workers, signatures checked) on a fresh migrated SQLite file with the demo data, or
-on ``--database-url`` (an empty PostgreSQL database), its REST requests going to the
+Starts Hotline as deployed: the shipped nginx site (https, a certificate of the run's
+own) in front of gunicorn with the shipped gunicorn.conf.py, 3 sync workers, signatures
+checked; on a fresh migrated SQLite file with the demo data, on ``--database-url`` (an
+empty PostgreSQL database), or on ``--private-postgres``, a PostgreSQL cluster the run
+creates (initdb) and can therefore shut down and freeze. Its REST requests go to the
 phone simulator's Twilio stand-in started here. Then runs, each in turn:
 
 - fuzz: ``--requests`` signed requests over every webhook, values Twilio would never
@@ -13,19 +15,30 @@ phone simulator's Twilio stand-in started here. Then runs, each in turn:
   A failure: any answer but 403, or a call or event written;
 - replay: whole calls whose every webhook arrives twice. A failure: a call whose events
   or verification attempts differ in number from the same call sent once;
-- guessing: calls from many caller IDs guessing one customer's PIN at once. A failure:
-  each PIN checked beyond VERIFICATION_LOCKOUT_FAILURES (one lock period);
+- guessing: calls from many caller IDs guessing one customer's PIN at once, and calls
+  from an agent's phone guessing the agent's. A failure: each PIN checked beyond
+  VERIFICATION_LOCKOUT_FAILURES (one lock period), or the right one taken after;
 - pumping: calls asking for SMS codes for one customer from many caller IDs, and from
   one caller ID for every customer. A failure: each text beyond the daily caps (and
   beyond one code in flight per customer);
+- slow clients: verified calls while more connections than workers send a byte a
+  second. A failure: a webhook refused, not TwiML, or slower than 5 s;
+- database refused and hung (``--private-postgres`` only): the cluster shut down for
+  ``--refused-seconds``, then every process of it SIGSTOPped for ``--hung-seconds``,
+  while calls in progress and new calls come in from several threads. A failure: a
+  webhook as above, a caller not asked for a message, a message not a voicemail after,
+  or no verified call 15 s after the database is back;
 - timing: the number step and the PIN step for registered numbers (with a PIN, without
   one, locked) and an unknown one, ``--timing-tries`` interleaved tries each, answer
   times as a caller's phone sees them. A failure: a kind slower or faster than the
-  unknown number with a chance further than 0.15 from a coin toss (Mann-Whitney), a
-  statistical bound, not a time.
+  unknown number with a chance further than TIMING_BOUND from a coin toss
+  (Mann-Whitney), a statistical bound, not a time;
+- consistency: afterwards, every check of ``flask check-data`` (ops.consistency) on
+  the attacked database and its spool. A failure: a check that finds rows.
 
     .venv/bin/python bench/attack.py [--requests 10000] [--timing-tries 100]
-                                     [--database-url URL]
+        [--database-url URL | --private-postgres [--refused-seconds 10]
+                                                 [--hung-seconds 40]]
 """
 
 from __future__ import annotations
@@ -52,9 +65,17 @@ from sqlalchemy import Engine, create_engine, func, select
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app import create_server  # noqa: E402
-from models import Call, CallEvent, VerificationAttempt, Voicemail  # noqa: E402
+from models import (  # noqa: E402
+    AgentCall,
+    Call,
+    CallEvent,
+    VerificationAttempt,
+    VerificationGuard,
+    Voicemail,
+)
 from models.verification import AttemptOutcome  # noqa: E402
 from ops.commands import DEMO_FILE  # noqa: E402
+from ops.consistency import examine  # noqa: E402
 from settings import Settings  # noqa: E402
 from telephony.simulator import (  # noqa: E402
     HttpTransport,
@@ -122,6 +143,8 @@ def account_data() -> list[str]:
 ACCOUNT_DATA = account_data()
 WITH_PIN = [c for c in DEMO["customers"] if c.get("pin")]
 GUESSED = WITH_PIN[-1]  # the guessing class's victim: no other class touches their PIN
+AGENT_GUESSED = DEMO["agents"][-1]
+AGENT_LINE = "/agents/incoming"
 
 
 @dataclass
@@ -158,6 +181,8 @@ class Hotline:
     twilio: RestStandIn
     paths: list[str]
     proxy: Proxy
+    database_url: str
+    spool: Path
 
     def switch(self, relay: Callable[[HttpTransport], Relay] | None = None) -> Switch:
         transport = HttpTransport(self.url)
@@ -213,7 +238,9 @@ def hotline(database_url: str | None, folder: Path) -> Iterator[Hotline]:
         engine = create_engine(database_url, pool_pre_ping=True)  # it outlives restarts
         try:
             wait_for_port(upstream, "gunicorn", seconds=60)
-            yield Hotline(proxy.public, engine, twilio, paths, proxy)
+            yield Hotline(
+                proxy.public, engine, twilio, paths, proxy, database_url, folder / "spool"
+            )
         finally:
             gunicorn.stop(signal.SIGTERM)
             engine.dispose()
@@ -381,33 +408,59 @@ def pins_checked(server: Hotline, customer_id: str) -> int:
 
 
 def guessing(server: Hotline, calls: int = 20) -> Tally:
+    """Many calls at once guessing one customer's PIN (from many caller IDs, keying the
+    customer's number), and as many guessing one agent's (from the agent's own phone, as
+    a spoofer would): each gets no more PINs checked than one lock period allows."""
     tally = Tally("parallel PIN guessing")
-    victim = GUESSED
-    before = pins_checked(server, victim["id"])
+    customer, agent = GUESSED, AGENT_GUESSED
+    before = pins_checked(server, customer["id"])
     switch = server.switch()
-    legs = [
-        switch.caller(f"+861390000{n:04d}").dial().press(ZH) for n in range(calls)
-    ]  # many caller IDs, as a spoofer has
-    start = threading.Barrier(calls)
+    # Three tries a call (VERIFICATION_ATTEMPTS_PER_CALL), keyed as a caller keys them.
+    customers = [switch.caller(f"+861390000{n:04d}").dial().press(ZH) for n in range(calls)]
+    agents = [switch.caller(agent["phone"]).dial(AGENT_LINE) for _ in range(calls)]
+    start = threading.Barrier(2 * calls)
 
-    def guess(leg: Leg) -> None:
+    def wrong(pin: str, attempt: int) -> str:
+        return f"{attempt:0{len(pin)}d}" if pin != f"{attempt:0{len(pin)}d}" else "9" * len(pin)
+
+    def guess(leg: Leg, keys: list[str], pin: str) -> None:
         start.wait()
         for attempt in range(SETTINGS.verification_attempts_per_call):
             began = time.perf_counter()
-            leg.press(victim["phone"][3:])  # the number as a mainland caller keys it
-            leg.press(f"{attempt:06d}" if victim["pin"] != f"{attempt:06d}" else "999999")
+            for key in keys:
+                leg.press(key)
+            leg.press(wrong(pin, attempt))
             tally.answer(time.perf_counter() - began)
 
-    threads = [threading.Thread(target=guess, args=(leg,)) for leg in legs]
+    threads = [
+        threading.Thread(target=guess, args=(leg, [customer["phone"][3:]], customer["pin"]))
+        for leg in customers
+    ] + [threading.Thread(target=guess, args=(leg, [], agent["pin"])) for leg in agents]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
-    checked = pins_checked(server, victim["id"]) - before
-    tally.note = f"{checked} PINs checked of {calls} calls' {len(legs) * 3} guesses"
-    beyond = checked - SETTINGS.verification_lockout_failures
-    if beyond > 0:
-        tally.fail(f"{checked} PINs checked in one lock period", beyond)
+    checked = pins_checked(server, customer["id"]) - before
+    limit = SETTINGS.verification_lockout_failures
+    if checked > limit:
+        tally.fail(f"{checked} of a customer's PINs checked in one lock period", checked - limit)
+    with server.engine.connect() as connection:
+        guard = connection.execute(
+            select(VerificationGuard.consecutive_failures, VerificationGuard.locked_until).where(
+                VerificationGuard.subject == f"agent:{agent['id']}"
+            )
+        ).one_or_none()
+    agent_checked = guard.consecutive_failures if guard else 0
+    if guard is None or guard.locked_until is None or agent_checked > limit:
+        tally.fail(f"an agent's PINs: {agent_checked} checked, lock {guard}")
+    right = switch.caller(agent["phone"]).dial(AGENT_LINE).press(agent["pin"])
+    if server.count(AgentCall, AgentCall.call_sid == right.call_sid, AgentCall.confirmed):
+        tally.fail("the agent's right PIN was taken while locked")
+    guesses = calls * SETTINGS.verification_attempts_per_call
+    tally.note = (
+        f"{checked} customer PINs and {agent_checked} agent PINs checked"
+        f" of {guesses} guesses at each, from {calls} calls at once"
+    )
     return tally
 
 
@@ -543,6 +596,17 @@ def database_fault(server: Hotline, cluster: Cluster, kind: str, seconds: float)
     return tally
 
 
+def consistency(server: Hotline) -> Tally:
+    """After everything else: every check of ``flask check-data`` on the attacked
+    database and its spool (ops.consistency)."""
+    tally = Tally("consistency checks")
+    for result in examine(server.database_url, server.spool, SETTINGS):
+        problem = None if result.ok else f"{result.check.name}: {result.offenders[:3]}"
+        tally.answer(0.0, problem)
+    tally.note = f"{tally.tried} checks of the database and its spool"
+    return tally
+
+
 def superiority(slower: list[float], faster: list[float]) -> float:
     """The chance that a try of ``slower`` took longer than one of ``faster`` (ties
     half): Mann-Whitney's U over the number of pairs."""
@@ -617,6 +681,7 @@ def attacks(server: Hotline, options: argparse.Namespace, cluster: Cluster | Non
             tallies.append(run(f"database {kind}", database_fault, server, cluster, kind, seconds))
     # Last: its wrong PINs lock a customer.
     tallies.append(run("enumeration by timing", timing, server, options.timing_tries))
+    tallies.append(run("consistency checks", consistency, server))
     return tallies
 
 

@@ -24,6 +24,7 @@ CLASSES = [
     "SMS pumping",
     "slow clients",
     "enumeration by timing",
+    "consistency checks",
 ]
 FAULTS = ["database refused", "database hung"]
 REQUESTS = 10_000
