@@ -15,6 +15,7 @@ class AgentTexts(Strict):
     not_recognised: Text
     menu: Text
     no_callers: Text
+    on_a_call: Text  # key 1 while busy with a call elsewhere (the desk, a ring): nobody
     ring: Text  # a rung agent hears this first, and presses a key for the whisper
     whisper: Text  # {verified} {who} {language} {topic}
     named: Text  # {name}: what {who} is for a verified caller

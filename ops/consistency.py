@@ -215,8 +215,9 @@ def heard_digits(data: Data) -> list[str]:
 
 @check("No run of failures reaches the lockout limit without locking its subject")
 def lockout_guards(data: Data) -> list[str]:
-    # A count at the limit with no lock refuses every attempt for good, the right PIN
-    # too (verification.guard): what lowering VERIFICATION_LOCKOUT_FAILURES would leave.
+    # The attempt that reaches the limit locks in the same statement (verification.guard).
+    # A limit lowered since leaves longer runs unlocked until their subject's next
+    # attempt, which locks it for one period: they are listed until then.
     failures = VerificationGuard.consecutive_failures
     query = select(VerificationGuard.subject).where(
         or_(

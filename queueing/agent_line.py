@@ -16,7 +16,7 @@ from calls.twiml import Document, Line, Verbatim
 from models import Agent, Call, CallbackRequest, CallEvent, Customer, RefundTicket
 from models.agents import AgentStage, AgentStatus
 from models.calls import CallStage
-from queueing import agent_ends, callback_queue, callbacks, conference, routing
+from queueing import agent_ends, callback_queue, callbacks, conference, ringing, routing
 from telephony.urls import webhook_url
 from verification.agents import check_agent_pin
 
@@ -102,7 +102,7 @@ def callback_answered(ctx: AgentContext, callback_id: int | None) -> Document:
     if callback is None:
         return _too_late(ctx)
     ctx.leg.callback_id = callback.id
-    return _call_back(ctx, agent, callback)
+    return _call_back(ctx, agent, callback, agent.status)
 
 
 def _rung_agent(ctx: AgentContext) -> Agent | None:
@@ -182,8 +182,12 @@ def _too_late(ctx: AgentContext) -> Document:
 
 
 def take_next(ctx: AgentContext) -> Document:
-    """Whatever comes first for this agent: a waiting caller, or a due callback."""
+    """Whatever comes first for this agent: a waiting caller, or a due callback. Nobody
+    while they are busy: on a call elsewhere (the desk, a ring in the browser) or being
+    rung for one; an agent gets one caller at a time."""
     agent, no_callers = _agent(ctx), ctx.flow.agents.texts.no_callers
+    if agent.status == AgentStatus.BUSY:
+        return menu(ctx, [ctx.flow.agents.texts.on_a_call])
     hours = callback_queue.hours_open(ctx)
     work = callback_queue.next_work(ctx.session, agent, ctx.now, hours)
     if isinstance(work, CallbackRequest):
@@ -219,17 +223,24 @@ def _answer_callback(ctx: AgentContext, agent: Agent, key: str) -> Document:
             return menu(ctx)
         _set_status(ctx, AgentStatus.AVAILABLE)
         return _goodbye(ctx, [])
-    return _call_back(ctx, agent, callback)
+    was = agent.status
+    if not _take(ctx, agent):
+        callback_queue.release(ctx.session, callback, agent.id)
+        ringing.ring_for_callback(ctx, callback, exclude=agent.id)
+        return menu(ctx, [ctx.flow.agents.texts.on_a_call])
+    return _call_back(ctx, agent, callback, was)
 
 
-def _call_back(ctx: AgentContext, agent: Agent, callback: CallbackRequest) -> Document:
+def _call_back(
+    ctx: AgentContext, agent: Agent, callback: CallbackRequest, was: AgentStatus
+) -> Document:
     joined = callbacks.call_customer(ctx, agent, callback)
     if joined is not None:
         return joined
     if ctx.leg.rung:
         _set_status(ctx, AgentStatus.AVAILABLE)
         return _goodbye(ctx, [ctx.flow.agents.texts.gone])
-    return menu(ctx, [ctx.flow.agents.texts.gone])
+    return _took_nobody(ctx, agent, was)
 
 
 def _offer(ctx: AgentContext, caller: Call) -> Document:
@@ -276,18 +287,45 @@ def answer_offer(ctx: AgentContext, key: str) -> Document:
             return menu(ctx)
         _set_status(ctx, AgentStatus.AVAILABLE)
         return _goodbye(ctx, [])
+    was = agent.status
+    if not _take(ctx, agent):
+        if caller is not None and caller.offered_agent_id == agent.id:
+            routing.release(ctx.session, caller_id, agent.id)
+            ctx.session.refresh(caller)
+            ringing.ring_for(ctx, caller, exclude=agent.id)
+        return menu(ctx, [texts.on_a_call])
     if caller is None or not routing.claim(ctx.session, caller_id, agent.id, ctx.now):
         if ctx.leg.rung:
             _set_status(ctx, AgentStatus.AVAILABLE)
             return _goodbye(ctx, [texts.gone])
-        return menu(ctx, [texts.gone])
+        return _took_nobody(ctx, agent, was)
     ctx.session.refresh(caller)
     if not conference.bring_caller(ctx, caller):
-        return menu(ctx, [texts.gone])
+        return _took_nobody(ctx, agent, was)
     ctx.leg.stage = AgentStage.CONNECTED
-    _set_status(ctx, AgentStatus.BUSY)
+    if ctx.leg.rung:
+        _set_status(ctx, AgentStatus.BUSY)
     ctx.record("agent.connected")
     return _join(ctx, caller, [texts.connecting])
+
+
+def _take(ctx: AgentContext, agent: Agent) -> bool:
+    """An agent on the agent line accepting is busy from now, unless busy already since
+    they heard the whisper (rung in the browser, the desk): one caller at a time, settled
+    by a conditional UPDATE as a ring's is (``ringing.take_agent``). A rung agent was
+    taken by their ring."""
+    if ctx.leg.rung:
+        return True
+    other = [status for status in AgentStatus if status != AgentStatus.BUSY]
+    return routing.set_status_from(ctx.session, agent, AgentStatus.BUSY, ctx.now, other)
+
+
+def _took_nobody(ctx: AgentContext, agent: Agent, was: AgentStatus) -> Document:
+    """The accept came to nothing (another agent was first, the caller left, Twilio
+    refused): the agent is as they were before it, back at the menu."""
+    if was != AgentStatus.BUSY:
+        routing.set_status_from(ctx.session, agent, was, ctx.now, [AgentStatus.BUSY])
+    return menu(ctx, [ctx.flow.agents.texts.gone])
 
 
 def _join(ctx: AgentContext, caller: Call, said: list[Line]) -> Document:

@@ -261,6 +261,15 @@ def close(session: Session, callback_id: int, operator: str, now: datetime) -> b
     return True
 
 
+def placed_for(session: Session, call_sid: str) -> CallbackRequest | None:
+    """The callback whose customer call this is (placed by Hotline), whatever became of
+    the attempt; None for any other call."""
+    query = (
+        select(CallbackRequest).join(CallbackAttempt).where(CallbackAttempt.call_sid == call_sid)
+    )
+    return session.scalars(query).first()
+
+
 def open_attempt(session: Session, call_sid: str) -> CallbackAttempt | None:
     """The attempt whose customer call this is, while it is open."""
     return session.scalars(
@@ -270,18 +279,12 @@ def open_attempt(session: Session, call_sid: str) -> CallbackAttempt | None:
     ).first()
 
 
-def finish(
-    session: Session,
-    attempt: CallbackAttempt,
-    result: str,
-    now: datetime,
-    *,
-    retry: timedelta,
-    attempts: int,
-) -> bool:
-    """Record how ``attempt`` ended, once (the key, the status callback and the agent's
-    hang-up may all report it, on any server), and what follows for its callback:
-    done, tried again after ``retry``, or unreachable after ``attempts`` misses."""
+def finish(ctx: Context, attempt: CallbackAttempt, result: str) -> bool:
+    """Record how ``attempt`` ended, once (the key, the status callback, the agent's
+    hang-up and the room may all report it, on any server), and what follows for its
+    callback: done, tried again after ``CALLBACK_RETRY_MINUTES``, or unreachable after
+    ``CALLBACK_ATTEMPTS`` misses."""
+    session, now = ctx.session, ctx.now
     ended = changed(
         session,
         update(CallbackAttempt)
@@ -302,8 +305,9 @@ def finish(
         callback.status, callback.due_at = CallbackStatus.OPEN, None
     else:
         callback.attempts += 1
-        if callback.attempts >= attempts:
+        if callback.attempts >= ctx.settings.callback_attempts:
             callback.status, callback.closed_at = CallbackStatus.UNREACHABLE, now
         else:
+            retry = timedelta(minutes=ctx.settings.callback_retry_minutes)
             callback.status, callback.due_at = CallbackStatus.OPEN, now + retry
     return True

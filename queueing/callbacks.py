@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 
 import click
 from flask import Blueprint, current_app
@@ -129,7 +128,8 @@ def call_customer(ctx: AgentContext, agent: Agent, callback: CallbackRequest) ->
     attempt.agent_call_id = ctx.leg.id
     ctx.leg.callback_id = callback.id
     routing.agent_free(session, agent.id, now)  # a new piece of work: the last one is done
-    routing.set_status(session, agent, AgentStatus.BUSY, now)
+    if agent.status != AgentStatus.BUSY:  # taken already: by their ring, or the agent line
+        routing.set_status(session, agent, AgentStatus.BUSY, now)
     number = callback.number
     # A new call: its URLs answer no prompt of the agent's (no turn).
     url = webhook_url("queueing.called_back", absolute=True, turn=None)
@@ -146,7 +146,7 @@ def call_customer(ctx: AgentContext, agent: Agent, callback: CallbackRequest) ->
         )
     except TwilioUnavailable as exc:
         log.error("could not call back %s (callback %s): %s", mask(number), callback.id, exc)
-        _finish(ctx, attempt, "not_placed")
+        callback_queue.finish(ctx, attempt, "not_placed")
         return None
     attempt.call_sid = sid
     customer = _customer_call(ctx, sid, callback, agent)
@@ -202,7 +202,7 @@ def agent_left(ctx: AgentContext) -> None:
     attempt = callback_queue.open_attempt(ctx.session, customer.call_sid)
     if attempt is None:
         return
-    _finish(ctx, attempt, "agent_left")
+    callback_queue.finish(ctx, attempt, "agent_left")
     customer.stage, call_sid = CallStage.ENDED, customer.call_sid
     try:
         ctx.rest(lambda api: api.hang_up(call_sid))
@@ -233,12 +233,12 @@ def take_key(ctx: CallContext, digits: str) -> Document:
         return _goodbye(ctx, [ctx.flow.waiting.texts.callback_agent_gone])
     if digits != "1":
         ctx.record("callback.no_key")
-        _finish(ctx, attempt, "no_key")
+        callback_queue.finish(ctx, attempt, "no_key")
         _tell_agent(ctx, attempt)
         return _goodbye(ctx, [])
     leg = ctx.session.get(AgentCall, attempt.agent_call_id) if attempt.agent_call_id else None
     if leg is None or leg.stage != AgentStage.CONNECTED or leg.caller_call_id != call.id:
-        _finish(ctx, attempt, "agent_left")
+        callback_queue.finish(ctx, attempt, "agent_left")
         return _goodbye(ctx, [ctx.flow.waiting.texts.callback_agent_gone])
     attempt.result = "answered"  # reached; "talked" once they have been with the agent
     call.stage = CallStage.CONNECTED
@@ -259,19 +259,8 @@ def call_ended(ctx: CallContext, status: str) -> None:
     else:
         result = "answered" if attempt.result == "answered" else "no_key"
     ctx.record("callback.ended", result=result)
-    if _finish(ctx, attempt, result) and result not in callback_queue.REACHED:
+    if callback_queue.finish(ctx, attempt, result) and result not in callback_queue.REACHED:
         _tell_agent(ctx, attempt)
-
-
-def _finish(ctx: Context, attempt: CallbackAttempt, result: str) -> bool:
-    return callback_queue.finish(
-        ctx.session,
-        attempt,
-        result,
-        ctx.now,
-        retry=timedelta(minutes=ctx.settings.callback_retry_minutes),
-        attempts=ctx.settings.callback_attempts,
-    )
 
 
 def _tell_agent(ctx: CallContext, attempt: CallbackAttempt) -> None:

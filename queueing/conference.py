@@ -27,10 +27,10 @@ from sqlalchemy import select
 from calls import twiml
 from calls.context import AgentContext, CallContext, Context
 from calls.twiml import Document, Line
-from models import Agent, AgentCall, Call
+from models import Agent, AgentCall, Call, CallbackRequest
 from models.agents import AgentStage, AgentStatus
 from models.calls import CallStage
-from queueing import ringing, routing, status_log, waiting
+from queueing import callback_queue, ringing, routing, status_log, waiting
 from telephony.params import VoiceParams
 from telephony.rest import TwilioUnavailable
 from telephony.urls import webhook_url
@@ -121,13 +121,28 @@ def after_agent(ctx: CallContext, params: VoiceParams) -> Document:
 
 def requeue(ctx: CallContext) -> Document:
     """Back in the queue after an agent who never came: an apology, and the caller's
-    first place (``queued_at`` is kept)."""
+    first place (``queued_at`` is kept). A customer called back never queued and has no
+    place to keep: see ``_call_again``."""
     call = ctx.call
+    callback = callback_queue.placed_for(ctx.session, call.call_sid)
+    if callback is not None:
+        return _call_again(ctx, callback)
     call.stage = CallStage.QUEUED
     ctx.record("queue.returned", queue=call.queue)
     ringing.ring_for(ctx, call)
     texts = ctx.flow.waiting.texts
     return waiting.hold(ctx, call.queue or "general", [texts.agent_not_connected])
+
+
+def _call_again(ctx: CallContext, callback: CallbackRequest) -> Document:
+    """A customer called back whose agent left after their 1, before they were together:
+    as when the agent leaves while their phone rings (``queueing.callbacks``), they hear
+    that we will call again and the call ends; the callback, due again at once
+    (``_give_up_on_agent`` ended the attempt uncounted), is offered to the next agent."""
+    ctx.call.stage = CallStage.ENDED
+    ctx.record("callback.agent_gone", callback=callback.id)
+    ringing.ring_for_callback(ctx, callback)
+    return ctx.voice.goodbye([ctx.flow.waiting.texts.callback_agent_gone])
 
 
 def returning(ctx: CallContext) -> Document:
@@ -255,6 +270,9 @@ def _give_up_on_agent(ctx: CallContext, reason: str) -> None:
     call.stage, call.agent_id = CallStage.RETURNING, None
     call.connected_at = call.conference_sid = call.caller_joined_at = call.agent_joined_at = None
     routing.reserve(call, None, ctx.now)
+    attempt = callback_queue.open_attempt(ctx.session, call.call_sid)
+    if attempt is not None:  # a customer called back: that attempt did not reach them
+        callback_queue.finish(ctx, attempt, "agent_left")
 
 
 def _send_back(ctx: CallContext) -> None:

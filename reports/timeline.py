@@ -293,6 +293,7 @@ _TOLD: dict[str, Told] = {
     "callback.placed": lambda _, __, a: f"Called back by {a}",
     "callback.accepted": lambda *_: "Pressed 1 to take the callback",
     "callback.no_key": lambda *_: "Answered the callback but never pressed 1",
+    "callback.agent_gone": lambda *_: "The agent left before the customer joined: to call again",
     "callback.ended": lambda _, d, __: f"Callback call ended ({d.get('result')})",
     "callback.closed": lambda _, d, __: f"Callback marked done by operator {d.get('operator')}",
     "call.rated": lambda _, d, __: f"Rated the call {d.get('rating')}/5",

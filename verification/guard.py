@@ -87,6 +87,19 @@ def reserve_attempt(
         .where(Guard.subject == subject, Guard.locked_until <= now)
         .values(consecutive_failures=0, locked_until=None)
     )
+    # A run at or over the limit with no lock, which only a limit lowered since it was
+    # counted leaves, would refuse every attempt for good (a reservation needs a count
+    # under the limit, and only a lock that runs out starts a fresh count): it is locked
+    # for one period from now, as if it had just reached the limit.
+    session.execute(
+        update(Guard)
+        .where(
+            Guard.subject == subject,
+            Guard.consecutive_failures >= limit,
+            Guard.locked_until.is_(None),
+        )
+        .values(locked_until=now + lock_for)
+    )
     reserved = changed(
         session,
         update(Guard)

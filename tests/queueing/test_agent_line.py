@@ -6,18 +6,20 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Agent, AgentCall, Call
-from telephony.simulator import Leg
+from telephony.simulator import Leg, Switch
 from tests.conftest import BASE_URL, OPEN_HOURS
 from tests.demo import DEMO, customer
+from tests.queueing.test_ringing import available, emily_waits, hears_it
 
 pytestmark = pytest.mark.usefixtures("demo")
 
 AGENTS = {agent["id"]: agent for agent in DEMO["agents"]}
-LINA, GANG, SARAH, FANG = (AGENTS[i] for i in ("A01", "A02", "A03", "A04"))
+LINA, GANG, SARAH, FANG, ZHOU = (AGENTS[i] for i in ("A01", "A02", "A03", "A04", "A05"))
 WANG = customer(language="zh")
 EMILY = customer(language="en")
 
@@ -33,6 +35,11 @@ def signed_in(phone, agent: dict) -> Leg:  # noqa: ANN001
     call = phone(agent["phone"]).dial("/agents/incoming").press(agent["pin"])
     assert call.gather is not None and "/agents/menu" in call.gather.action
     return call
+
+
+def row(db: Session, call: Leg) -> Call:
+    db.rollback()
+    return db.scalars(select(Call).where(Call.call_sid == call.call_sid)).one()
 
 
 def waiting(phone, who: dict, path: tuple[str, ...], language: str = "1") -> Leg:  # noqa: ANN001
@@ -211,3 +218,40 @@ def test_a_caller_everyone_passed_on_is_offered_again_after_a_while(app, phone) 
     later = OPEN_HOURS + timedelta(minutes=3, seconds=1)
     app.extensions["clock"] = lambda: later
     assert "王小明" in signed_in(phone, LINA).press("1").text
+
+
+def test_an_agent_on_a_call_elsewhere_takes_nobody_on_the_agent_line(
+    phone, switch: Switch, twilio_api, runner: FlaskCliRunner, db: Session
+) -> None:
+    available(db, A05=1)  # Zhou Min, rung in the browser
+    emily = emily_waits(phone)
+    [ring] = twilio_api.calls()
+    in_browser = hears_it(switch, ring).press("1")
+    assert in_browser.conference == emily.conference is not None
+    wang = waiting(phone, WANG, ("2",))  # top-ups: Zhou's skill too
+    # Still talking in the browser, she calls the agent line from her phone.
+    line = signed_in(phone, ZHOU).press("1")
+    assert "您正在处理其他通话" in line.text and WANG["name"] not in line.text
+    assert line.gather is not None and "/agents/menu" in line.gather.action
+    assert wang.queued and row(db, wang).offered_agent_id is None
+    assert agent_status(db, ZHOU) == "busy"
+    checked = runner.invoke(args=["check-data"])
+    assert checked.exit_code == 0, checked.output
+    in_browser.conference_ends(seconds=60)  # that call over, the next is hers
+    assert WANG["name"] in line.press("1").text
+
+
+def test_an_agent_busy_elsewhere_while_hearing_the_whisper_cannot_accept(
+    phone, switch: Switch, twilio_api, db: Session
+) -> None:
+    wang = waiting(phone, WANG, ("2",))
+    line = signed_in(phone, ZHOU).press("1")
+    assert WANG["name"] in line.text  # the whisper: Wang is kept for her
+    available(db, A05=1)  # set available on the desk meanwhile
+    emily = emily_waits(phone)  # rung in the browser for Emily, and takes her there
+    [ring] = twilio_api.calls()
+    assert hears_it(switch, ring).press("1").conference == emily.conference is not None
+    line.press("1")  # accepts Wang on the phone too
+    assert "您正在处理其他通话" in line.text and wang.conference is None
+    assert wang.queued and row(db, wang).offered_agent_id is None  # free for anyone
+    assert agent_status(db, ZHOU) == "busy"

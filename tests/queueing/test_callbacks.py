@@ -310,4 +310,34 @@ def test_a_callback_twilio_refuses_to_place_is_due_again_uncounted(
     assert [a.result for a in attempts(db)] == ["not_placed"]
     callback = the_callback(db)
     assert (callback.status, callback.attempts, callback.due_at) == ("open", 0, None)
+    db.rollback()
+    agent = db.get(Agent, LINA["id"])
+    assert agent is not None and agent.status == "offline"  # as she called in: on no call
     assert "回电请求" in lina.press("1").text  # offered again at once
+
+
+def test_an_agent_who_leaves_after_the_customer_pressed_1_has_them_called_again(
+    phone, switch: Switch, twilio_api: RestStandIn, runner: FlaskCliRunner, db: Session
+) -> None:
+    """The customer never queued, so there is no place to send them back to: they hear
+    that we will call again, as when the agent leaves while their phone rings."""
+    asks_for_a_callback(unknown(phone, 1), position=1)
+    lina = signed_in(phone, LINA).press("1").press("1")
+    back = switch.phone(number(1)).call
+    assert back is not None and back.text == ANNOUNCEMENT and back.gather is not None
+    # The customer's 1 reaches Hotline; the agent hangs up while the customer's phone
+    # still plays the hand-off line, before the customer is in the room.
+    back.post(back.gather.action, {"Digits": "1"})
+    available(db, FANG)
+    lina.hang_up()
+    assert "我们会再给您回电" in back.text and back.hung_up and not back.queued
+    [attempt] = attempts(db)
+    assert attempt.result == "agent_left"  # uncounted: due again at once...
+    callback = the_callback(db)
+    assert (callback.status, callback.attempts, callback.due_at) == ("open", 0, None)
+    # ...and offered to the next ready agent.
+    assert [ring["To"] for ring in twilio_api.calls()][-1] == FANG["phone"]
+    fang = switch.phone(FANG["phone"]).call
+    assert fang is not None and "回电请求：尾号5 6 0 1的客户" in fang.press("1").text
+    checked = runner.invoke(args=["check-data"])
+    assert checked.exit_code == 0, checked.output

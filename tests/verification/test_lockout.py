@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -105,6 +107,23 @@ def test_a_success_starts_the_count_again(phone, db: Session) -> None:
     guess(at_pin_prompt(phone), "3333", "4444", "5555")
     lock = guard(db)
     assert lock is not None and lock.consecutive_failures == 3 and lock.locked_until is None
+
+
+def test_a_run_over_a_lowered_limit_locks_for_one_period_not_for_good(
+    app: Flask, phone, runner: FlaskCliRunner, db: Session
+) -> None:
+    guess(at_pin_prompt(phone), "0000", "1111", "2222")
+    guess(at_pin_prompt(phone), "3333").hang_up()  # four in a row: under five, no lock
+    settings = app.extensions["settings"]
+    app.extensions["settings"] = settings.model_copy(update={"verification_lockout_failures": 3})
+    # Four is over the new limit: locked from this attempt on, for one lock period.
+    assert "身份验证成功" not in guess(at_pin_prompt(phone), ZH["pin"]).text
+    lock = guard(db)
+    assert lock is not None and lock.locked_until == OPEN_HOURS + timedelta(minutes=30)
+    checked = runner.invoke(args=["check-data"])
+    assert checked.exit_code == 0, checked.output
+    app.extensions["clock"] = lambda: OPEN_HOURS + timedelta(minutes=30)
+    assert "身份验证成功" in guess(at_pin_prompt(phone), ZH["pin"]).text
 
 
 def test_concurrent_wrong_pins_never_get_more_than_five_tries(phone, db: Session) -> None:
