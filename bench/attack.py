@@ -21,8 +21,9 @@ phone simulator's Twilio stand-in started here. Then runs, each in turn:
 - timing: the number step and the PIN step for registered numbers (with a PIN, without
   one, locked) and an unknown one, ``--timing-tries`` interleaved tries each, answer
   times as a caller's phone sees them. A failure: a kind slower or faster than the
-  unknown number with a chance further than 0.15 from a coin toss (Mann-Whitney), a
-  statistical bound, not a time.
+  unknown number with a chance further from a coin toss (Mann-Whitney) than
+  tests.timing.bound allows at that many tries (0.18 at 100, 0.11 at 300, 0.06 at
+  1,000), a statistical bound, not a time.
 
     .venv/bin/python bench/attack.py [--requests 10000] [--timing-tries 100]
                                      [--database-url URL]
@@ -68,6 +69,7 @@ from telephony.simulator import (  # noqa: E402
 )
 from telephony.simulator.webhooks import Reply  # noqa: E402
 from tests.servers import free_port, wait_for_port  # noqa: E402
+from tests.timing import bound, superiority  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "attack-auth-token"
@@ -76,9 +78,6 @@ HOTLINE = "+8640012345678"
 SECRET_KEY = "attack-secret-key-not-secret-but-long-enough"
 WORKERS = 3  # as in the attack run of issue 11
 THREADS = 6  # clients at once: twice the workers, so that requests queue
-# How far from 0.5 the chance that one kind's try is the slower may be (as in
-# tests/verification/test_timing.py): at 100 tries a kind, over three standard deviations.
-TIMING_BOUND = 0.2
 SLOW = 5.0  # seconds: an answer slower than this is a failure
 DEMO = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
 SETTINGS = Settings.model_validate({})  # the defaults: the caps and the lock
@@ -419,13 +418,6 @@ def pumping(server: Hotline, calls: int = 15) -> Tally:
     return tally
 
 
-def superiority(slower: list[float], faster: list[float]) -> float:
-    """The chance that a try of ``slower`` took longer than one of ``faster`` (ties
-    half): Mann-Whitney's U over the number of pairs."""
-    wins = sum((a > b) + 0.5 * (a == b) for a in slower for b in faster)
-    return wins / (len(slower) * len(faster))
-
-
 def timing(server: Hotline, tries: int) -> Tally:
     """The number step and the PIN step, for registered numbers (with a PIN, without,
     locked) and one that is nobody's, interleaved in a shuffled order each round."""
@@ -448,15 +440,15 @@ def timing(server: Hotline, tries: int) -> Tally:
                 steps.setdefault((step, kind), []).append(seconds)
                 tally.answer(seconds)
             call.hang_up()
-    worst = 0.5
+    worst, allowed = 0.5, bound(tries)
     for step in ("number", "PIN"):
         for kind in ("with a PIN", "without a PIN", "locked"):
             chance = superiority(steps[step, kind], steps[step, "unknown"])
             if abs(chance - 0.5) > abs(worst - 0.5):
                 worst = chance
-            if abs(chance - 0.5) > TIMING_BOUND:
+            if abs(chance - 0.5) > allowed:
                 tally.fail(f"{step} step, {kind} slower than unknown with chance {chance:.2f}")
-    tally.note = f"furthest from a coin toss: {worst:.2f} (bound 0.5 ± {TIMING_BOUND})"
+    tally.note = f"furthest from a coin toss: {worst:.2f} (bound 0.5 ± {allowed:.2f})"
     return tally
 
 
