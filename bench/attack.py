@@ -31,8 +31,9 @@ phone simulator's Twilio stand-in started here. Then runs, each in turn:
 - timing: the number step and the PIN step for registered numbers (with a PIN, without
   one, locked) and an unknown one, ``--timing-tries`` interleaved tries each, answer
   times as a caller's phone sees them. A failure: a kind slower or faster than the
-  unknown number with a chance further than TIMING_BOUND from a coin toss
-  (Mann-Whitney), a statistical bound, not a time;
+  unknown number with a chance further from a coin toss (Mann-Whitney) than
+  tests.timing.bound allows at that many tries (0.18 at 100, 0.11 at 300, 0.06 at
+  1,000), a statistical bound, not a time;
 - consistency: afterwards, every check of ``flask check-data`` (ops.consistency) on
   the attacked database and its spool. A failure: a check that finds rows.
 
@@ -91,6 +92,7 @@ from telephony.simulator.webhooks import problem as twilio_refuses  # noqa: E402
 from tests.clusters import Cluster  # noqa: E402
 from tests.servers import free_port, wait_for_port  # noqa: E402
 from tests.serving.stack import Proxy, Server, SlowClients, nginx_in_front  # noqa: E402
+from tests.timing import bound, superiority  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "attack-auth-token"
@@ -99,9 +101,6 @@ HOTLINE = "+8640012345678"
 SECRET_KEY = "attack-secret-key-not-secret-but-long-enough"
 WORKERS = 3  # as in the attack run of issue 11
 THREADS = 6  # clients at once: twice the workers, so that requests queue
-# How far from 0.5 the chance that one kind's try is the slower may be (as in
-# tests/verification/test_timing.py): at 100 tries a kind, over three standard deviations.
-TIMING_BOUND = 0.2
 SLOW = 5.0  # seconds: an answer slower than this is a failure
 RECOVERY = 15  # seconds after the database is back by which calls must be served again
 DEMO = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
@@ -607,13 +606,6 @@ def consistency(server: Hotline) -> Tally:
     return tally
 
 
-def superiority(slower: list[float], faster: list[float]) -> float:
-    """The chance that a try of ``slower`` took longer than one of ``faster`` (ties
-    half): Mann-Whitney's U over the number of pairs."""
-    wins = sum((a > b) + 0.5 * (a == b) for a in slower for b in faster)
-    return wins / (len(slower) * len(faster))
-
-
 def timing(server: Hotline, tries: int) -> Tally:
     """The number step and the PIN step, for registered numbers (with a PIN, without,
     locked) and one that is nobody's, interleaved in a shuffled order each round."""
@@ -636,15 +628,15 @@ def timing(server: Hotline, tries: int) -> Tally:
                 steps.setdefault((step, kind), []).append(seconds)
                 tally.answer(seconds)
             call.hang_up()
-    worst = 0.5
+    worst, allowed = 0.5, bound(tries)
     for step in ("number", "PIN"):
         for kind in ("with a PIN", "without a PIN", "locked"):
             chance = superiority(steps[step, kind], steps[step, "unknown"])
             if abs(chance - 0.5) > abs(worst - 0.5):
                 worst = chance
-            if abs(chance - 0.5) > TIMING_BOUND:
+            if abs(chance - 0.5) > allowed:
                 tally.fail(f"{step} step, {kind} slower than unknown with chance {chance:.2f}")
-    tally.note = f"furthest from a coin toss: {worst:.2f} (bound 0.5 ± {TIMING_BOUND})"
+    tally.note = f"furthest from a coin toss: {worst:.2f} (bound 0.5 ± {allowed:.2f})"
     return tally
 
 

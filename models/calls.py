@@ -56,9 +56,12 @@ class Call(Base):
     stage: Mapped[CallStage] = mapped_column(enum_column(CallStage), default=CallStage.LANGUAGE)
     language: Mapped[Language | None] = mapped_column(String(2))
     # The customer the caller ID or the keyed-in number points at: a claim, not proof.
-    claimed_customer_id: Mapped[str | None] = mapped_column(
-        ForeignKey("customers.id", ondelete="SET NULL")
-    )
+    # No foreign key: the database would look up the customer's row for a registered
+    # number only, not for None (sqlite.org/foreignkeys.html; PostgreSQL's MATCH SIMPLE,
+    # postgresql.org/docs/current/sql-createtable.html), and PostgreSQL locks it too
+    # (FOR KEY SHARE, src/backend/utils/adt/ri_triggers.c): a delay a caller could time
+    # (SPEC §5). Hotline deletes no customer (import-data updates by id): none dangles.
+    claimed_customer_id: Mapped[str | None] = mapped_column(String(64))
     claimed_by_caller_id: Mapped[bool] = mapped_column(default=False)
     # Set only once a PIN or SMS code has matched.
     customer_id: Mapped[str | None] = mapped_column(

@@ -11,7 +11,7 @@ import logging
 from datetime import timedelta
 from typing import Any, TypeAlias
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm.attributes import flag_modified
 
 from calls import later
@@ -47,9 +47,10 @@ def submit_number(ctx: CallContext, digits: str) -> Step:
         return Verdict.AGENT
     keyed = digits.rstrip("#")
     number = keyed_in_number(keyed, ctx.settings.default_region) if keyed else ctx.call.caller
-    # The id alone, found or not: no customer object to build for a registered number.
-    by_phone = select(Customer.id).where(Customer.phone == (number or ""))
-    claimed = ctx.session.scalars(by_phone).first()
+    # The id alone, in one row found or not (as _claimed_customer): no customer object
+    # to build, no row more to fetch, for a registered number.
+    by_phone = select(func.max(Customer.id)).where(Customer.phone == (number or ""))
+    claimed = ctx.session.scalar(by_phone)
     ctx.call.claimed_customer_id = claimed
     flag_modified(ctx.call, "claimed_customer_id")  # written either way: the same UPDATE
     ctx.call.claimed_by_caller_id = not keyed
@@ -77,15 +78,12 @@ def submit_secret(ctx: CallContext, digits: str) -> Step:
         return _carry_out(ctx, policy.after_code_key(prompts))
     settings = ctx.settings
     key = settings.secret_key_bytes()
-    customer = ctx.session.scalars(
-        select(Customer).where(Customer.id == (ctx.call.claimed_customer_id or ""))
-    ).first()
-    owner = customer.id if customer else ""
+    customer_id, pin_hash = _claimed_customer(ctx)
+    owner = customer_id or ""
     claim = _claim(ctx)  # looked up for a customer too: the same queries either way
-    subject = guard.customer(owner) if customer else guard.number(claim)
+    subject = guard.customer(owner) if customer_id else guard.number(claim)
     # A PIN, or a code texted before; a customer without a PIN can only have a code.
-    has_pin = customer is not None and customer.pin_hash is not None
-    method = AttemptMethod.PIN if has_pin or customer is None else AttemptMethod.SMS_CODE
+    method = AttemptMethod.SMS_CODE if customer_id and pin_hash is None else AttemptMethod.PIN
     reserved = guard.reserve_attempt(
         ctx.session,
         subject,
@@ -94,10 +92,10 @@ def submit_secret(ctx: CallContext, digits: str) -> Step:
         now=ctx.now,
     )
     # Checked whether or not the lock lets the attempt count: the same work either way.
-    pin_ok = matches(key, CUSTOMER_PIN, owner, secret, customer.pin_hash if customer else None)
+    pin_ok = matches(key, CUSTOMER_PIN, owner, secret, pin_hash)
     code_id = codes.matching_code(ctx.session, owner, secret, key=key, now=ctx.now)
     if not reserved:
-        _attempt(ctx, customer, method, AttemptOutcome.LOCKED)
+        _attempt(ctx, customer_id, method, AttemptOutcome.LOCKED)
         # For operators "locked", not "failed"; the caller hears a failure either way.
         return _carry_out(ctx, policy.after_failure(prompts, **_attempts(ctx)), locked=True)
     if pin_ok:
@@ -105,14 +103,14 @@ def submit_secret(ctx: CallContext, digits: str) -> Step:
     elif code_id is not None and codes.use_code(ctx.session, owner, code_id, now=ctx.now):
         method = AttemptMethod.SMS_CODE
     else:
-        _attempt(ctx, customer, method, AttemptOutcome.FAILURE)
+        _attempt(ctx, customer_id, method, AttemptOutcome.FAILURE)
         return _carry_out(ctx, policy.after_failure(prompts, **_attempts(ctx)))
-    if customer is None:  # no code or PIN matches for nobody: use_code found none
+    if customer_id is None:  # no code or PIN matches for nobody: use_code found none
         raise LookupError(f"call {ctx.call.id} verified as nobody")
     guard.clear(ctx.session, subject)
-    _attempt(ctx, customer, method, AttemptOutcome.SUCCESS)
+    _attempt(ctx, customer_id, method, AttemptOutcome.SUCCESS)
     ctx.call.verified = True
-    ctx.call.customer_id = customer.id
+    ctx.call.customer_id = customer_id
     ctx.record(
         "verification.verified",
         method=method.value,
@@ -162,6 +160,7 @@ def _carry_out(ctx: CallContext, decision: Decision, *, locked: bool = False) ->
 def _ask(ctx: CallContext, question: AskNumber | AskSecret) -> Document:
     if isinstance(question, AskNumber):
         ctx.call.claimed_customer_id = None  # starting over: the number claimed before is gone
+        flag_modified(ctx.call, "claimed_customer_id")  # the same UPDATE, claimed or not
         ctx.call.stage = CallStage.NUMBER
         return ctx.voice.ask(question.lines, webhook_url("verify.number"), finish_key_alone=True)
     ctx.call.stage = CallStage.SECRET
@@ -202,6 +201,18 @@ def _note(ctx: CallContext, kind: str, **data: Any) -> None:
     ctx.session.add(CallEvent(call_id=ctx.call.id, kind=kind, data=data, at=ctx.now))
 
 
+def _claimed_customer(ctx: CallContext) -> tuple[str | None, str | None]:
+    """The id and PIN hash of the customer this call claimed, or None twice for nobody:
+    one row either way (an aggregate over no rows is a row of NULLs), so a customer and
+    nobody take the same fetch and the same objects."""
+    found = ctx.session.execute(
+        select(func.max(Customer.id), func.max(Customer.pin_hash)).where(
+            Customer.id == (ctx.call.claimed_customer_id or "")
+        )
+    ).one()
+    return found[0], found[1]
+
+
 def _claim(ctx: CallContext) -> str:
     """The keyed hash of the number this call claimed last (see submit_number)."""
     data = ctx.session.scalars(
@@ -214,12 +225,12 @@ def _claim(ctx: CallContext) -> str:
 
 
 def _attempt(
-    ctx: CallContext, customer: Customer | None, method: AttemptMethod, outcome: AttemptOutcome
+    ctx: CallContext, customer_id: str | None, method: AttemptMethod, outcome: AttemptOutcome
 ) -> None:
     ctx.session.add(
         VerificationAttempt(
             call_id=ctx.call.id,
-            customer_id=customer.id if customer else None,
+            customer_id=customer_id,
             method=method,
             outcome=outcome,
             at=ctx.now,

@@ -332,3 +332,53 @@ def test_0015_begins_each_agents_history_with_their_status_as_it_stands(engine: 
     )
     with engine.connect() as connection:
         assert connection.execute(history).all() == [("A-on", "wrap_up", at)]
+
+
+# --- 0016: claims without foreign keys --------------------------------------------------
+
+
+def test_0016_goes_back_with_the_claims_of_a_customer_deleted_by_hand(engine: Engine) -> None:
+    """Without the keys, a customer deleted by hand leaves their id in the calls that
+    claimed them and in their attempts; going back to 0015 does what the keys' ON DELETE
+    did (SET NULL, CASCADE), so that the keys can be made again, and keeps the rest."""
+    now = {"now": datetime(2026, 12, 8, 2, 0, tzinfo=UTC)}
+    statements = [
+        "INSERT INTO customers (id, name, phone, language, status, updated_at) VALUES"
+        " ('C-kept', 'Kept', '+8613800000001', 'zh', 'active', :now),"
+        " ('C-gone', 'Gone', '+8613800000002', 'zh', 'active', :now)",
+        "INSERT INTO calls (call_sid, stage, started_at, claimed_customer_id,"
+        " claimed_by_caller_id, verified, verification_failures, menu_misses, turn, version)"
+        " VALUES ('CA-kept', 'secret', :now, 'C-kept', false, false, 0, 0, 0, 1),"
+        " ('CA-gone', 'secret', :now, 'C-gone', false, false, 0, 0, 0, 1)",
+        "INSERT INTO verification_attempts (call_id, customer_id, method, outcome, at)"
+        " SELECT id, claimed_customer_id, 'pin', 'failure', :now FROM calls",
+    ]
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.execute(
+                text(statement).bindparams(bindparam("now", type_=UTCDateTime())), now
+            )
+        connection.execute(text("DELETE FROM customers WHERE id = 'C-gone'"))
+    try:
+        migrate(engine, command.downgrade, "0015")
+        with engine.connect() as connection:
+            claims = connection.execute(
+                text("SELECT call_sid, claimed_customer_id FROM calls ORDER BY call_sid")
+            ).all()
+            attempts = connection.execute(text("SELECT customer_id FROM verification_attempts"))
+            assert (claims, attempts.scalars().all()) == (
+                [("CA-gone", None), ("CA-kept", "C-kept")],
+                ["C-kept"],
+            )
+        for table, column in (
+            ("calls", "claimed_customer_id"),
+            ("verification_attempts", "customer_id"),
+        ):
+            keys = inspect(engine).get_foreign_keys(table)
+            assert [
+                key["referred_table"] for key in keys if key["constrained_columns"] == [column]
+            ] == ["customers"]
+    finally:
+        migrate(engine, command.upgrade, "head")
+    keys = inspect(engine).get_foreign_keys("calls")
+    assert not [key for key in keys if key["constrained_columns"] == ["claimed_customer_id"]]
