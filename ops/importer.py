@@ -213,8 +213,8 @@ def import_data(
     """
     data = _validate(payload, region)
     # Against the database only once the file agrees with itself, to avoid echoes.
-    problems = _duplicates(data) or _taken_elsewhere(session, data) or _new_without_password(
-        session, data
+    problems = (
+        _duplicates(data) or _taken_elsewhere(session, data) or _new_without_password(session, data)
     )
     if problems:
         raise ImportFailed(_listing(problems))

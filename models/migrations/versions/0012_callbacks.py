@@ -35,9 +35,7 @@ def upgrade() -> None:
     with op.batch_alter_table("callback_requests", schema=None) as batch_op:
         for column in TIMES:
             batch_op.add_column(sa.Column(column, sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(
-            sa.Column("attempts", sa.Integer(), server_default="0", nullable=False)
-        )
+        batch_op.add_column(sa.Column("attempts", sa.Integer(), server_default="0", nullable=False))
         for column in ("offered_agent_id", "agent_id"):
             batch_op.add_column(sa.Column(column, sa.String(length=64), nullable=True))
             batch_op.create_foreign_key(
@@ -81,9 +79,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_callback_attempts")),
         sa.UniqueConstraint("call_sid", name=op.f("uq_callback_attempts_call_sid")),
     )
-    op.create_index(
-        op.f("ix_callback_attempts_callback_id"), "callback_attempts", ["callback_id"]
-    )
+    op.create_index(op.f("ix_callback_attempts_callback_id"), "callback_attempts", ["callback_id"])
     # One open attempt per callback: the database refuses a second, from any server.
     op.create_index(
         "uq_callback_attempts_open",
