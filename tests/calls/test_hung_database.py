@@ -8,7 +8,6 @@ next calls are served and the messages kept meanwhile are voicemails."""
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import threading
@@ -32,9 +31,10 @@ from tests.calls.faults import (
     use_overflow,
     voicemail_of,
 )
-from tests.clusters import Cluster, ClusterUnavailable
+from tests.clusters import Cluster
 from tests.concurrently import at_once
 from tests.demo import customer
+from tests.needs import private_cluster
 
 CALLER, OTHER, AFTER = "+8613700137000", "+8613700137001", "+8613700137002"
 TEMPLATE = "hotline_template"  # migrated once; each test's database is a copy
@@ -50,13 +50,7 @@ BURST = 6  # calls at once at one server worker, which answers them one after an
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Cluster]:
-    try:
-        cluster = Cluster.create()
-    except ClusterUnavailable as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(str(exc))
-        pytest.skip(str(exc))
-    with cluster:
+    with private_cluster() as cluster:
         run(cluster, f"CREATE DATABASE {TEMPLATE}")
         migrating = make_engine(cluster.url_of(TEMPLATE))
         upgrade(migrating)

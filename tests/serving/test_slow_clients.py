@@ -5,11 +5,9 @@ worker and the webhooks go unanswered, which is what the proxy is for."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import socket
-import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,38 +17,17 @@ import pytest
 import requests
 
 from telephony.simulator import sign
-from tests.conftest import HOTLINE, SECRET_KEY
+from tests.conftest import HOTLINE
 from tests.conftest import TOKEN as TWILIO_TOKEN
-from tests.servers import free_port, wait_for_port
+from tests.needs import missing
+from tests.servers import free_port
 from tests.serving.shipped import TWILIO_WAIT
-from tests.serving.stack import MISSING, Proxy, Server, SlowClients, available, nginx_in_front
+from tests.serving.stack import MISSING, Proxy, SlowClients, available, nginx_in_front
+from tests.serving.workers import start_gunicorn
 
 WORKERS = 3  # as in the attack run that found slow clients holding every worker
 SLOW_CLIENTS = 4 * WORKERS  # more than gunicorn replaces in Twilio's 15 s (timeout 10 s)
 WEBHOOKS = 5
-
-
-def start_gunicorn(tmp_path: Path, database: Path, public_base_url: str, port: int) -> Server:
-    environment = os.environ | {
-        "DATABASE_URL": f"sqlite:///{database}",
-        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-        "HOTLINE_SECRET_KEY": SECRET_KEY,
-        "TWILIO_VALIDATE_SIGNATURES": "true",
-        "PUBLIC_BASE_URL": public_base_url,
-        "SPOOL_DIR": str(tmp_path / "spool"),
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
-    }
-    # The shipped gunicorn.conf.py (read from the repository's directory), its bind
-    # moved to a free port.
-    command = [sys.executable, "-m", "gunicorn", "-w", str(WORKERS)]
-    command += ["-b", f"127.0.0.1:{port}", "--no-control-socket", "app:create_server()"]
-    server = Server(command, environment, tmp_path / "gunicorn.log")
-    try:
-        wait_for_port(port, "gunicorn")
-    except BaseException:
-        server.stop(signal.SIGINT)
-        raise
-    return server
 
 
 def answered(base: str, n: int, verify: str | bool) -> bool:
@@ -81,12 +58,12 @@ def database(sqlite_template: Path, tmp_path: Path) -> Path:
 @pytest.fixture
 def behind_nginx(tmp_path: Path, database: Path) -> Iterator[Proxy]:
     if not available():
-        if os.environ.get("CI") == "true":
-            pytest.fail(MISSING)
-        pytest.skip(MISSING)
+        missing(MISSING)
     upstream = free_port()
     with nginx_in_front(tmp_path, upstream) as proxy:
-        gunicorn = start_gunicorn(tmp_path, database, proxy.public, upstream)
+        gunicorn = start_gunicorn(
+            tmp_path, f"sqlite:///{database}", proxy.public, upstream, WORKERS
+        )
         try:
             yield proxy
         finally:
@@ -105,7 +82,7 @@ def test_without_the_proxy_slow_clients_hold_every_worker(tmp_path: Path, databa
     """The failure nginx prevents, shown on gunicorn alone with the same clients: the
     test above means something only while this one holds."""
     port = free_port()
-    gunicorn = start_gunicorn(tmp_path, database, "", port)
+    gunicorn = start_gunicorn(tmp_path, f"sqlite:///{database}", "", port, WORKERS)
     base = f"http://127.0.0.1:{port}"
     try:
         assert webhooks_answered(base) == [True] * WEBHOOKS  # it serves when left alone

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,12 +17,13 @@ import pytest
 import requests
 
 from telephony.simulator import sign
-from tests.clusters import Cluster, ClusterUnavailable
-from tests.conftest import HOTLINE, SECRET_KEY
+from tests.clusters import Cluster
+from tests.conftest import HOTLINE
 from tests.conftest import TOKEN as TWILIO_TOKEN
-from tests.servers import free_port, wait_for_port
+from tests.needs import private_cluster
+from tests.servers import free_port
 from tests.serving.shipped import TWILIO_WAIT
-from tests.serving.stack import Server
+from tests.serving.workers import start_gunicorn
 
 APOLOGY = "something went wrong"
 GREETING = "For English, press 2"
@@ -31,13 +31,7 @@ GREETING = "For English, press 2"
 
 @pytest.fixture
 def cluster() -> Iterator[Cluster]:
-    try:
-        cluster = Cluster.create()
-    except ClusterUnavailable as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(str(exc))
-        pytest.skip(str(exc))
-    with cluster:
+    with private_cluster() as cluster:
         yield cluster
 
 
@@ -67,23 +61,8 @@ def test_a_worker_replaced_while_the_database_is_down_boots_and_answers(
 ) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    environment = os.environ | {
-        "DATABASE_URL": cluster.url_of("postgres"),
-        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-        "HOTLINE_SECRET_KEY": SECRET_KEY,
-        "TWILIO_VALIDATE_SIGNATURES": "true",
-        "PUBLIC_BASE_URL": base,
-        "SPOOL_DIR": str(tmp_path / "spool"),
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
-    }
-    command = [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}"]
-    gunicorn = Server(
-        [*command, "--no-control-socket", "app:create_server()"],
-        environment,
-        tmp_path / "gunicorn.log",
-    )
+    gunicorn = start_gunicorn(tmp_path, cluster.url_of("postgres"), base, port, workers=1)
     try:
-        wait_for_port(port, "gunicorn", seconds=60)
         assert GREETING in incoming(base, 1)
         first = worker_of(gunicorn.process.pid)
         assert first is not None

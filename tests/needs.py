@@ -1,0 +1,26 @@
+"""What some tests need from the machine (a browser, nginx, PostgreSQL's programs): a
+missing part skips them, saying what to install, and fails them under CI (``CI=true``),
+where .ci/run installs it and its absence is a fault."""
+
+from __future__ import annotations
+
+import os
+from typing import NoReturn
+
+import pytest
+
+from tests.clusters import Cluster, ClusterUnavailable
+
+
+def missing(reason: str) -> NoReturn:
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def private_cluster() -> Cluster:
+    """A PostgreSQL cluster of the test's own (tests.clusters), to use as a context."""
+    try:
+        return Cluster.create()
+    except ClusterUnavailable as exc:
+        missing(str(exc))
