@@ -48,7 +48,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import yaml
-from sqlalchemy import Engine, create_engine, func, insert, select
+from sqlalchemy import Engine, func, insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -222,8 +222,7 @@ def add_customers(engine: Engine, numbers: range) -> None:
             for n in chunk
         ]
         accounts = [
-            {"customer_id": f"BENCH{n:08d}", "balance": "100.00", "currency": "CNY"}
-            for n in chunk
+            {"customer_id": f"BENCH{n:08d}", "balance": "100.00", "currency": "CNY"} for n in chunk
         ]
         with engine.begin() as connection:
             connection.execute(insert(Customer), customers)
@@ -321,7 +320,7 @@ class Measured:
 
 def load(options: argparse.Namespace, port: int, recipe_: Recipe, public: str) -> list[Played]:
     """Every call played against the server on ``port``, from ``options.clients``
-    processes; each process builds and signs its calls before the common start."""
+    processes that start together, each given its calls' requests built and signed."""
     context = multiprocessing.get_context("fork")
     start = context.Barrier(options.clients)
     out = context.Queue()

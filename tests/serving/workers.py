@@ -25,15 +25,19 @@ def start_gunicorn(
     extra: dict[str, str] | None = None,
 ) -> Server:
     """Hotline (or another WSGI app, ``target``) with ``extra`` settings added."""
-    environment = os.environ | (extra or {}) | {
-        "DATABASE_URL": database_url,
-        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-        "HOTLINE_SECRET_KEY": SECRET_KEY,
-        "TWILIO_VALIDATE_SIGNATURES": "true",
-        "PUBLIC_BASE_URL": public_base_url,
-        "SPOOL_DIR": str(folder / "spool"),
-        "PROMETHEUS_MULTIPROC_DIR": str(folder / "prometheus"),
-    }
+    environment = (
+        os.environ
+        | (extra or {})
+        | {
+            "DATABASE_URL": database_url,
+            "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+            "HOTLINE_SECRET_KEY": SECRET_KEY,
+            "TWILIO_VALIDATE_SIGNATURES": "true",
+            "PUBLIC_BASE_URL": public_base_url,
+            "SPOOL_DIR": str(folder / "spool"),
+            "PROMETHEUS_MULTIPROC_DIR": str(folder / "prometheus"),
+        }
+    )
     command = [sys.executable, "-m", "gunicorn", "-w", str(workers)]
     command += ["-b", f"127.0.0.1:{port}", "--no-control-socket", target]
     server = Server(command, environment, folder / "gunicorn.log")
