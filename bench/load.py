@@ -19,7 +19,9 @@ clients' own share of the machine's CPU (near 100 % would mean the clients, not 
 server, set the pace). A Hotline call counts as served when every webhook answered 200
 with TwiML and the call's row ended as the recipe's did (verified, in the queue, left
 by hanging up, completed, with as many events). The machine's speed cancels out of the
-ratios: compare ratios between runs, not times.
+ratios: compare ratios between runs, not times. Then the statements and round trips
+each webhook of one more call costs, replayed through Hotline in this process on the
+database the load left (count_statements says what a round trip is).
 
     .venv/bin/python bench/load.py [--calls 2000] [--concurrency 32] [--clients 4]
         [--quick] [--sqlite-only]
@@ -48,7 +50,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import yaml
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, event, func, insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -229,6 +231,62 @@ def add_customers(engine: Engine, numbers: range) -> None:
             connection.execute(insert(Account), accounts)
 
 
+@dataclass(frozen=True)
+class Counted:
+    """What one webhook asked of the database."""
+
+    path: str
+    statements: int
+    round_trips: int
+
+
+def count_statements(
+    database_url: str, folder: Path, recipe_: Recipe, number: int
+) -> list[Counted]:
+    """Call ``number`` replayed through Hotline in this process (the code a gunicorn
+    worker runs, with its settings), counting each webhook's statements
+    (``before_cursor_execute``: docs.sqlalchemy.org/en/20/core/events.html) and its round
+    trips to PostgreSQL: the statements, plus the BEGIN psycopg sends before a
+    transaction's first one (psycopg.org/psycopg3/docs/basic/transactions.html), the
+    COMMIT or ROLLBACK, and the ``pool_pre_ping`` on each checkout
+    (docs.sqlalchemy.org/en/20/core/pooling.html#disconnect-handling-pessimistic). On
+    SQLite nothing leaves the process: there the round trips are the statements."""
+    public = "http://127.0.0.1"
+    app = create_server(Settings.model_validate(settings_of(database_url, folder, public)))
+    engine: Engine = app.extensions["db"].engine
+    add_customers(engine, range(number, number + 1))
+    remote = engine.dialect.name != "sqlite"
+    counts = {"statements": 0, "round_trips": 0}
+
+    def statement(*_: object) -> None:
+        counts["statements"] += 1
+        counts["round_trips"] += 1
+
+    def transaction(*_: object) -> None:
+        counts["round_trips"] += remote
+
+    event.listen(engine, "before_cursor_execute", statement)
+    for name in ("begin", "commit", "rollback"):
+        event.listen(engine, name, transaction)
+    event.listen(engine.pool, "checkout", transaction)  # the pre-ping
+    client = app.test_client()
+    counted = []
+    for path, body, signature in recipe_.call(public, number):
+        counts.update(statements=0, round_trips=0)
+        response = client.post(
+            path,
+            base_url=public,
+            data=body,
+            content_type="application/x-www-form-urlencoded",
+            headers={"X-Twilio-Signature": signature},
+        )
+        if response.status_code != 200:
+            raise SystemExit(f"counting: {path} answered {response.status_code}")
+        counted.append(Counted(path, counts["statements"], counts["round_trips"]))
+    engine.dispose()
+    return counted
+
+
 # --- the clients -------------------------------------------------------------------------
 
 
@@ -402,8 +460,9 @@ def measure(
 
 def run_database(
     label: str, database_url: str, folder: Path, options: argparse.Namespace, recipe_: Recipe
-) -> list[Measured]:
-    """The three servers in turn on one database, Hotline's customers added first."""
+) -> tuple[list[Measured], list[Counted]]:
+    """The three servers in turn on one database, Hotline's customers added first; then
+    one more call's statements counted, on the database the load left."""
     own = folder / label
     own.mkdir()
     engine = prepared(database_url, own, "http://127.0.0.1")
@@ -414,7 +473,7 @@ def run_database(
             print(f"load: {label}, {name} ...", file=sys.stderr, flush=True)
             check = engine if name == "Hotline" else None
             measured.append(measure(name, database_url, own, options, recipe_, check))
-        return measured
+        return measured, count_statements(database_url, own, recipe_, options.calls)
     finally:
         engine.dispose()
 
@@ -453,6 +512,20 @@ def table(results: dict[str, list[Measured]]) -> str:
     return "\n".join(lines)
 
 
+def statements_table(counts: dict[str, list[Counted]]) -> str:
+    """Each webhook's statements and round trips, a column for each database."""
+    labels = list(counts)
+    lines = [f"{'webhook':<34}" + "".join(f"{label + ' stmts/trips':>24}" for label in labels)]
+    for n, first in enumerate(counts[labels[0]]):
+        cells = [f"{c[n].statements} / {c[n].round_trips}" for c in counts.values()]
+        lines.append(f"{first.path:<34}" + "".join(f"{cell:>24}" for cell in cells))
+    for label, counted in counts.items():
+        statements = sum(c.statements for c in counted) / len(counted)
+        trips = sum(c.round_trips for c in counted) / len(counted)
+        lines.append(f"{label}: {statements:.1f} statements, {trips:.1f} round trips a webhook")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=2000, help="whole calls per server")
@@ -465,13 +538,15 @@ def main() -> None:
         options.calls = 200
     options.clients = min(options.clients, options.concurrency)
     results: dict[str, list[Measured]] = {}
+    counts: dict[str, list[Counted]] = {}
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         recipe_ = recipe(folder)
         with databases(options, folder) as found:
             for label, url in found:
-                results[label] = run_database(label, url, folder, options, recipe_)
+                results[label], counts[label] = run_database(label, url, folder, options, recipe_)
     print(table(results))
+    print(statements_table(counts))
     print(f"each call: {len(recipe_.steps)} signed webhooks; {WORKERS} gunicorn workers;"
           f" {options.concurrency} connections from {options.clients} client processes;"
           f" {os.cpu_count()} CPUs")  # fmt: skip

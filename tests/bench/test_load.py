@@ -1,6 +1,7 @@
 """bench/load.py --quick, as issue 12 asks: its table has a row for each server and
 each ratio on SQLite and on PostgreSQL, and every Hotline call was served: each webhook
-answered with TwiML and the call's row ended in the queue as the recipe's call did.
+answered with TwiML and the call's row ended in the queue as the recipe's call did;
+and each of the call's ten webhooks has its statements and round trips counted.
 Nothing here is about speed: the figures are printed for a reader, not asserted."""
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ SERVERS = ["bare TwiML", "minimal stateful", "Hotline"]
 RATIOS = ["Hotline / bare TwiML", "Hotline / minimal stateful"]
 ROW = re.compile(r"^(?P<database>SQLite|PostgreSQL)\s+(?P<name>\S.*?)\s+[\d.]+x?\s(?P<rest>.*)$")
 SERVED = re.compile(r"\s(?P<served>\d+)/(?P<calls>\d+)\s")
+COUNTED = re.compile(r"^/\S+\s+(\d+) / (\d+)\s+(\d+) / (\d+)$")
+WEBHOOKS = 10  # a call's, as issue 12 lists them
 
 
 def test_quick_run_prints_every_row_and_serves_every_hotline_call() -> None:
@@ -44,3 +47,7 @@ def test_quick_run_prints_every_row_and_serves_every_hotline_call() -> None:
         served = SERVED.search(rows[database, "Hotline"])
         assert served is not None, run.stdout
         assert (int(served["served"]), int(served["calls"])) == (QUICK_CALLS, QUICK_CALLS)
+    counted = [found for line in run.stdout.splitlines() if (found := COUNTED.match(line))]
+    assert len(counted) == WEBHOOKS, run.stdout
+    # Every webhook reads or writes the call's state, so each counts some statements.
+    assert all(int(number) > 0 for found in counted for number in found.groups()), run.stdout
