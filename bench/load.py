@@ -549,7 +549,7 @@ def main() -> None:
     print(statements_table(counts))
     print(f"each call: {len(recipe_.steps)} signed webhooks; {WORKERS} gunicorn workers;"
           f" {options.concurrency} connections from {options.clients} client processes;"
-          f" {os.cpu_count()} CPUs")  # fmt: skip
+          f" {os.cpu_count()} CPUs; RSS: the largest worker's peak (VmHWM)")  # fmt: skip
     problems = [f"{label} {m.name}: {failure}" for label, ms in results.items()
                 for m in ms for failure in m.failures]  # fmt: skip
     for problem in problems:
