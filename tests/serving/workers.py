@@ -1,5 +1,5 @@
 """gunicorn as shipped (gunicorn.conf.py, read from the repository's directory), started
-for a test on a free port, with the tests' secrets."""
+for a test (or bench/load.py) on a free port, with the tests' secrets."""
 
 from __future__ import annotations
 
@@ -15,19 +15,31 @@ from tests.serving.stack import Server
 
 
 def start_gunicorn(
-    folder: Path, database_url: str, public_base_url: str, port: int, workers: int
+    folder: Path,
+    database_url: str,
+    public_base_url: str,
+    port: int,
+    workers: int,
+    *,
+    target: str = "app:create_server()",
+    extra: dict[str, str] | None = None,
 ) -> Server:
-    environment = os.environ | {
-        "DATABASE_URL": database_url,
-        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-        "HOTLINE_SECRET_KEY": SECRET_KEY,
-        "TWILIO_VALIDATE_SIGNATURES": "true",
-        "PUBLIC_BASE_URL": public_base_url,
-        "SPOOL_DIR": str(folder / "spool"),
-        "PROMETHEUS_MULTIPROC_DIR": str(folder / "prometheus"),
-    }
+    """Hotline (or another WSGI app, ``target``) with ``extra`` settings added."""
+    environment = (
+        os.environ
+        | (extra or {})
+        | {
+            "DATABASE_URL": database_url,
+            "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+            "HOTLINE_SECRET_KEY": SECRET_KEY,
+            "TWILIO_VALIDATE_SIGNATURES": "true",
+            "PUBLIC_BASE_URL": public_base_url,
+            "SPOOL_DIR": str(folder / "spool"),
+            "PROMETHEUS_MULTIPROC_DIR": str(folder / "prometheus"),
+        }
+    )
     command = [sys.executable, "-m", "gunicorn", "-w", str(workers)]
-    command += ["-b", f"127.0.0.1:{port}", "--no-control-socket", "app:create_server()"]
+    command += ["-b", f"127.0.0.1:{port}", "--no-control-socket", target]
     server = Server(command, environment, folder / "gunicorn.log")
     try:
         wait_for_port(port, "gunicorn", seconds=60)

@@ -1,0 +1,53 @@
+"""bench/load.py --quick, as issue 12 asks: its table has a row for each server and
+each ratio on SQLite and on PostgreSQL, and every Hotline call was served: each webhook
+answered with TwiML and the call's row ended in the queue as the recipe's call did;
+and each of the call's ten webhooks has its statements and round trips counted.
+Nothing here is about speed: the figures are printed for a reader, not asserted."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from tests.clusters import ClusterUnavailable, server_programs
+from tests.needs import missing
+from tests.serving.shipped import ROOT
+
+QUICK_CALLS = 200
+SERVERS = ["bare TwiML", "minimal stateful", "Hotline"]
+RATIOS = ["Hotline / bare TwiML", "Hotline / minimal stateful"]
+ROW = re.compile(r"^(?P<database>SQLite|PostgreSQL)\s+(?P<name>\S.*?)\s+[\d.]+x?\s(?P<rest>.*)$")
+SERVED = re.compile(r"\s(?P<served>\d+)/(?P<calls>\d+)\s")
+COUNTED = re.compile(r"^/\S+\s+(\d+) / (\d+)\s+(\d+) / (\d+)$")
+WEBHOOKS = 10  # a call's, as issue 12 lists them
+
+
+def test_quick_run_prints_every_row_and_serves_every_hotline_call() -> None:
+    try:
+        server_programs()
+    except ClusterUnavailable as exc:
+        missing(str(exc))
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "load.py"), "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr[-3000:]
+    rows = {
+        (found["database"], found["name"]): found["rest"]
+        for line in run.stdout.splitlines()
+        if (found := ROW.match(line))
+    }
+    expected = [(db, name) for db in ("SQLite", "PostgreSQL") for name in SERVERS + RATIOS]
+    assert sorted(rows) == sorted(expected), run.stdout
+    for database in ("SQLite", "PostgreSQL"):
+        served = SERVED.search(rows[database, "Hotline"])
+        assert served is not None, run.stdout
+        assert (int(served["served"]), int(served["calls"])) == (QUICK_CALLS, QUICK_CALLS)
+    counted = [found for line in run.stdout.splitlines() if (found := COUNTED.match(line))]
+    assert len(counted) == WEBHOOKS, run.stdout
+    # Every webhook reads or writes the call's state, so each counts some statements.
+    assert all(int(number) > 0 for found in counted for number in found.groups()), run.stdout
