@@ -65,7 +65,6 @@ from sqlalchemy import Engine, create_engine, func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app import create_server  # noqa: E402
 from models import (  # noqa: E402
     AgentCall,
     Call,
@@ -90,15 +89,15 @@ from telephony.simulator import (  # noqa: E402
 from telephony.simulator.webhooks import Reply  # noqa: E402
 from telephony.simulator.webhooks import problem as twilio_refuses  # noqa: E402
 from tests.clusters import Cluster  # noqa: E402
-from tests.servers import free_port, wait_for_port  # noqa: E402
-from tests.serving.stack import Proxy, Server, SlowClients, nginx_in_front  # noqa: E402
+from tests.conftest import SECRET_KEY, TOKEN  # noqa: E402
+from tests.servers import free_port  # noqa: E402
+from tests.serving.stack import Proxy, SlowClients, nginx_in_front  # noqa: E402
+from tests.serving.workers import start_gunicorn, with_demo_data  # noqa: E402
 from tests.timing import bound, superiority  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-TOKEN = "attack-auth-token"
 ACCOUNT_SID = "AC" + "b2" * 16
 HOTLINE = "+8640012345678"
-SECRET_KEY = "attack-secret-key-not-secret-but-long-enough"
 WORKERS = 3  # as in the attack run of issue 11
 THREADS = 6  # clients at once: twice the workers, so that requests queue
 SLOW = 5.0  # seconds: an answer slower than this is a failure
@@ -175,13 +174,16 @@ class Tally:
 class Hotline:
     """A running server: where to reach it, its database, and the Twilio stand-in."""
 
-    url: str
     engine: Engine
     twilio: RestStandIn
     paths: list[str]
     proxy: Proxy
     database_url: str
     spool: Path
+
+    @property
+    def url(self) -> str:
+        return self.proxy.public
 
     def switch(self, relay: Callable[[HttpTransport], Relay] | None = None) -> Switch:
         transport = HttpTransport(self.url)
@@ -208,38 +210,31 @@ def hotline(database_url: str | None, folder: Path) -> Iterator[Hotline]:
     twilio = RestStandIn().start()
     upstream = free_port()
     with nginx_in_front(folder, upstream) as proxy:
-        environment = {
-            "DATABASE_URL": database_url,
-            "TWILIO_AUTH_TOKEN": TOKEN,
-            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "TWILIO_API_BASE_URL": twilio.base_url,
-            "HOTLINE_NUMBER": HOTLINE,
-            "HOTLINE_SECRET_KEY": SECRET_KEY,
-            "TWILIO_VALIDATE_SIGNATURES": "true",
-            "PUBLIC_BASE_URL": proxy.public,
-            "SPOOL_DIR": str(folder / "spool"),
-            "PROMETHEUS_MULTIPROC_DIR": str(folder / "prometheus"),
+        settings = {
+            "twilio_account_sid": ACCOUNT_SID,
+            "twilio_api_base_url": twilio.base_url,
+            "hotline_number": HOTLINE,
         }
-        settings = Settings.model_validate({k.lower(): v for k, v in environment.items()})
-        app = create_server(settings)  # migrates the schema
-        result = app.test_cli_runner().invoke(args=["import-data", str(DEMO_FILE)])
-        if result.exit_code != 0:
-            raise SystemExit(f"import-data failed: {result.output}")
+        app = with_demo_data(
+            Settings.model_validate(
+                settings
+                | {"database_url": database_url, "twilio_auth_token": TOKEN}
+                | {"hotline_secret_key": SECRET_KEY, "public_base_url": proxy.public}
+            )
+        )
         paths = sorted(
             rule.rule
             for rule in app.url_map.iter_rules()
             if "POST" in (rule.methods or ()) and rule.rule.startswith(("/voice", "/agents"))
         )
-        command = [sys.executable, "-m", "gunicorn", "-w", str(WORKERS)]
-        command += ["-b", f"127.0.0.1:{upstream}", "--no-control-socket", "app:create_server()"]
-        gunicorn = Server(command, os.environ | environment, folder / "gunicorn.log")
+        extra = {name.upper(): value for name, value in settings.items()}
+        gunicorn = start_gunicorn(
+            folder, database_url, proxy.public, upstream, WORKERS, extra=extra
+        )
         os.environ["REQUESTS_CA_BUNDLE"] = str(proxy.certificate)  # requests' own setting
         engine = create_engine(database_url, pool_pre_ping=True)  # it outlives restarts
         try:
-            wait_for_port(upstream, "gunicorn", seconds=60)
-            yield Hotline(
-                proxy.public, engine, twilio, paths, proxy, database_url, folder / "spool"
-            )
+            yield Hotline(engine, twilio, paths, proxy, database_url, folder / "spool")
         finally:
             gunicorn.stop(signal.SIGTERM)
             engine.dispose()

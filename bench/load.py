@@ -63,7 +63,7 @@ from telephony.simulator.webhooks import Reply  # noqa: E402
 from tests.clusters import Cluster  # noqa: E402
 from tests.conftest import SECRET_KEY, TOKEN  # noqa: E402
 from tests.servers import free_port  # noqa: E402
-from tests.serving.workers import start_gunicorn  # noqa: E402
+from tests.serving.workers import start_gunicorn, with_demo_data  # noqa: E402
 from verification.secrets import CUSTOMER_PIN, keyed_hash  # noqa: E402
 
 WORKERS = 2  # as issue 12 measured
@@ -140,11 +140,7 @@ def open_all_day(folder: Path) -> Path:
 
 def prepared(database_url: str, folder: Path, public: str) -> Engine:
     """Hotline's database migrated and holding the demo data; an engine on it."""
-    settings = Settings.model_validate(settings_of(database_url, folder, public))
-    app = create_server(settings)
-    result = app.test_cli_runner().invoke(args=["import-data", str(DEMO_FILE)])
-    if result.exit_code != 0:
-        raise SystemExit(f"import-data failed: {result.output}")
+    app = with_demo_data(Settings.model_validate(settings_of(database_url, folder, public)))
     engine: Engine = app.extensions["db"].engine
     return engine
 

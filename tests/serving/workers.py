@@ -8,10 +8,25 @@ import signal
 import sys
 from pathlib import Path
 
+from flask import Flask
+
+from app import create_server
+from ops.commands import DEMO_FILE
+from settings import Settings
 from tests.conftest import SECRET_KEY
 from tests.conftest import TOKEN as TWILIO_TOKEN
 from tests.servers import wait_for_port
 from tests.serving.stack import Server
+
+
+def with_demo_data(settings: Settings) -> Flask:
+    """Hotline on ``settings``' database, migrated and holding the demo data, before
+    workers are started on it (a benchmark's servers, the attack run's)."""
+    app = create_server(settings)
+    result = app.test_cli_runner().invoke(args=["import-data", str(DEMO_FILE)])
+    if result.exit_code != 0:
+        raise SystemExit(f"import-data failed: {result.output}")
+    return app
 
 
 def start_gunicorn(
