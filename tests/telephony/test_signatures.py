@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlparse
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from twilio.request_validator import RequestValidator, add_port, remove_port
+from werkzeug.datastructures import MultiDict
 
 from app import create_app
 from models import Call
 from settings import Settings
+from telephony.signatures import signed
 from telephony.simulator import Switch, sign
 from tests.conftest import BASE_URL, TOKEN
 from tests.routes import twilio_routes
@@ -133,3 +139,51 @@ def test_validation_off_needs_the_setting_and_warns(
     assert "TWILIO_VALIDATE_SIGNATURES is false" in caplog.text
     assert post(app.test_client(), "/voice/incoming", PARAMS, None).status_code == 200
     app.extensions["db"].engine.dispose()
+
+
+_URLS = st.builds(
+    lambda scheme, port, path: f"{scheme}://hotline.example{port}/voice/{path}",
+    st.sampled_from(["http", "https"]),
+    st.sampled_from(["", ":80", ":443", ":8443"]),
+    st.text(alphabet="abc/?=&%20", max_size=20),
+)
+_FORMS = st.lists(
+    st.tuples(st.sampled_from(["CallSid", "Digits", "From", "SpeechResult"]), st.text(max_size=8)),
+    max_size=6,
+)
+
+
+@given(url=_URLS, pairs=_FORMS, with_port=st.booleans(), forged=st.booleans())
+def test_one_hmac_check_accepts_exactly_what_twilio_validator_does(
+    url: str, pairs: list[tuple[str, str]], with_port: bool, forged: bool
+) -> None:
+    """The signature check computes one HMAC where the library's validate computes two
+    (telephony.signatures.signed): it must accept and refuse the very same requests,
+    whichever form of the URL Twilio signed, with repeated parameters too."""
+    validator = RequestValidator(TOKEN)
+    form = MultiDict(pairs)
+    parsed = urlparse(url)
+    signature = validator.compute_signature(
+        add_port(parsed) if with_port else remove_port(parsed), form
+    )
+    if forged:
+        signature = RequestValidator("another token").compute_signature(url, form)
+    assert signed(validator, url, form, signature) == validator.validate(url, form, signature)
+    assert signed(validator, url, form, signature) is not forged
+
+
+def test_a_genuine_webhook_costs_one_hmac(
+    client: FlaskClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    computed = []
+    original = RequestValidator.compute_signature
+
+    def counting(self: RequestValidator, uri: str, params: object, algorithm: object = None) -> str:
+        computed.append(uri)
+        return original(self, uri, params, algorithm)
+
+    monkeypatch.setattr(RequestValidator, "compute_signature", counting)
+    signature = sign(TOKEN, f"{BASE_URL}/voice/incoming", PARAMS)
+    computed.clear()  # signing above computed one too
+    response = post(client, "/voice/incoming", PARAMS, signature)
+    assert response.status_code == 200 and len(computed) == 1
