@@ -18,12 +18,13 @@ from sqlalchemy import (
     CursorResult,
     Engine,
     Executable,
+    ExecutionContext,
     create_engine,
     event,
     make_url,
     text,
 )
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from models import deadline
 
@@ -44,12 +45,18 @@ MIGRATION_LOCK_ID = 7_461_203
 WAIT_SECONDS = 3
 # The execution option that marks a connection of ``Database.reading``.
 READING = "hotline_reading"
+# The execution option that makes a SQLite connection take the write lock when its
+# transaction begins, reads and all (migrations: a second server must wait for the first).
+WRITING = "hotline_writing"
 
 
 def changed(session: Session, statement: Executable) -> int:
-    """Run an UPDATE or DELETE and say how many rows it changed: the conditional
-    updates that settle races read this."""
-    result = cast(CursorResult[Any], session.execute(statement))
+    """Run an UPDATE, DELETE or upsert and say how many rows it changed: the conditional
+    statements that settle races read this."""
+    # rowcount is kept for UPDATE and DELETE, and for others (an upsert) only when asked
+    # (docs.sqlalchemy.org/en/20/core/connections.html, CursorResult.rowcount).
+    counted = statement.execution_options(preserve_rowcount=True)
+    result = cast(CursorResult[Any], session.execute(counted))
     return result.rowcount
 
 
@@ -61,44 +68,83 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, synchronous_commit: bool = True) -> Engine:
+    """``synchronous_commit``: PostgreSQL's, for every transaction that does not set its
+    own (Settings.database_synchronous_commit)."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() != "sqlite":
         engine = create_engine(
             url,
             pool_pre_ping=True,
             pool_timeout=WAIT_SECONDS,
-            connect_args=_bounded_waits(url),
+            connect_args=_bounded_waits(url, synchronous_commit),
         )
         deadline.bound(engine)  # a webhook's waits, all together, end by its deadline
         return engine
     # SQLite: a held write lock makes BEGIN IMMEDIATE wait this long, then fail.
     engine = create_engine(url, connect_args={"timeout": WAIT_SECONDS})
 
-    # SQLite: take the write lock when a transaction begins, so concurrent
-    # requests queue up instead of failing on a read-then-write upgrade.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
+        dbapi_connection.isolation_level = None  # Hotline says when transactions begin
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        # A session that only reads (Database.reading) needs no write lock: in WAL mode
-        # its deferred BEGIN reads one snapshot while webhooks go on writing.
-        reading = connection.get_execution_options().get(READING, False)
-        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+    def _on_begin(connection: Connection) -> None:
+        options = connection.get_execution_options()
+        if options.get(READING, False):
+            # A session that only reads (Database.reading): one snapshot, no write lock;
+            # in WAL mode webhooks go on writing meanwhile.
+            connection.exec_driver_sql("BEGIN")
+        elif options.get(WRITING, False):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Otherwise nothing yet: each read sees the latest commit, as a statement does
+        # under PostgreSQL's READ COMMITTED, and the write lock is taken at the first
+        # write (_lock_before_writes), so that reading steps take none and the others
+        # hold it only while they write.
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _lock_before_writes(
+        connection: Connection,
+        cursor: Any,
+        statement: str,
+        _parameters: Any,
+        context: ExecutionContext | None,
+        _executemany: bool,
+    ) -> None:
+        in_transaction = connection.connection.driver_connection.in_transaction  # type: ignore[union-attr]
+        if not in_transaction and _takes_write_lock(statement, context):
+            cursor.execute("BEGIN IMMEDIATE")
 
     return engine
 
 
-def _bounded_waits(url: str) -> dict[str, Any]:
+# What SQLite can run without a transaction; anything else (a write, a savepoint, DDL)
+# takes the write lock first. A deferred BEGIN whose reads then write would have to
+# upgrade, and fails at once when another commit came in between
+# (sqlite.org/lang_transaction.html, "SQLITE_BUSY").
+_READS = ("SELECT", "PRAGMA", "BEGIN", "COMMIT", "ROLLBACK", "EXPLAIN")
+
+
+def _takes_write_lock(statement: str, context: ExecutionContext | None) -> bool:
+    """Whether a statement SQLite runs must hold the write lock: it writes, or it is a
+    SELECT ... FOR UPDATE, whose row locks on PostgreSQL stand for the write lock here
+    (SQLite's compiler leaves the clause out of the SQL, so it is read off the
+    statement object)."""
+    compiled = getattr(context, "compiled", None)
+    if getattr(getattr(compiled, "statement", None), "_for_update_arg", None) is not None:
+        return True
+    return not statement.lstrip().upper().startswith(_READS)
+
+
+def _bounded_waits(url: str, synchronous_commit: bool) -> dict[str, Any]:
     """libpq settings that bound every wait on PostgreSQL, which has no limits of its own:
     connecting, each statement, each lock, and unacknowledged network writes (a server
-    gone silent). Any ``options`` the URL already carries (a search_path) are kept."""
+    gone silent); and how commits wait for the disk. Any ``options`` the URL already
+    carries (a search_path) are kept."""
     milliseconds = WAIT_SECONDS * 1000
     given = make_url(url).query.get("options", ())
     options = " ".join(
@@ -106,6 +152,7 @@ def _bounded_waits(url: str) -> dict[str, Any]:
             *([given] if isinstance(given, str) else given),
             f"-c statement_timeout={milliseconds}",
             f"-c lock_timeout={milliseconds}",
+            *([] if synchronous_commit else ["-c synchronous_commit=off"]),
         ]
     )
     return {
@@ -135,8 +182,7 @@ def current_revision(bind: Engine | Connection) -> str | None:
 def require_current_schema(bind: Engine | Connection) -> None:
     """For commands that write data: migrating is the server's and ``flask db
     upgrade``'s job, not a side effect of every command. A command that only reads
-    passes the connection of its ``Database.reading`` session: a new connection of the
-    engine would take SQLite's write lock."""
+    passes the connection of its ``Database.reading`` session, which reads one snapshot."""
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     current = current_revision(bind)
     if current != head:
@@ -155,6 +201,7 @@ def migrating(engine: Engine) -> Iterator[Connection]:
     (sqlite.org/lang_altertable.html, "Making Other Kinds Of Table Schema Changes")."""
     sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as connection:
+        connection.execution_options(**{WRITING: True})
         if sqlite:
             connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")  # type: ignore[union-attr]
         try:
@@ -192,9 +239,14 @@ def upgrade(engine: Engine) -> None:
 class Database:
     """The app's engine and session factory, hung on ``app.extensions['db']``."""
 
-    def __init__(self, url: str) -> None:
-        self.engine = make_engine(url)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+    def __init__(self, url: str, *, synchronous_commit: bool = True) -> None:
+        self.engine = make_engine(url, synchronous_commit=synchronous_commit)
+        # No autoflush: a step's changes to its rows go out together at commit, one
+        # UPDATE a row, rather than one at every query (and, on SQLite, the write lock
+        # from the first of them to the end of the step). What must see them first, a
+        # statement that writes or locks rows, flushes them (_flush_before_writes).
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        event.listen(self.sessions, "do_orm_execute", _flush_before_writes)
         self._readers = sessionmaker(self.engine.execution_options(**{READING: True}))
         self.silence = deadline.Silence()
 
@@ -217,6 +269,15 @@ class Database:
         app.extensions["db"] = self
         app.before_request(_page_deadline)  # webhooks set their own, shorter, after it
         app.teardown_appcontext(_close_session)
+
+
+def _flush_before_writes(state: ORMExecuteState) -> None:
+    """A conditional UPDATE or DELETE, an INSERT, or a SELECT ... FOR UPDATE decides on
+    the rows as this step has changed them so far: the step's pending changes go first.
+    Plain SELECTs do not flush (autoflush is off)."""
+    locks = state.is_select and getattr(state.statement, "_for_update_arg", None) is not None
+    if state.is_update or state.is_delete or state.is_insert or locks:
+        state.session.flush()
 
 
 def database() -> Database:

@@ -1,0 +1,93 @@
+"""What each webhook of a whole call asks of the database (issue 12): a caller verified
+by PIN through two menus into the queue, an agent who signs in, takes them and talks,
+the caller's rating, the agent's wrap-up. Each webhook has a budget of statements; a
+change that adds queries to one fails here, and says which webhook and what it ran.
+Every statement is a round trip on PostgreSQL, and holds a worker meanwhile."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from flask import has_request_context, request
+from sqlalchemy import Engine, event
+
+from telephony.simulator import Switch
+from tests.queueing.test_agent_line import LINA, WANG, signed_in
+from tests.queueing.test_agent_line import waiting as queued
+
+pytestmark = pytest.mark.usefixtures("demo")
+
+# The most statements each webhook may run on either database (BEGIN, COMMIT and the
+# pool's pre-ping are not statements here). Lower one when a change makes it cheaper.
+BUDGET = {
+    "/voice/incoming": 5,
+    "/voice/language": 3,
+    "/voice/verify/number": 4,
+    "/voice/verify/secret": 12,
+    "/voice/menu": 6,
+    "/voice/queue/wait": 8,
+    "/voice/queue/connect": 3,
+    "/voice/queue/conference": 5,
+    "/voice/queue/left": 1,
+    "/voice/queue/after-agent": 2,
+    "/voice/queue/rating": 3,
+    "/voice/status": 4,
+    "/agents/incoming": 5,
+    "/agents/pin": 8,
+    "/agents/menu": 11,
+    "/agents/answer": 12,
+    "/agents/room": 3,
+    "/agents/status": 10,
+    "/agents/after": 6,
+}
+
+
+@dataclass
+class Webhook:
+    request: int  # id() of the request, so that each request counts apart
+    path: str
+    ran: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def statements_by_webhook(engine: Engine) -> Iterator[list[Webhook]]:
+    """Each request's path and the SQL it ran, in the order the requests came."""
+    seen: list[Webhook] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not has_request_context():
+            return
+        if not seen or seen[-1].request != id(request.environ):
+            seen.append(Webhook(id(request.environ), request.path))
+        seen[-1].ran.append(" ".join(statement.split())[:120])
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_each_webhook_of_a_whole_call_keeps_to_its_budget(
+    phone, switch: Switch, engine: Engine
+) -> None:
+    with statements_by_webhook(engine) as seen:
+        caller = queued(phone, WANG, ("2",))
+        caller.hold(position=1, seconds=40)  # the wait document again
+        agent = signed_in(phone, LINA).press("1").press("1")
+        switch.wait(60)
+        agent.hang_up()
+        caller.press("1")
+    assert caller.hung_up
+    over = [
+        f"{hook.path}: {len(hook.ran)} statements, budget {BUDGET[hook.path]}:\n  "
+        + "\n  ".join(hook.ran)
+        for hook in seen
+        if len(hook.ran) > BUDGET.get(hook.path, 0)
+    ]
+    assert not over, "\n".join(over)
+    assert set(BUDGET) <= {hook.path for hook in seen}
