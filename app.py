@@ -115,7 +115,7 @@ def _build(settings: Settings) -> Flask:
     if database_url is None:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         database_url = f"sqlite:///{Path(app.instance_path) / 'hotline.db'}"
-    Database(database_url).init_app(app)
+    Database(database_url, synchronous_commit=settings.database_synchronous_commit).init_app(app)
 
     token = settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else None
     gateway = TwilioGateway(

@@ -1,7 +1,7 @@
 """The cross-call lockout: N failures in a row lock a subject's verification, a
 customer's PIN or SMS code, an agent's PIN or desk password, an operator's password.
 
-Every change is one conditional UPDATE, so the database settles races: when
+Every change is one conditional statement, so the database settles races: when
 several calls guess at once, each attempt first reserves a slot by counting
 itself as a failure, and no more than the limit can ever be reserved before
 the lock. A success gives the slot back by clearing the count.
@@ -10,8 +10,9 @@ the lock. A success gives the slot back by clearing the count.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, literal, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -54,13 +55,21 @@ def operator(name: str) -> str:
     return f"operator:{name}"
 
 
-def _ensure_guard(session: Session, subject: str) -> None:
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(
-        insert(Guard)
-        .values(subject=subject, consecutive_failures=0)
-        .on_conflict_do_nothing(index_elements=[Guard.subject])
-    )
+def _durably(session: Session) -> None:
+    """On PostgreSQL, this transaction commits durably: a count lost in a crash would
+    give a guesser attempts back, whatever DATABASE_SYNCHRONOUS_COMMIT trades for speed
+    elsewhere (SET LOCAL lasts to the end of the transaction:
+    postgresql.org/docs/current/sql-set.html). SQLite always commits durably."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit = on"))
+
+
+def _upsert(session: Session, subject: str, first: dict[str, Any]) -> Any:
+    """INSERT of the subject's first row, ``first``; the caller adds what a row already
+    there becomes (ON CONFLICT DO UPDATE). One statement either way: a subject nobody
+    has guessed at costs what any other does."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(Guard).values(subject=subject, **first)
 
 
 def is_locked(session: Session, subject: str, now: datetime) -> bool:
@@ -81,12 +90,7 @@ def reserve_attempt(
     The attempt that reaches the limit sets the lock in the same statement, so
     a process that dies before learning the result still leaves the lock in place.
     """
-    _ensure_guard(session, subject)
-    session.execute(  # a lock that has run out starts a fresh count
-        update(Guard)
-        .where(Guard.subject == subject, Guard.locked_until <= now)
-        .values(consecutive_failures=0, locked_until=None)
-    )
+    _durably(session)
     # A run at or over the limit with no lock, which only a limit lowered since it was
     # counted leaves, would refuse every attempt for good (a reservation needs a count
     # under the limit, and only a lock that runs out starts a fresh count): it is locked
@@ -99,39 +103,42 @@ def reserve_attempt(
             Guard.locked_until.is_(None),
         )
         .values(locked_until=now + lock_for)
+        .execution_options(synchronize_session=False)
+    )
+    # A lock that has run out starts a fresh count.
+    counted = case((Guard.locked_until <= now, 0), else_=Guard.consecutive_failures)
+
+    def reaches(count: ColumnElement[int]) -> ColumnElement[datetime | None]:
+        return case((count >= limit, now + lock_for), else_=None)
+
+    upsert = _upsert(
+        session, subject, {"consecutive_failures": 1, "locked_until": reaches(literal(1))}
     )
     reserved = changed(
         session,
-        update(Guard)
-        .where(
-            Guard.subject == subject,
-            Guard.consecutive_failures < limit,
-            or_(Guard.locked_until.is_(None), Guard.locked_until <= now),
-        )
-        .values(
-            consecutive_failures=Guard.consecutive_failures + 1,
-            locked_until=case(
-                (Guard.consecutive_failures + 1 >= limit, now + lock_for),
-                else_=Guard.locked_until,
+        upsert.on_conflict_do_update(
+            index_elements=[Guard.subject],
+            set_={"consecutive_failures": counted + 1, "locked_until": reaches(counted + 1)},
+            where=and_(
+                or_(Guard.locked_until.is_(None), Guard.locked_until <= now), counted < limit
             ),
-        )
-        .execution_options(synchronize_session=False),
+        ),
     )
     return reserved == 1
 
 
 def hold(session: Session, subject: str, *, until: datetime, now: datetime) -> bool:
     """Take ``subject`` until ``until`` unless it is held now; True when this call took
-    it. One conditional UPDATE, so of several calls at once only one can."""
-    _ensure_guard(session, subject)
+    it. One statement, so of several calls at once only one can."""
+    _durably(session)
+    upsert = _upsert(session, subject, {"consecutive_failures": 0, "locked_until": until})
     taken = changed(
         session,
-        update(Guard)
-        .where(
-            Guard.subject == subject, or_(Guard.locked_until.is_(None), Guard.locked_until <= now)
-        )
-        .values(locked_until=until)
-        .execution_options(synchronize_session=False),
+        upsert.on_conflict_do_update(
+            index_elements=[Guard.subject],
+            set_={"locked_until": until},
+            where=or_(Guard.locked_until.is_(None), Guard.locked_until <= now),
+        ),
     )
     return taken == 1
 
