@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from flowfile.vocabulary import Language
@@ -40,7 +40,17 @@ class CallStage(StrEnum):
 
 class Call(Base):
     __tablename__ = "calls"
-    __table_args__ = (CheckConstraint(check_in("stage", CallStage), name="stage"),)
+    __table_args__ = (
+        CheckConstraint(check_in("stage", CallStage), name="stage"),
+        # The callers waiting now, in turn: agents taking the next caller and the wait
+        # document's callers ahead read these few rows, not every call ever made.
+        Index(
+            "ix_calls_waiting",
+            "queued_at",
+            sqlite_where=text("stage = 'queued'"),
+            postgresql_where=text("stage = 'queued'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_sid: Mapped[str] = mapped_column(String(64), unique=True)

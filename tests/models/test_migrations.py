@@ -382,3 +382,36 @@ def test_0016_goes_back_with_the_claims_of_a_customer_deleted_by_hand(engine: En
         migrate(engine, command.upgrade, "head")
     keys = inspect(engine).get_foreign_keys("calls")
     assert not [key for key in keys if key["constrained_columns"] == ["claimed_customer_id"]]
+
+
+# --- 0017: the waiting work's partial indexes -------------------------------------------
+
+
+def partial_indexes(engine: Engine) -> dict[str, str]:
+    """The partial indexes on calls and callback_requests, with the rows they hold (as
+    written: PostgreSQL gives back ``((stage)::text = 'queued'::text)``)."""
+    found = {}
+    for table in ("calls", "callback_requests"):
+        for index in inspect(engine).get_indexes(table):
+            where = index.get("dialect_options", {}).get(f"{engine.dialect.name}_where")
+            if where is not None:
+                written = re.sub(r"::text|[()']", "", str(where))
+                found[str(index["name"])] = " ".join(written.split())
+    return found
+
+
+def test_0017_indexes_only_the_waiting_callers_and_open_callbacks_both_ways(
+    engine: Engine,
+) -> None:
+    """Agents taking the next caller and the wait document read an index of the callers
+    waiting now and of the open callbacks, not every call ever made; 0016 had none."""
+    migrate(engine, command.downgrade, "0016")
+    try:
+        assert partial_indexes(engine) == {}
+    finally:
+        migrate(engine, command.upgrade, "head")
+    found = partial_indexes(engine)
+    assert found == {
+        "ix_calls_waiting": "stage = queued",
+        "ix_callback_requests_open": "status = open",
+    }
