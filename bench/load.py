@@ -23,8 +23,20 @@ ratios: compare ratios between runs, not times. Then the statements and round tr
 each webhook of one more call costs, replayed through Hotline in this process on the
 database the load left (count_statements says what a round trip is).
 
+``--servers 2`` instead plays Hotline alone on PostgreSQL: on one server, then on two
+(each as shipped, 2 workers; one database; the clients' connections spread over them
+in turn), and prints two ÷ one, and where the limit is: the CPU seconds each server's
+workers, the PostgreSQL cluster (the postmaster and its children, from /proc/<pid>/stat),
+the clients and every other process on the machine used, and what PostgreSQL's busy
+backends were doing, sampled from pg_stat_activity (lock waits among them).
+
+``--minutes 5`` instead keeps the load on Hotline (PostgreSQL, or SQLite with
+``--sqlite-only``) that long, in rounds of ``--calls`` new calls, and prints each
+worker's VmRSS every 15 s and its drift after the first fifth of the run (the warm-up).
+VmRSS, not VmHWM: the master imports the app before it forks (gunicorn.conf.py).
+
     .venv/bin/python bench/load.py [--calls 2000] [--concurrency 32] [--clients 4]
-        [--quick] [--sqlite-only]
+        [--quick] [--sqlite-only] [--servers 2 | --minutes 5]
 """
 
 from __future__ import annotations
@@ -33,6 +45,7 @@ import argparse
 import http.client
 import itertools
 import json
+import math
 import multiprocessing
 import os
 import signal
@@ -41,6 +54,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,6 +63,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import psycopg
 import yaml
 from sqlalchemy import Engine, event, func, insert, select
 
@@ -63,6 +78,7 @@ from telephony.simulator.webhooks import Reply  # noqa: E402
 from tests.clusters import Cluster  # noqa: E402
 from tests.conftest import SECRET_KEY, TOKEN  # noqa: E402
 from tests.servers import free_port  # noqa: E402
+from tests.serving.stack import Server  # noqa: E402
 from tests.serving.workers import start_gunicorn, with_demo_data  # noqa: E402
 from verification.secrets import CUSTOMER_PIN, keyed_hash  # noqa: E402
 
@@ -291,6 +307,7 @@ class Played:
     """What one client process saw."""
 
     latencies: list[float] = field(default_factory=list)
+    attempted: list[str] = field(default_factory=list)  # CallSids played
     served: list[str] = field(default_factory=list)  # CallSids whose every webhook answered
     failures: list[str] = field(default_factory=list)
     began: float = 0.0
@@ -299,18 +316,26 @@ class Played:
 
 
 def play_calls(
-    port: int, calls: list[tuple[str, list[Request]]], connections: int, start: Barrier, out: Any
+    ports: list[int],
+    calls: list[tuple[str, list[Request]]],
+    until: float,
+    start: Barrier,
+    out: Any,
 ) -> None:
-    """Plays ``calls`` from ``connections`` threads, each with its own keep-alive
-    connection (http.client reconnects when gunicorn's sync worker closes it)."""
+    """Plays ``calls`` from a thread for each of ``ports``, each with its own keep-alive
+    connection (http.client reconnects when gunicorn's sync worker closes it); no call
+    is begun after ``until`` (time.monotonic(), the same clock in every process)."""
     played = Played()
     lock = threading.Lock()
     queue = iter(calls)  # next() on a list iterator is atomic under the GIL
 
-    def connection_loop() -> None:
+    def connection_loop(port: int) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        latencies, served, failures = [], [], []
+        latencies, attempted, served, failures = [], [], [], []
         for call_sid, requests in queue:
+            if time.monotonic() > until:
+                break
+            attempted.append(call_sid)
             whole = True
             for path, body, signature in requests:
                 began = time.perf_counter()
@@ -339,10 +364,11 @@ def play_calls(
                 served.append(call_sid)
         with lock:
             played.latencies += latencies
+            played.attempted += attempted
             played.served += served
             played.failures += failures[:5]
 
-    threads = [threading.Thread(target=connection_loop) for _ in range(connections)]
+    threads = [threading.Thread(target=connection_loop, args=(port,)) for port in ports]
     start.wait()
     cpu, played.began = _cpu(), time.monotonic()
     for thread in threads:
@@ -370,21 +396,32 @@ class Measured:
     calls: int
     client_cpu: float  # share of the machine's CPU the clients used
     failures: list[str]
+    wall: float  # seconds from the first request to the last answer
 
 
-def load(options: argparse.Namespace, port: int, recipe_: Recipe, public: str) -> list[Played]:
-    """Every call played against the server on ``port``, from ``options.clients``
-    processes that start together, each given its calls' requests built and signed."""
+def load(
+    options: argparse.Namespace,
+    ports: list[int],
+    recipe_: Recipe,
+    public: str,
+    numbers: range,
+    until: float = math.inf,
+) -> list[Played]:
+    """Calls ``numbers`` played against the servers on ``ports`` (the connections spread
+    over them in turn), from ``options.clients`` processes that start together, each
+    given its calls' requests built and signed; none begun after ``until``."""
     context = multiprocessing.get_context("fork")
     start = context.Barrier(options.clients)
     out = context.Queue()
     processes = []
     for client in range(options.clients):
-        numbers = range(client, options.calls, options.clients)
-        connections = len(range(client, options.concurrency, options.clients))
-        calls = [(call_sid_of(n), recipe_.call(public, n)) for n in numbers]
+        connections = range(client, options.concurrency, options.clients)
+        mine = [ports[connection % len(ports)] for connection in connections]
+        calls = [
+            (call_sid_of(n), recipe_.call(public, n)) for n in numbers[client :: options.clients]
+        ]
         process = context.Process(
-            target=play_calls, args=(port, calls, connections, start, out), daemon=True
+            target=play_calls, args=(mine, calls, until, start, out), daemon=True
         )
         process.start()
         processes.append(process)
@@ -394,15 +431,87 @@ def load(options: argparse.Namespace, port: int, recipe_: Recipe, public: str) -
     return results
 
 
+def workers_of(master: int) -> list[int]:
+    """The gunicorn master's workers (its children)."""
+    return [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+
+
+def status_mb(pid: int, field_: str) -> float:
+    """A size from /proc/<pid>/status (``VmHWM``, ``VmRSS``), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field_}:"):
+            return int(line.split()[1]) / 1024
+    raise LookupError(f"{field_} not in /proc/{pid}/status")
+
+
 def peak_rss_mb(master: int) -> float:
     """The largest peak resident set (VmHWM) among the gunicorn master's workers."""
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    peaks = [0.0]
-    for child in children:
-        for line in Path(f"/proc/{child}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                peaks.append(int(line.split()[1]) / 1024)
-    return max(peaks)
+    return max([0.0, *(status_mb(worker, "VmHWM") for worker in workers_of(master))])
+
+
+@contextmanager
+def serving(
+    name: str, database_url: str, folder: Path, servers: int = 1
+) -> Iterator[tuple[list[Server], list[int], str]]:
+    """``servers`` gunicorn servers of ``name``, on the same settings and database,
+    started (each with its own port and folder) and stopped again; with their ports
+    and the public URL they all check signatures against (as behind a balancer)."""
+    own = folder / name.replace(" ", "-")
+    own.mkdir(exist_ok=True)
+    ports = [free_port() for _ in range(servers)]
+    public = f"http://127.0.0.1:{ports[0]}"
+    extra = {key.upper(): value for key, value in settings_of(database_url, folder, public).items()}
+    started: list[Server] = []
+    try:
+        for port in ports:
+            server_folder = Path(tempfile.mkdtemp(prefix="server-", dir=own))
+            started.append(
+                start_gunicorn(
+                    server_folder,
+                    database_url,
+                    public,
+                    port,
+                    WORKERS,
+                    target=SERVERS[name],
+                    extra=extra,
+                )
+            )
+        yield started, ports, public
+    finally:
+        for server in started:
+            server.stop(signal.SIGTERM)
+
+
+def summarise(
+    name: str, results: list[Played], peak: float, recipe_: Recipe, check: Engine | None
+) -> Measured:
+    """The clients' results as one row; with ``check``, a call counts as served only
+    if its row also ended as the recipe's did."""
+    wall = max(r.ended for r in results) - min(r.began for r in results)
+    latencies = list(itertools.chain.from_iterable(r.latencies for r in results))
+    quantiles = statistics.quantiles(latencies, n=100, method="inclusive")
+    sids = [call_sid for r in results for call_sid in r.attempted]
+    served = [call_sid for r in results for call_sid in r.served]
+    failures = list(itertools.chain.from_iterable(r.failures for r in results))
+    if check is not None:
+        endings = ending(check, sids)
+        ended_well = {sid for sid, ended in endings.items() if ended == recipe_.ending}
+        served = [call_sid for call_sid in served if call_sid in ended_well]
+        wrong = [f"{sid}: {endings.get(sid)}" for sid in sids if sid not in ended_well]
+        failures += [f"ended unlike the recipe {recipe_.ending}: {w}" for w in wrong[:3]]
+    return Measured(
+        name,
+        len(sids) / wall,
+        quantiles[49] * 1000,
+        quantiles[94] * 1000,
+        quantiles[98] * 1000,
+        peak,
+        len(served),
+        len(sids),
+        sum(r.cpu for r in results) / (wall * (os.cpu_count() or 1)),
+        failures[:5],
+        wall,
+    )
 
 
 def measure(
@@ -413,45 +522,11 @@ def measure(
     recipe_: Recipe,
     check: Engine | None,
 ) -> Measured:
-    """One server started under gunicorn, loaded, measured and stopped; with ``check``,
-    a call counts as served only if its row also ended as the recipe's did."""
-    own = folder / name.replace(" ", "-")
-    own.mkdir()
-    port = free_port()
-    public = f"http://127.0.0.1:{port}"
-    extra = {key.upper(): value for key, value in settings_of(database_url, folder, public).items()}
-    server = start_gunicorn(
-        own, database_url, public, port, WORKERS, target=SERVERS[name], extra=extra
-    )
-    try:
-        results = load(options, port, recipe_, public)
-        peak = peak_rss_mb(server.process.pid)
-    finally:
-        server.stop(signal.SIGTERM)
-    wall = max(r.ended for r in results) - min(r.began for r in results)
-    latencies = list(itertools.chain.from_iterable(r.latencies for r in results))
-    quantiles = statistics.quantiles(latencies, n=100, method="inclusive")
-    served = [call_sid for r in results for call_sid in r.served]
-    failures = list(itertools.chain.from_iterable(r.failures for r in results))
-    if check is not None:
-        sids = [call_sid_of(n) for n in range(options.calls)]
-        endings = ending(check, sids)
-        ended_well = {sid for sid, ended in endings.items() if ended == recipe_.ending}
-        served = [call_sid for call_sid in served if call_sid in ended_well]
-        wrong = [f"{sid}: {endings.get(sid)}" for sid in sids if sid not in ended_well]
-        failures += [f"ended unlike the recipe {recipe_.ending}: {w}" for w in wrong[:3]]
-    return Measured(
-        name,
-        options.calls / wall,
-        quantiles[49] * 1000,
-        quantiles[94] * 1000,
-        quantiles[98] * 1000,
-        peak,
-        len(served),
-        options.calls,
-        sum(r.cpu for r in results) / (wall * (os.cpu_count() or 1)),
-        failures[:5],
-    )
+    """One server started under gunicorn, loaded, measured and stopped."""
+    with serving(name, database_url, folder) as (started, ports, public):
+        results = load(options, ports, recipe_, public, range(options.calls))
+        peak = peak_rss_mb(started[0].process.pid)
+    return summarise(name, results, peak, recipe_, check)
 
 
 def run_database(
@@ -522,6 +597,220 @@ def statements_table(counts: dict[str, list[Counted]]) -> str:
     return "\n".join(lines)
 
 
+# --- several servers on one PostgreSQL (--servers), and memory over time (--minutes) -----
+
+TICKS = os.sysconf("SC_CLK_TCK")
+WAITS_EVERY = 0.1  # seconds between samples of pg_stat_activity
+RSS_EVERY = 15.0  # seconds between samples of the workers' VmRSS
+
+
+def cpu_seconds(pid: int, waited_children: bool = False) -> float:
+    """User and system CPU time of ``pid`` from /proc/<pid>/stat (utime, stime; with
+    ``waited_children`` also cutime, cstime: the children it has reaped); 0 if gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return sum(int(f) for f in fields[11 : 15 if waited_children else 13]) / TICKS
+
+
+def machine_cpu() -> float:
+    """CPU seconds every process on the machine has used (/proc/stat: all but idle and
+    iowait): the lead's and other helpers' runs share this machine."""
+    jiffies = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(jiffies[:8]) - jiffies[3] - jiffies[4]) / TICKS
+
+
+def database_cpu(cluster: Cluster) -> float:
+    """The cluster's CPU seconds so far: the postmaster with the backends it reaped,
+    and its living children."""
+    postmaster, *children = cluster.processes()
+    return cpu_seconds(postmaster, waited_children=True) + sum(map(cpu_seconds, children))
+
+
+@dataclass
+class Usage:
+    """Where a run's CPU went, and what PostgreSQL's client backends were doing."""
+
+    workers: list[float]  # CPU seconds of each server's workers
+    database: float = 0.0
+    machine: float = 0.0  # every process's
+    doing: Counter[str] = field(default_factory=Counter)  # backends, per sample
+    samples: int = 0
+    with_lock_wait: int = 0  # samples in which some backend waited for a lock
+
+
+# A client backend not idle: on the CPU (active, no wait event), waiting for a lock or
+# other event (wait_event_type), or inside a transaction waiting for its worker's next
+# statement ("idle in transaction": a round trip).
+DOING = """
+SELECT CASE WHEN state = 'active' THEN coalesce(wait_event_type, 'CPU')
+            ELSE 'worker (in transaction)' END
+FROM pg_stat_activity
+WHERE backend_type = 'client backend' AND state <> 'idle' AND pid <> pg_backend_pid()
+"""
+
+
+def sample_backends(url: str, usage: Usage, stop: threading.Event) -> None:
+    with psycopg.connect(url, autocommit=True) as connection:
+        while not stop.wait(WAITS_EVERY):
+            doing = [row[0] for row in connection.execute(DOING)]
+            usage.doing.update(doing)
+            usage.samples += 1
+            usage.with_lock_wait += "Lock" in doing
+
+
+@contextmanager
+def watching(servers: list[Server], cluster: Cluster) -> Iterator[Usage]:
+    """The CPU seconds the servers' workers and the cluster use while the block runs,
+    and samples of pg_stat_activity taken meanwhile."""
+
+    def workers_cpu() -> list[float]:
+        return [sum(map(cpu_seconds, workers_of(s.process.pid))) for s in servers]
+
+    usage = Usage(workers_cpu())
+    database, machine = database_cpu(cluster), machine_cpu()
+    stop = threading.Event()
+    sampler = threading.Thread(target=sample_backends, args=(cluster.url, usage, stop))
+    sampler.start()
+    try:
+        yield usage
+    finally:
+        stop.set()
+        sampler.join()
+        usage.workers = [
+            after - before for after, before in zip(workers_cpu(), usage.workers, strict=True)
+        ]
+        usage.database = database_cpu(cluster) - database
+        usage.machine = machine_cpu() - machine
+
+
+def scale_out(
+    options: argparse.Namespace, folder: Path, recipe_: Recipe
+) -> list[tuple[Measured, Usage]]:
+    """Hotline on one server, then on ``options.servers`` (each as shipped, 2 workers),
+    on one PostgreSQL database of a cluster of the run's own: each run its own calls."""
+    with Cluster.create() as cluster:
+        url = cluster.url_of("postgres")
+        engine = prepared(url, folder, "http://127.0.0.1")
+        add_customers(engine, range(2 * options.calls))
+        runs = []
+        try:
+            for n, servers in enumerate((1, options.servers)):
+                print(f"load: Hotline on {servers} server(s) ...", file=sys.stderr, flush=True)
+                numbers = range(n * options.calls, (n + 1) * options.calls)
+                with serving("Hotline", url, folder, servers) as (started, ports, public):
+                    with watching(started, cluster) as usage:
+                        results = load(options, ports, recipe_, public, numbers)
+                    peak = max(peak_rss_mb(server.process.pid) for server in started)
+                runs.append((summarise("Hotline", results, peak, recipe_, engine), usage))
+        finally:
+            engine.dispose()
+    return runs
+
+
+def scale_out_table(runs: list[tuple[Measured, Usage]]) -> str:
+    cpus = os.cpu_count() or 1
+    head = f"{'PostgreSQL':<16}{'calls/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+    head += f"{'served':>13}   CPU s: each server's workers, PostgreSQL, clients (of wall × CPUs)"
+    lines = [head]
+    for m, usage in runs:
+        workers = " + ".join(f"{cpu:.0f}" for cpu in usage.workers)
+        clients = m.client_cpu * m.wall * cpus
+        lines.append(
+            f"{f'{len(usage.workers)} server(s)':<16}{m.calls_per_second:>9.1f}{m.p50:>9.1f}"
+            f"{m.p95:>9.1f}{m.p99:>9.1f}{f'{m.served}/{m.calls}':>13}   {workers}, "
+            f"{usage.database:.0f}, {clients:.0f} (of {m.wall * cpus:.0f})"
+        )
+    (one, _), (many, _) = runs
+    lines.append(
+        f"{'two / one':<16}{many.calls_per_second / one.calls_per_second:>8.2f}x"
+        f"{many.p50 / one.p50:>8.1f}x{many.p95 / one.p95:>8.1f}x{many.p99 / one.p99:>8.1f}x"
+    )
+    for m, usage in runs:
+        shares = {
+            "workers": sum(usage.workers),
+            "PostgreSQL": usage.database,
+            "clients": m.client_cpu * m.wall * cpus,
+        }
+        shares["other processes"] = usage.machine - sum(shares.values())
+        used = ", ".join(f"{what} {cpu / (m.wall * cpus):.0%}" for what, cpu in shares.items())
+        seen = sum(usage.doing.values()) or 1
+        doing = ", ".join(f"{what} {n / seen:.0%}" for what, n in usage.doing.most_common())
+        lines.append(
+            f"{len(usage.workers)} server(s): the machine's CPU: {used};"
+            f" PostgreSQL's busy backends ({seen / max(usage.samples, 1):.1f} on average):"
+            f" {doing}; a lock wait in {usage.with_lock_wait / max(usage.samples, 1):.0%}"
+            f" of {usage.samples} samples"
+        )
+    return "\n".join(lines)
+
+
+def memory(
+    options: argparse.Namespace, folder: Path, recipe_: Recipe, label: str, url: str
+) -> tuple[Measured, list[tuple[float, dict[int, float]]]]:
+    """Hotline loaded for ``options.minutes`` (rounds of ``options.calls`` calls, each
+    with new customers), its workers' VmRSS sampled every RSS_EVERY seconds."""
+    engine = prepared(url, folder, "http://127.0.0.1")
+    samples: list[tuple[float, dict[int, float]]] = []
+    results: list[Played] = []
+    stop = threading.Event()
+    try:
+        with serving("Hotline", url, folder) as (started, ports, public):
+            master, began = started[0].process.pid, time.monotonic()
+
+            def sample() -> None:
+                while True:
+                    rss = {worker: status_mb(worker, "VmRSS") for worker in workers_of(master)}
+                    samples.append((time.monotonic() - began, rss))
+                    if stop.wait(RSS_EVERY):
+                        return
+
+            sampler = threading.Thread(target=sample)
+            sampler.start()
+            until = began + options.minutes * 60
+            for round_ in itertools.count():
+                if time.monotonic() >= until:
+                    break
+                numbers = range(round_ * options.calls, (round_ + 1) * options.calls)
+                print(f"load: {label}, round {round_ + 1} ...", file=sys.stderr, flush=True)
+                add_customers(engine, numbers)
+                results += load(options, ports, recipe_, public, numbers, until)
+            stop.set()
+            sampler.join()
+            peak = peak_rss_mb(master)
+        return summarise("Hotline", results, peak, recipe_, engine), samples
+    finally:
+        stop.set()
+        engine.dispose()
+
+
+def memory_table(
+    label: str, m: Measured, samples: list[tuple[float, dict[int, float]]], warm_up: float
+) -> str:
+    workers = sorted({worker for _, rss in samples for worker in rss})
+    lines = [
+        f"Hotline on {label}, {m.wall / 60:.1f} minutes: {m.calls} calls"
+        f" ({m.calls_per_second:.1f}/s, p99 {m.p99:.0f} ms), {m.served}/{m.calls} served",
+        f"{'s':>6}" + "".join(f"{f'worker {w} MB':>18}" for w in workers),
+    ]
+    for moment, rss in samples:
+        cells = [f"{rss[w]:.1f}" if w in rss else "-" for w in workers]
+        lines.append(f"{moment:>6.0f}" + "".join(f"{cell:>18}" for cell in cells))
+    settled = [rss for moment, rss in samples if moment >= warm_up]
+    drifts = []
+    for worker in workers:
+        seen = [rss[worker] for rss in settled if worker in rss]
+        if len(seen) >= 2:
+            largest = max((mb - seen[0] for mb in seen), key=abs) / seen[0]
+            drifts.append(f"worker {worker} {seen[-1] / seen[0] - 1:+.1%} (at most {largest:+.1%})")
+    lines.append(
+        f"VmRSS drift from the first sample after {warm_up:.0f} s of warm-up to the last"
+        f" (target within ±5 %): {', '.join(drifts) or 'too few samples'}"
+    )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=2000, help="whole calls per server")
@@ -529,28 +818,55 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4, help="client processes")
     parser.add_argument("--quick", action="store_true", help="200 calls: under a minute")
     parser.add_argument("--sqlite-only", action="store_true", help="no PostgreSQL run")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--servers", type=int, default=1, help="Hotline on 1 and on this many servers (PostgreSQL)"
+    )
+    mode.add_argument(
+        "--minutes", type=float, help="Hotline loaded this long; its workers' VmRSS every 15 s"
+    )
     options = parser.parse_args()
     if options.quick:
         options.calls = 200
     options.clients = min(options.clients, options.concurrency)
-    results: dict[str, list[Measured]] = {}
-    counts: dict[str, list[Counted]] = {}
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         recipe_ = recipe(folder)
-        with databases(options, folder) as found:
-            for label, url in found:
-                results[label], counts[label] = run_database(label, url, folder, options, recipe_)
-    print(table(results))
-    print(statements_table(counts))
+        if options.servers > 1:
+            runs = scale_out(options, folder, recipe_)
+            print(scale_out_table(runs))
+            report([("PostgreSQL", m) for m, _ in runs], options, recipe_, "")
+        elif options.minutes:
+            with databases(options, folder) as found:
+                label, url = found[-1]  # PostgreSQL, unless --sqlite-only
+                measured, samples = memory(options, folder, recipe_, label, url)
+            print(memory_table(label, measured, samples, warm_up=options.minutes * 60 / 5))
+            report([(label, measured)], options, recipe_, "")
+        else:
+            results: dict[str, list[Measured]] = {}
+            counts: dict[str, list[Counted]] = {}
+            with databases(options, folder) as found:
+                for label, url in found:
+                    results[label], counts[label] = run_database(
+                        label, url, folder, options, recipe_
+                    )
+            print(table(results))
+            print(statements_table(counts))
+            rows = [(label, m) for label, ms in results.items() for m in ms]
+            report(rows, options, recipe_, "; RSS: the largest worker's peak (VmHWM)")
+
+
+def report(
+    rows: list[tuple[str, Measured]], options: argparse.Namespace, recipe_: Recipe, more: str
+) -> None:
+    """The run's settings and its failures, then exit 1 if any call was not served."""
     print(f"each call: {len(recipe_.steps)} signed webhooks; {WORKERS} gunicorn workers;"
           f" {options.concurrency} connections from {options.clients} client processes;"
-          f" {os.cpu_count()} CPUs; RSS: the largest worker's peak (VmHWM)")  # fmt: skip
-    problems = [f"{label} {m.name}: {failure}" for label, ms in results.items()
-                for m in ms for failure in m.failures]  # fmt: skip
-    for problem in problems:
-        print(f"  {problem}")
-    sys.exit(1 if any(m.served < m.calls for ms in results.values() for m in ms) else 0)
+          f" {os.cpu_count()} CPUs{more}")  # fmt: skip
+    for label, m in rows:
+        for failure in m.failures:
+            print(f"  {label} {m.name}: {failure}")
+    sys.exit(1 if any(m.served < m.calls for _, m in rows) else 0)
 
 
 if __name__ == "__main__":

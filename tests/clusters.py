@@ -149,6 +149,12 @@ class Cluster:
             timer.cancel()
             self.thaw()
 
+    def processes(self) -> list[int]:
+        """The postmaster, then its children (backends, checkpointer, writers): where a
+        benchmark reads the database's CPU time."""
+        postmaster = self._postmaster()
+        return [postmaster, *_children(postmaster)]
+
     def restore(self) -> None:
         """Thawed and running, whatever a test that failed half-way left it."""
         self.thaw()
