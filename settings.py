@@ -56,11 +56,11 @@ class Settings(BaseSettings):
     )
 
     database_url: str | None = None
-    # PostgreSQL only: false lets a commit return before its WAL record is on disk
-    # (postgresql.org/docs/current/wal-async-commit.html): a crash of the database server
-    # may lose the last moments of calls' progress, never corrupt them, and never a
-    # lockout count (verification.guard commits those synchronously whatever this says).
-    # SQLite always commits durably: its safety level cannot change inside a transaction.
+    # False: a commit returns before it is on disk (PostgreSQL's synchronous_commit=off,
+    # postgresql.org/docs/current/wal-async-commit.html; SQLite's synchronous=NORMAL in
+    # WAL mode, sqlite.org/pragma.html#pragma_synchronous). A crash of the machine may
+    # lose the last moments of calls' progress, never corrupt them, and never a lockout
+    # count: verification.guard's transactions commit durably whatever this says.
     database_synchronous_commit: bool = True
     twilio_auth_token: SecretStr | None = None
     twilio_account_sid: Annotated[str | None, Field(pattern=r"^AC[0-9a-fA-F]{32}$")] = None

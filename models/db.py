@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -69,8 +70,8 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str, *, synchronous_commit: bool = True) -> Engine:
-    """``synchronous_commit``: PostgreSQL's, for every transaction that does not set its
-    own (Settings.database_synchronous_commit)."""
+    """``synchronous_commit`` false: commits return before they reach the disk, except
+    those of transactions that ask (``commit_durably``); Settings.database_synchronous_commit."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() != "sqlite":
         engine = create_engine(
@@ -81,16 +82,24 @@ def make_engine(url: str, *, synchronous_commit: bool = True) -> Engine:
         )
         deadline.bound(engine)  # a webhook's waits, all together, end by its deadline
         return engine
-    # SQLite: a held write lock makes BEGIN IMMEDIATE wait this long, then fail.
+    # SQLite: a held write lock makes BEGIN IMMEDIATE wait this long, then fail. The
+    # default pool (QueuePool) keeps each worker's connection open between requests.
     engine = create_engine(url, connect_args={"timeout": WAIT_SECONDS})
+    # In WAL mode FULL syncs the log at every commit, NORMAL only at checkpoints: a
+    # crash of the machine may lose the last commits, never corrupt the database
+    # (sqlite.org/pragma.html#pragma_synchronous, sqlite.org/wal.html).
+    level = "FULL" if synchronous_commit else "NORMAL"
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
         dbapi_connection.isolation_level = None  # Hotline says when transactions begin
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
+        # Readers and the one writer do not block each other (sqlite.org/wal.html).
         cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute(f"PRAGMA synchronous = {level}")
         cursor.close()
+        record.info[_SYNCHRONOUS] = level
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
@@ -117,9 +126,54 @@ def make_engine(url: str, *, synchronous_commit: bool = True) -> Engine:
     ) -> None:
         in_transaction = connection.connection.driver_connection.in_transaction  # type: ignore[union-attr]
         if not in_transaction and _takes_write_lock(statement, context):
+            # The safety level can change only outside a transaction ("Safety level may
+            # not be changed inside a transaction"): a durable one is set here.
+            wanted = "FULL" if connection.info.pop(_DURABLE, False) else level
+            if connection.info.get(_SYNCHRONOUS) != wanted:
+                cursor.execute(f"PRAGMA synchronous = {wanted}")
+                connection.info[_SYNCHRONOUS] = wanted
             cursor.execute("BEGIN IMMEDIATE")
 
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _forget_durable(connection: Connection) -> None:
+        connection.info.pop(_DURABLE, None)  # asked of a transaction that wrote nothing
+
     return engine
+
+
+# Connection.info keys on SQLite (the pooled connection's own dict): the next write
+# transaction commits durably; the PRAGMA synchronous the connection has now.
+_DURABLE = "hotline_durable"
+_SYNCHRONOUS = "hotline_synchronous"
+# Session.info key: this SQLite transaction began at NORMAL and must reach the disk.
+_SYNC_LOG = "hotline_sync_log"
+
+
+def commit_durably(session: Session) -> None:
+    """This transaction's commit is on disk before it returns, whatever
+    DATABASE_SYNCHRONOUS_COMMIT trades elsewhere: for counts a crash must not forget
+    (verification.guard). Called before the transaction's writes, as a rule."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # Lasts to the end of the transaction (postgresql.org/docs/current/sql-set.html).
+        session.execute(text("SET LOCAL synchronous_commit = on"))
+    elif not connection.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+        connection.info[_DURABLE] = True  # _lock_before_writes begins it at FULL
+    elif connection.info.get(_SYNCHRONOUS) != "FULL":
+        session.info[_SYNC_LOG] = True  # already writing at NORMAL: _sync_log after commit
+
+
+def _sync_log(session: Session) -> None:
+    """``after_commit`` on SQLite: a transaction ``commit_durably`` found already begun at
+    NORMAL is synced as FULL would have synced it, its write-ahead log to the disk."""
+    if session.info.pop(_SYNC_LOG, False):
+        database = session.get_bind().engine.url.database or ""
+        descriptor = os.open(f"{database}-wal", os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
 
 # What SQLite can run without a transaction; anything else (a write, a savepoint, DDL)
@@ -247,6 +301,8 @@ class Database:
         # statement that writes or locks rows, flushes them (_flush_before_writes).
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         event.listen(self.sessions, "do_orm_execute", _flush_before_writes)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.sessions, "after_commit", _sync_log)
         self._readers = sessionmaker(self.engine.execution_options(**{READING: True}))
         self.silence = deadline.Silence()
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, literal, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, case, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from models import VerificationGuard as Guard
-from models.db import changed
+from models.db import changed, commit_durably
 
 
 def customer(customer_id: str) -> str:
@@ -55,15 +55,6 @@ def operator(name: str) -> str:
     return f"operator:{name}"
 
 
-def _durably(session: Session) -> None:
-    """On PostgreSQL, this transaction commits durably: a count lost in a crash would
-    give a guesser attempts back, whatever DATABASE_SYNCHRONOUS_COMMIT trades for speed
-    elsewhere (SET LOCAL lasts to the end of the transaction:
-    postgresql.org/docs/current/sql-set.html). SQLite always commits durably."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL synchronous_commit = on"))
-
-
 def _upsert(session: Session, subject: str, first: dict[str, Any]) -> Any:
     """INSERT of the subject's first row, ``first``; the caller adds what a row already
     there becomes (ON CONFLICT DO UPDATE). One statement either way: a subject nobody
@@ -90,7 +81,7 @@ def reserve_attempt(
     The attempt that reaches the limit sets the lock in the same statement, so
     a process that dies before learning the result still leaves the lock in place.
     """
-    _durably(session)
+    commit_durably(session)  # a count lost in a crash would give a guesser attempts back
     # A run at or over the limit with no lock, which only a limit lowered since it was
     # counted leaves, would refuse every attempt for good (a reservation needs a count
     # under the limit, and only a lock that runs out starts a fresh count): it is locked
@@ -130,7 +121,7 @@ def reserve_attempt(
 def hold(session: Session, subject: str, *, until: datetime, now: datetime) -> bool:
     """Take ``subject`` until ``until`` unless it is held now; True when this call took
     it. One statement, so of several calls at once only one can."""
-    _durably(session)
+    commit_durably(session)  # a hold lost in a crash would let a second one be taken
     upsert = _upsert(session, subject, {"consecutive_failures": 0, "locked_until": until})
     taken = changed(
         session,
