@@ -7,12 +7,10 @@ its default 100 tries a kind."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
+from tests.bench.runs import run_bench
 from tests.clusters import ClusterUnavailable, server_programs
 from tests.needs import missing
-from tests.serving.shipped import ROOT
 
 CLASSES = [
     "signed fuzzing",
@@ -31,13 +29,7 @@ ROW = re.compile(r"^(?P<name>[A-Za-z ]+?)\s+(?P<tried>\d+)\s+(?P<failures>\d+)\s
 
 def attack(*options: str) -> dict[str, tuple[int, int]]:
     """Each class's requests tried and failures, as the table printed them."""
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "attack.py"), "--requests", str(REQUESTS), *options],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    run = run_bench("attack.py", "--requests", str(REQUESTS), *options, timeout=600)
     rows = {
         found["name"]: (int(found["tried"]), int(found["failures"]))
         for line in run.stdout.splitlines()

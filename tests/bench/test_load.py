@@ -7,12 +7,10 @@ Nothing here is about speed: the figures are printed for a reader, not asserted.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
+from tests.bench.runs import run_bench
 from tests.clusters import ClusterUnavailable, server_programs
 from tests.needs import missing
-from tests.serving.shipped import ROOT
 
 QUICK_CALLS = 200
 SERVERS = ["bare TwiML", "minimal stateful", "Hotline"]
@@ -28,13 +26,7 @@ def test_quick_run_prints_every_row_and_serves_every_hotline_call() -> None:
         server_programs()
     except ClusterUnavailable as exc:
         missing(str(exc))
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "load.py"), "--quick"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    run = run_bench("load.py", "--quick", timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr[-3000:]
     rows = {
         (found["database"], found["name"]): found["rest"]

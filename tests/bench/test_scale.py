@@ -7,12 +7,10 @@ the figures are printed for a reader, not asserted."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
+from tests.bench.runs import run_bench
 from tests.clusters import ClusterUnavailable, server_programs
 from tests.needs import missing
-from tests.serving.shipped import ROOT
 
 QUICK_CALLS = 20
 RUNS = ["customers", "call history", "waiting, one queue", "waiting, all queues"]
@@ -29,13 +27,7 @@ def test_quick_run_prints_a_ratio_row_for_each_run_and_serves_every_call() -> No
         server_programs()
     except ClusterUnavailable as exc:
         missing(str(exc))
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "scale.py"), "--quick"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    run = run_bench("scale.py", "--quick", timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr[-3000:]
     rows = {
         (found["run"], found["database"], found["what"]): found
