@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from calls.reach import calling_agent, rung_agent
@@ -31,6 +31,9 @@ from telephony.sms import SmsSender, TwilioSms
 T = TypeVar("T")
 # The fields of a call's history that hold what a caller said or keyed.
 HEARD = frozenset({"speech", "key"})
+# Every caller's webhook runs it first: built once, as building it costs about what
+# running it does.
+CALL_BY_SID = select(Call).where(Call.call_sid == bindparam("call_sid"))
 
 
 class NoCallSid(Exception):
@@ -185,7 +188,7 @@ def open_agent_call(session: Session, params: VoiceParams, services: Services) -
 def find_or_open_call(session: Session, params: VoiceParams, region: str, now: datetime) -> Call:
     if not params.call_sid:
         raise NoCallSid
-    call = session.scalars(select(Call).where(Call.call_sid == params.call_sid)).one_or_none()
+    call = session.scalars(CALL_BY_SID, {"call_sid": params.call_sid}).one_or_none()
     if call is not None:
         return call
     caller = to_e164(params.from_, region)

@@ -331,8 +331,10 @@ def _flush_before_writes(state: ORMExecuteState) -> None:
     """A conditional UPDATE or DELETE, an INSERT, or a SELECT ... FOR UPDATE decides on
     the rows as this step has changed them so far: the step's pending changes go first.
     Plain SELECTs do not flush (autoflush is off)."""
-    locks = state.is_select and getattr(state.statement, "_for_update_arg", None) is not None
-    if state.is_update or state.is_delete or state.is_insert or locks:
+    if state.is_select:  # most statements: one check, as this runs before every one
+        if getattr(state.statement, "_for_update_arg", None) is not None:
+            state.session.flush()
+    elif state.is_update or state.is_delete or state.is_insert:
         state.session.flush()
 
 
