@@ -74,6 +74,10 @@ def make_engine(url: str, *, synchronous_commit: bool = True) -> Engine:
     those of transactions that ask (``commit_durably``); Settings.database_synchronous_commit."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() != "sqlite":
+        # The default pool (QueuePool, 5 kept open) is plenty: a sync gunicorn worker
+        # serves one request at a time, on one connection. The pre-ping costs a round
+        # trip a request, and spares the first caller after a database restart the
+        # apology (docs.sqlalchemy.org/en/20/core/pooling.html#disconnect-handling-pessimistic).
         engine = create_engine(
             url,
             pool_pre_ping=True,
