@@ -18,7 +18,10 @@ its workers (VmHWM in /proc), then Hotline's as a ratio to each reference; and t
 clients' own share of the machine's CPU (near 100 % would mean the clients, not the
 server, set the pace). A Hotline call counts as served when every webhook answered 200
 with TwiML and the call's row ended as the recipe's did (verified, in the queue, left
-by hanging up, completed, with as many events). The machine's speed cancels out of the
+by hanging up, completed, with as many events). Then Hotline is sent each call's
+answers to its prompts again, as Twilio retries a request (Recipe.late): read-only
+webhooks, measured per webhook against the bare app's, and served only if every call
+still ends as before. The machine's speed cancels out of the
 ratios: compare ratios between runs, not times. Then the statements and round trips
 each webhook of one more call costs, replayed through Hotline in this process on the
 database the load left (count_statements says what a round trip is).
@@ -95,6 +98,7 @@ SERVERS = {  # name: gunicorn's target
 }
 
 Request = tuple[str, bytes, str]  # path with its query, form body, signature
+LATE = "Hotline, late requests"  # read-only webhooks: Recipe.late
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,12 @@ class Recipe:
             path, form = fresh(path), {name: fresh(value) for name, value in form.items()}
             built.append((path, urlencode(form).encode(), sign(TOKEN, public + path, form)))
         return built
+
+    def late(self, public: str, number: int) -> list[Request]:
+        """Call ``number``'s answers to its prompts (their URLs carry the prompt's turn)
+        sent again once the call has ended, as Twilio retries a request: Hotline
+        replays the call's stage and changes nothing, the read-only webhooks."""
+        return [request for request in self.call(public, number) if "turn=" in request[0]]
 
 
 def call_sid_of(number: int) -> str:
@@ -401,6 +411,7 @@ class Measured:
     client_cpu: float  # share of the machine's CPU the clients used
     failures: list[str]
     wall: float  # seconds from the first request to the last answer
+    webhooks_per_second: float
 
 
 def load(
@@ -410,10 +421,13 @@ def load(
     public: str,
     numbers: range,
     until: float = math.inf,
+    late: bool = False,
 ) -> list[Played]:
     """Calls ``numbers`` played against the servers on ``ports`` (the connections spread
     over them in turn), from ``options.clients`` processes that start together, each
-    given its calls' requests built and signed; none begun after ``until``."""
+    given its calls' requests built and signed (``late``: Recipe.late's); none begun
+    after ``until``."""
+    build = recipe_.late if late else recipe_.call
     context = multiprocessing.get_context("fork")
     start = context.Barrier(options.clients)
     out = context.Queue()
@@ -421,9 +435,7 @@ def load(
     for client in range(options.clients):
         connections = range(client, options.concurrency, options.clients)
         mine = [ports[connection % len(ports)] for connection in connections]
-        calls = [
-            (call_sid_of(n), recipe_.call(public, n)) for n in numbers[client :: options.clients]
-        ]
+        calls = [(call_sid_of(n), build(public, n)) for n in numbers[client :: options.clients]]
         process = context.Process(
             target=play_calls, args=(mine, calls, until, start, out), daemon=True
         )
@@ -515,6 +527,7 @@ def summarise(
         sum(r.cpu for r in results) / (wall * (os.cpu_count() or 1)),
         failures[:5],
         wall,
+        len(latencies) / wall,
     )
 
 
@@ -525,12 +538,19 @@ def measure(
     options: argparse.Namespace,
     recipe_: Recipe,
     check: Engine | None,
-) -> Measured:
-    """One server started under gunicorn, loaded, measured and stopped."""
+) -> list[Measured]:
+    """One server started under gunicorn, loaded, measured and stopped. Hotline (given
+    ``check``) is then sent every call's late requests (Recipe.late), measured apart as
+    LATE: served only if every call still ends as the recipe's, events and all."""
     with serving(name, database_url, folder) as (started, ports, public):
         results = load(options, ports, recipe_, public, range(options.calls))
         peak = peak_rss_mb(started[0].process.pid)
-    return summarise(name, results, peak, recipe_, check)
+        measured = [summarise(name, results, peak, recipe_, check)]
+        if check is not None:
+            late = load(options, ports, recipe_, public, range(options.calls), late=True)
+            peak = peak_rss_mb(started[0].process.pid)
+            measured.append(summarise(LATE, late, peak, recipe_, check))
+    return measured
 
 
 def run_database(
@@ -547,7 +567,7 @@ def run_database(
         for name in SERVERS:
             print(f"load: {label}, {name} ...", file=sys.stderr, flush=True)
             check = engine if name == "Hotline" else None
-            measured.append(measure(name, database_url, own, options, recipe_, check))
+            measured += measure(name, database_url, own, options, recipe_, check)
         return measured, count_statements(database_url, own, recipe_, options.calls)
     finally:
         engine.dispose()
@@ -569,22 +589,43 @@ def table(results: dict[str, list[Measured]]) -> str:
     head += f"{'p99 ms':>9}{'RSS MB':>8}{'served':>13}{'client CPU':>12}"
     lines = [head]
     for label, measured in results.items():
+        named = {m.name: m for m in measured}
         for m in measured:
-            lines.append(
-                f"{label:<12}{m.name:<26}{m.calls_per_second:>9.1f}{m.p50:>9.1f}{m.p95:>9.1f}"
-                f"{m.p99:>9.1f}{m.peak_rss_mb:>8.0f}{f'{m.served}/{m.calls}':>13}"
-                f"{m.client_cpu:>11.0%}"
-            )
-        hotline = measured[-1]
-        for reference in measured[:-1]:
-            lines.append(
-                f"{label:<12}{'Hotline / ' + reference.name:<26}"
-                f"{hotline.calls_per_second / reference.calls_per_second:>8.2f}x"
-                f"{hotline.p50 / reference.p50:>8.1f}x{hotline.p95 / reference.p95:>8.1f}x"
-                f"{hotline.p99 / reference.p99:>8.1f}x"
-                f"{hotline.peak_rss_mb / reference.peak_rss_mb:>7.1f}x"
-            )
+            if m.name != LATE:
+                lines.append(_row(label, m.name, m, m.calls_per_second))
+        hotline = named["Hotline"]
+        for reference in measured:
+            if not reference.name.startswith("Hotline"):
+                lines.append(_ratio(label, "Hotline", hotline, reference, "calls_per_second"))
+    lines.append(
+        "read-only webhooks: each call's answers to its prompts sent again once it ended"
+        " (Recipe.late), per webhook"
+    )
+    lines.append(head.replace("calls/s", "hooks/s"))
+    for label, measured in results.items():
+        named = {m.name: m for m in measured}
+        bare, late = named["bare TwiML"], named[LATE]
+        for m in (bare, late):
+            lines.append(_row(label, m.name, m, m.webhooks_per_second))
+        lines.append(_ratio(label, "late requests", late, bare, "webhooks_per_second"))
     return "\n".join(lines)
+
+
+def _row(label: str, name: str, m: Measured, rate: float) -> str:
+    return (
+        f"{label:<12}{name:<26}{rate:>9.1f}{m.p50:>9.1f}{m.p95:>9.1f}"
+        f"{m.p99:>9.1f}{m.peak_rss_mb:>8.0f}{f'{m.served}/{m.calls}':>13}"
+        f"{m.client_cpu:>11.0%}"
+    )
+
+
+def _ratio(label: str, name: str, m: Measured, reference: Measured, rate: str) -> str:
+    return (
+        f"{label:<12}{name + ' / ' + reference.name:<26}"
+        f"{getattr(m, rate) / getattr(reference, rate):>8.2f}x"
+        f"{m.p50 / reference.p50:>8.1f}x{m.p95 / reference.p95:>8.1f}x"
+        f"{m.p99 / reference.p99:>8.1f}x{m.peak_rss_mb / reference.peak_rss_mb:>7.1f}x"
+    )
 
 
 def statements_table(counts: dict[str, list[Counted]]) -> str:
