@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import DateTime, Enum, MetaData
+from sqlalchemy import DateTime, Enum, MetaData, UnaryExpression, literal_column
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, QueryableAttribute
 from sqlalchemy.types import TypeDecorator
 
 # Named constraints let Alembic alter and drop them, on SQLite too.
@@ -19,6 +20,18 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# The queue taken first, open around the clock (SPEC §6).
+URGENT = "urgent"
+
+
+def urgent_first(queue: QueryableAttribute[Any]) -> UnaryExpression[bool]:
+    """The first key of the order waiting work is taken in: the urgent queue's first.
+    Written with the literal, not a bound parameter, so that a query's ORDER BY is the
+    expression its index holds and the database reads the work off the index in turn,
+    stopping at the first row that fits, instead of sorting all of it."""
+    return (queue == literal_column(f"'{URGENT}'")).self_group().desc()
 
 
 class Base(DeclarativeBase):

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from flowfile.vocabulary import Language
-from models.base import Base, UTCDateTime, check_in, enum_column
+from models.base import Base, UTCDateTime, check_in, enum_column, urgent_first
 
 
 class CallStage(StrEnum):
@@ -40,17 +40,7 @@ class CallStage(StrEnum):
 
 class Call(Base):
     __tablename__ = "calls"
-    __table_args__ = (
-        CheckConstraint(check_in("stage", CallStage), name="stage"),
-        # The callers waiting now, in turn: agents taking the next caller and the wait
-        # document's callers ahead read these few rows, not every call ever made.
-        Index(
-            "ix_calls_waiting",
-            "queued_at",
-            sqlite_where=text("stage = 'queued'"),
-            postgresql_where=text("stage = 'queued'"),
-        ),
-    )
+    __table_args__ = (CheckConstraint(check_in("stage", CallStage), name="stage"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_sid: Mapped[str] = mapped_column(String(64), unique=True)
@@ -144,6 +134,18 @@ class Call(Base):
             claimed_by_caller_id=False,
             turn=0,
         )
+
+
+# The callers waiting now, in the order agents take them (``IN_TURN``): agents taking the
+# next caller read them off this index and stop at the first they may take; the wait
+# document's callers ahead read these few rows, not every call ever made.
+IN_TURN = (urgent_first(Call.queue), Call.queued_at, Call.id)
+Index(
+    "ix_calls_in_turn",
+    *IN_TURN,
+    sqlite_where=text("stage = 'queued'"),
+    postgresql_where=text("stage = 'queued'"),
+)
 
 
 class CallEvent(Base):

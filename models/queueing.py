@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from flowfile.vocabulary import Language
-from models.base import Base, UTCDateTime, check_in, enum_column
+from models.base import Base, UTCDateTime, check_in, enum_column, urgent_first
 
 
 class FollowUpStatus(StrEnum):
@@ -29,17 +29,7 @@ class CallbackRequest(Base):
     (``queueing.callback_queue``) until an agent calls them back (``queueing.callbacks``)."""
 
     __tablename__ = "callback_requests"
-    __table_args__ = (
-        CheckConstraint(check_in("status", CallbackStatus), name="status"),
-        # The open callbacks: an agent's next work and the callers ahead in the wait
-        # document read these, not every callback done.
-        Index(
-            "ix_callback_requests_open",
-            "due_at",
-            sqlite_where=text("status = 'open'"),
-            postgresql_where=text("status = 'open'"),
-        ),
-    )
+    __table_args__ = (CheckConstraint(check_in("status", CallbackStatus), name="status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
@@ -65,6 +55,20 @@ class CallbackRequest(Base):
     offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     agent_id: Mapped[str | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# A callback's place among live callers: when its caller first queued, else when asked.
+PLACE = func.coalesce(CallbackRequest.queued_at, CallbackRequest.created_at)
+# The open callbacks, in the order agents serve them (``IN_TURN``, as live callers are,
+# ``models.calls.IN_TURN``): an agent's next work reads them off this index and stops at
+# the first due one they may take; the wait document reads these, not every callback done.
+IN_TURN = (urgent_first(CallbackRequest.topic), PLACE, CallbackRequest.id)
+Index(
+    "ix_callback_requests_in_turn",
+    *IN_TURN,
+    sqlite_where=text("status = 'open'"),
+    postgresql_where=text("status = 'open'"),
+)
 
 
 class CallbackAttempt(Base):

@@ -25,7 +25,8 @@ from calls.context import Context
 from flowfile.vocabulary import Language
 from models import Agent, Call, CallbackAttempt, CallbackRequest, CallEvent
 from models.db import changed
-from models.queueing import CallbackStatus
+from models.queueing import IN_TURN as IN_TURN  # served as live callers are, off an index
+from models.queueing import PLACE, CallbackStatus
 from queueing.hours import is_open
 from queueing.matching import URGENT, callbacks_for
 from queueing.passes import not_passed_by
@@ -40,9 +41,6 @@ REACHED = ("talked", "answered")
 # Neither: the agent left, or Twilio refused to place the call; tried again at once.
 NOT_TRIED = ("agent_left", "not_placed")
 
-PLACE = func.coalesce(CallbackRequest.queued_at, CallbackRequest.created_at)
-# The order callbacks are served in, as live callers are (routing.IN_TURN).
-IN_TURN = ((CallbackRequest.topic == URGENT).desc(), PLACE, CallbackRequest.id)
 _NEVER = datetime.max.replace(tzinfo=UTC)
 
 

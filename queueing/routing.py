@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from models import Agent, Call
 from models.agents import AgentStatus
-from models.calls import CallStage
+from models.calls import IN_TURN, CallStage
 from models.db import changed
 from queueing import status_log
 from queueing.matching import URGENT, callers_for
@@ -38,10 +38,6 @@ def is_offered(caller: Call, now: datetime) -> bool:
 def reserve(caller: Call, agent_id: str | None, now: datetime) -> None:
     caller.offered_agent_id = agent_id
     caller.offered_at = now if agent_id else None
-
-
-# The order agents take callers in: urgent first, then the longest waiting.
-IN_TURN = ((Call.queue == URGENT).desc(), Call.queued_at, Call.id)
 
 
 def next_caller(session: Session, agent: Agent, now: datetime) -> Call | None:
