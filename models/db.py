@@ -195,7 +195,8 @@ def _takes_write_lock(statement: str, context: ExecutionContext | None) -> bool:
     compiled = getattr(context, "compiled", None)
     if getattr(getattr(compiled, "statement", None), "_for_update_arg", None) is not None:
         return True
-    return not statement.lstrip().upper().startswith(_READS)
+    # The first word only: this runs before every statement outside a transaction.
+    return not statement.lstrip()[:8].upper().startswith(_READS)
 
 
 def _bounded_waits(url: str, synchronous_commit: bool) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import NoReturn
 
 import pytest
 
-from tests.clusters import Cluster, ClusterUnavailable
+from tests.clusters import Cluster, ClusterUnavailable, server_programs
 
 
 def missing(reason: str) -> NoReturn:
@@ -22,5 +22,13 @@ def private_cluster() -> Cluster:
     """A PostgreSQL cluster of the test's own (tests.clusters), to use as a context."""
     try:
         return Cluster.create()
+    except ClusterUnavailable as exc:
+        missing(str(exc))
+
+
+def cluster_programs() -> None:
+    """PostgreSQL's server programs, for a bench script that makes its own cluster."""
+    try:
+        server_programs()
     except ClusterUnavailable as exc:
         missing(str(exc))

@@ -55,12 +55,15 @@ def operator(name: str) -> str:
     return f"operator:{name}"
 
 
-def _upsert(session: Session, subject: str, first: dict[str, Any]) -> Any:
+def _upsert(
+    session: Session, subject: str, first: dict[str, Any]
+) -> postgresql.Insert | sqlite.Insert:
     """INSERT of the subject's first row, ``first``; the caller adds what a row already
     there becomes (ON CONFLICT DO UPDATE). One statement either way: a subject nobody
     has guessed at costs what any other does."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(Guard).values(subject=subject, **first)
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(Guard).values(subject=subject, **first)
+    return sqlite.insert(Guard).values(subject=subject, **first)
 
 
 def is_locked(session: Session, subject: str, now: datetime) -> bool:
