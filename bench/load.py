@@ -10,21 +10,27 @@ of issue 12 (greeting, language, caller ID, PIN, two menus to an account answer,
 queue's wait document, hang-up in the queue, status callback), each call its own CallSid
 and its own customer (generated and bulk-inserted, with PINs). The recipe of those
 requests is one call driven through the phone simulator into Hotline in this process,
-replayed with fresh CallSids and phone numbers; every request is built and signed before
-the clock starts, so that the clients spend their time waiting on the server.
+replayed with fresh CallSids and phone numbers (bench/calls.py); every request is built
+and signed before the clock starts, so that the clients spend their time waiting on the
+server. Then the second mix, ``--calls`` bridged calls (bench/bridge.py: the caller rung
+through to an agent, the agent's wrap-up, the caller's rating; 25 webhooks), with as many
+agents as connections; against Hotline the clients take the rings Hotline asks Twilio's
+REST API for (a stand-in here) and play the agents' legs, building and signing those
+requests as they go.
 
 Prints for each server calls per second, webhook latency p50/p95/p99 and the peak RSS of
 its workers (VmHWM in /proc), then Hotline's as a ratio to each reference; and the
 clients' own share of the machine's CPU (near 100 % would mean the clients, not the
 server, set the pace). A Hotline call counts as served when every webhook answered 200
 with TwiML and the call's row ended as the recipe's did (verified, in the queue, left
-by hanging up, completed, with as many events). Then Hotline is sent each call's
-answers to its prompts again, as Twilio retries a request (Recipe.late): read-only
-webhooks, measured per webhook against the bare app's, and served only if every call
-still ends as before. The machine's speed cancels out of the
-ratios: compare ratios between runs, not times. Then the statements and round trips
-each webhook of one more call costs, replayed through Hotline in this process on the
-database the load left (count_statements says what a round trip is).
+by hanging up, completed, with as many events; bridged: put through, rated, completed).
+Then Hotline is sent each whole call's answers to its prompts again, as Twilio retries
+a request (Recipe.late): read-only webhooks, measured per webhook against the bare
+app's, and served only if every call still ends as before. The machine's speed cancels
+out of the ratios: compare ratios between runs, not times. Then the statements and
+round trips each webhook of one more call of each mix costs, replayed through Hotline
+in this process on the database the load left (count_statements says what a round trip
+is).
 
 ``--servers 2`` instead plays Hotline alone on PostgreSQL: on one server, then on two
 (each as shipped, 2 workers; one database; the clients' connections spread over them
@@ -47,7 +53,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import itertools
-import json
 import math
 import multiprocessing
 import os
@@ -58,203 +63,54 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import psycopg
-import yaml
-from sqlalchemy import Engine, event, func, insert, select
+from sqlalchemy import Engine, event
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app import create_server  # noqa: E402
-from models import Account, Call, CallEvent, Customer  # noqa: E402
-from ops.commands import DEMO_FILE  # noqa: E402
-from settings import DEFAULT_FLOW_FILE, Settings  # noqa: E402
-from telephony.simulator import FlaskTransport, Relay, Switch, hotline_numbers, sign  # noqa: E402
-from telephony.simulator.webhooks import Reply  # noqa: E402
+from bench.bridge import (  # noqa: E402
+    RING_WAIT_SECONDS,
+    BridgedRecipe,
+    Rings,
+    Send,
+    add_agents,
+    bridged_recipe,
+    play_agent_side,
+    ring_taker,
+)
+from bench.calls import (  # noqa: E402
+    Recipe,
+    Request,
+    add_customers,
+    call_sid_of,
+    ending,
+    prepared,
+    recipe,
+    settings_of,
+)
+from settings import Settings  # noqa: E402
 from tests.clusters import Cluster  # noqa: E402
-from tests.conftest import SECRET_KEY, TOKEN  # noqa: E402
 from tests.servers import free_port  # noqa: E402
 from tests.serving.stack import Server  # noqa: E402
-from tests.serving.workers import start_gunicorn, with_demo_data  # noqa: E402
-from verification.secrets import CUSTOMER_PIN, keyed_hash  # noqa: E402
+from tests.serving.workers import start_gunicorn  # noqa: E402
 
 WORKERS = 2  # as issue 12 measured
-ACCOUNT_SID = "AC" + "0" * 32
-HOTLINE = "+8640012345678"
-DEMO = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
-TEMPLATE = next(c for c in DEMO["customers"] if c["language"] == "zh" and c.get("pin"))
-ZH, CALLER_ID, ACCOUNT_MENU, FREEZE_ANSWER, AGENT = "1", "#", "1", "2", "0"
 SERVERS = {  # name: gunicorn's target
     "bare TwiML": "bench.references:bare()",
     "minimal stateful": "bench.references:stateful()",
     "Hotline": "app:create_server()",
 }
 
-Request = tuple[str, bytes, str]  # path with its query, form body, signature
 LATE = "Hotline, late requests"  # read-only webhooks: Recipe.late
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """One call's webhooks as the simulator sent them, and how its row ended."""
-
-    steps: list[tuple[str, dict[str, str]]]  # path with its query, form
-    call_sid: str
-    phone: str
-    ending: tuple[Any, ...]
-
-    def call(self, public: str, number: int) -> list[Request]:
-        """Call ``number``'s requests: the template's CallSid and phone replaced."""
-        call_sid, phone = call_sid_of(number), phone_of(number)
-
-        def fresh(text: str) -> str:
-            return text.replace(self.call_sid, call_sid).replace(self.phone, phone)
-
-        built = []
-        for path, form in self.steps:
-            path, form = fresh(path), {name: fresh(value) for name, value in form.items()}
-            built.append((path, urlencode(form).encode(), sign(TOKEN, public + path, form)))
-        return built
-
-    def late(self, public: str, number: int) -> list[Request]:
-        """Call ``number``'s answers to its prompts (their URLs carry the prompt's turn)
-        sent again once the call has ended, as Twilio retries a request: Hotline
-        replays the call's stage and changes nothing, the read-only webhooks."""
-        return [request for request in self.call(public, number) if "turn=" in request[0]]
-
-
-def call_sid_of(number: int) -> str:
-    return f"CA{number:032x}"
-
-
-def phone_of(number: int) -> str:
-    return f"+86137{number:08d}"  # a mobile number; the demo's are +86138/+86139
-
-
-def settings_of(database_url: str, folder: Path, public: str) -> dict[str, str]:
-    """Hotline's settings for the run (the environment of gunicorn, upper-cased)."""
-    return {
-        "database_url": database_url,
-        "twilio_auth_token": TOKEN,
-        "twilio_account_sid": ACCOUNT_SID,
-        "twilio_api_base_url": "http://127.0.0.1:9",  # nothing here is meant to call it
-        "hotline_number": HOTLINE,
-        "hotline_secret_key": SECRET_KEY,
-        "public_base_url": public,
-        "flow_file": str(open_all_day(folder)),
-        # Commits as the minimal stateful reference makes them (bench/references.py):
-        # SQLite's synchronous NORMAL; PostgreSQL's cluster here commits asynchronously
-        # anyway. Lockout counts still commit durably (verification.guard).
-        "database_synchronous_commit": "false",
-    }
-
-
-def open_all_day(folder: Path) -> Path:
-    """The default flow with agents' hours round the clock, so that 0 reaches the queue
-    whenever the benchmark runs."""
-    path = folder / "flow.yaml"
-    if not path.exists():
-        flow = yaml.safe_load(DEFAULT_FLOW_FILE.read_text(encoding="utf-8"))
-        days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-        flow["hours"] = {"weekly": {day: ["00:00-24:00"] for day in days}, "holidays": []}
-        path.write_text(yaml.safe_dump(flow, allow_unicode=True), encoding="utf-8")
-    return path
-
-
-def prepared(database_url: str, folder: Path, public: str) -> Engine:
-    """Hotline's database migrated and holding the demo data; an engine on it."""
-    app = with_demo_data(Settings.model_validate(settings_of(database_url, folder, public)))
-    engine: Engine = app.extensions["db"].engine
-    return engine
-
-
-class Recorder(Relay):
-    """Keeps every webhook the switch sends, with the path Hotline sees."""
-
-    def __init__(self, inner: FlaskTransport) -> None:
-        super().__init__(inner)
-        self.sent: list[tuple[str, dict[str, str]]] = []
-
-    def send(self, method: str, url: str, params: dict[str, str], signature: str) -> Reply:
-        assert method == "POST", url
-        self.sent.append((url.removeprefix(self.base_url), dict(params)))
-        return self.inner.send(method, url, params, signature)
-
-
-def ending(engine: Engine, call_sids: list[str]) -> dict[str, tuple[Any, ...]]:
-    """How each call's row ended: what the recipe's call must share with every call."""
-    events = (
-        select(func.count())
-        .select_from(CallEvent)
-        .where(CallEvent.call_id == Call.id)
-        .scalar_subquery()
-    )
-    query = select(
-        Call.call_sid,
-        Call.stage,
-        Call.verified,
-        Call.queue,
-        Call.leave_reason,
-        Call.twilio_status,
-        Call.caller == Customer.phone,
-        events,
-    ).outerjoin(Customer, Customer.id == Call.customer_id)
-    found: dict[str, tuple[Any, ...]] = {}
-    with engine.connect() as connection:
-        for start in range(0, len(call_sids), 500):  # under any bound on parameters
-            chunk = call_sids[start : start + 500]
-            for row in connection.execute(query.where(Call.call_sid.in_(chunk))):
-                found[row[0]] = tuple(row[1:])
-    return found
-
-
-def recipe(folder: Path) -> Recipe:
-    """One whole call driven through the simulator into Hotline in this process, on a
-    database of its own; what it sent, and how its row ended."""
-    public = "http://127.0.0.1"
-    engine = prepared(f"sqlite:///{folder / 'recipe.db'}", folder, public)
-    app = create_server(Settings.model_validate(settings_of(str(engine.url), folder, public)))
-    recorder = Recorder(FlaskTransport(app, public))
-    switch = Switch(recorder, auth_token=TOKEN, numbers=hotline_numbers(HOTLINE))
-    call = switch.caller(TEMPLATE["phone"]).dial().press(ZH).press(CALLER_ID)
-    call.press(TEMPLATE["pin"]).press(ACCOUNT_MENU).press(FREEZE_ANSWER).press(AGENT)
-    if not call.queued:
-        raise SystemExit(f"the recipe's call did not reach the queue: {call.text[-300:]}")
-    call.hang_up()
-    ended = ending(engine, [call.call_sid])[call.call_sid]
-    engine.dispose()
-    return Recipe(recorder.sent, call.call_sid, TEMPLATE["phone"], ended)
-
-
-def add_customers(engine: Engine, numbers: range) -> None:
-    """A customer of its own for every call, with the template's PIN and language."""
-    key = Settings.model_validate({"hotline_secret_key": SECRET_KEY}).secret_key_bytes()
-    for start in range(0, len(numbers), 5000):
-        chunk = numbers[start : start + 5000]
-        customers = [
-            {
-                "id": f"BENCH{n:08d}",
-                "name": f"Bench {n}",
-                "phone": phone_of(n),
-                "language": TEMPLATE["language"],
-                "pin_hash": keyed_hash(key, CUSTOMER_PIN, f"BENCH{n:08d}", TEMPLATE["pin"]),
-                "status": "active",
-            }
-            for n in chunk
-        ]
-        accounts = [
-            {"customer_id": f"BENCH{n:08d}", "balance": "100.00", "currency": "CNY"} for n in chunk
-        ]
-        with engine.begin() as connection:
-            connection.execute(insert(Customer), customers)
-            connection.execute(insert(Account), accounts)
+BRIDGED = ", bridged"  # the second mix's rows: bench.bridge
 
 
 @dataclass(frozen=True)
@@ -267,18 +123,23 @@ class Counted:
 
 
 def count_statements(
-    database_url: str, folder: Path, recipe_: Recipe, number: int
+    database_url: str,
+    folder: Path,
+    number: int,
+    play: Callable[[Send, str], None],
+    twilio_api: str,
 ) -> list[Counted]:
-    """Call ``number`` replayed through Hotline in this process (the code a gunicorn
-    worker runs, with its settings), counting each webhook's statements
-    (``before_cursor_execute``: docs.sqlalchemy.org/en/20/core/events.html) and its round
-    trips to PostgreSQL: the statements, plus the BEGIN psycopg sends before a
-    transaction's first one (psycopg.org/psycopg3/docs/basic/transactions.html), the
-    COMMIT or ROLLBACK, and the ``pool_pre_ping`` on each checkout
+    """One more call, ``play``ed through Hotline in this process (the code a gunicorn
+    worker runs, with its settings) as call ``number``, counting each webhook's
+    statements (``before_cursor_execute``: docs.sqlalchemy.org/en/20/core/events.html)
+    and its round trips to PostgreSQL: the statements, plus the BEGIN psycopg sends
+    before a transaction's first one (psycopg.org/psycopg3/docs/basic/transactions.html),
+    the COMMIT or ROLLBACK, and the ``pool_pre_ping`` on each checkout
     (docs.sqlalchemy.org/en/20/core/pooling.html#disconnect-handling-pessimistic). On
     SQLite nothing leaves the process: there the round trips are the statements."""
     public = "http://127.0.0.1"
-    app = create_server(Settings.model_validate(settings_of(database_url, folder, public)))
+    settings = settings_of(database_url, folder, public, twilio_api)
+    app = create_server(Settings.model_validate(settings))
     engine: Engine = app.extensions["db"].engine
     add_customers(engine, range(number, number + 1))
     remote = engine.dialect.name != "sqlite"
@@ -297,7 +158,9 @@ def count_statements(
     event.listen(engine.pool, "checkout", transaction)  # the pre-ping
     client = app.test_client()
     counted = []
-    for path, body, signature in recipe_.call(public, number):
+
+    def send(request: Request) -> bytes:
+        path, body, signature = request
         counts.update(statements=0, round_trips=0)
         response = client.post(
             path,
@@ -309,6 +172,9 @@ def count_statements(
         if response.status_code != 200:
             raise SystemExit(f"counting: {path} answered {response.status_code}")
         counted.append(Counted(path, counts["statements"], counts["round_trips"]))
+        return response.get_data()
+
+    play(send, public)
     engine.dispose()
     return counted
 
@@ -322,11 +188,22 @@ class Played:
 
     latencies: list[float] = field(default_factory=list)
     attempted: list[str] = field(default_factory=list)  # CallSids played
-    served: list[str] = field(default_factory=list)  # CallSids whose every webhook answered
+    broken: list[str] = field(default_factory=list)  # CallSids with a webhook that failed
     failures: list[str] = field(default_factory=list)
     began: float = 0.0
     ended: float = 0.0
     cpu: float = 0.0  # this process's CPU seconds while playing
+
+
+@dataclass(frozen=True)
+class AgentSide:
+    """The bridged mix against Hotline (bench.bridge): once a call's caller has queued,
+    the client takes the next ring from the stand-in on ``port`` and plays that agent's
+    side, and the bridged part of the caller the agent was given."""
+
+    recipe: BridgedRecipe
+    public: str
+    port: int
 
 
 def play_calls(
@@ -335,51 +212,71 @@ def play_calls(
     until: float,
     start: Barrier,
     out: Any,
+    agents: AgentSide | None,
 ) -> None:
     """Plays ``calls`` from a thread for each of ``ports``, each with its own keep-alive
-    connection (http.client reconnects when gunicorn's sync worker closes it); no call
-    is begun after ``until`` (time.monotonic(), the same clock in every process)."""
+    connection (http.client reconnects when gunicorn's sync worker closes it), each call
+    followed by an agent's side if ``agents``; no call is begun after ``until``
+    (time.monotonic(), the same clock in every process)."""
     played = Played()
     lock = threading.Lock()
     queue = iter(calls)  # next() on a list iterator is atomic under the GIL
 
     def connection_loop(port: int) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        latencies, attempted, served, failures = [], [], [], []
+        take_ring = ring_taker(agents.port) if agents else None
+        latencies: list[float] = []
+        attempted: list[str] = []
+        broken: list[str] = []
+        failures: list[str] = []
+
+        def send(request: Request) -> bytes | None:
+            path, body, signature = request
+            began = time.perf_counter()
+            try:
+                connection.request(
+                    "POST",
+                    path,
+                    body,
+                    {
+                        "Content-Type": "application/x-www-form-urlencoded",
+                        "X-Twilio-Signature": signature,
+                    },
+                )
+                response = connection.getresponse()
+                answer = response.read()
+            except (OSError, http.client.HTTPException) as exc:
+                connection.close()
+                answer, status = str(exc).encode(), 0
+            else:
+                status = response.status
+            latencies.append(time.perf_counter() - began)
+            if status != 200 or b"<Response" not in answer:
+                failures.append(f"{path}: {status} {answer[:200]!r}")
+                return None
+            return answer
+
         for call_sid, requests in queue:
             if time.monotonic() > until:
                 break
             attempted.append(call_sid)
-            whole = True
-            for path, body, signature in requests:
-                began = time.perf_counter()
-                try:
-                    connection.request(
-                        "POST",
-                        path,
-                        body,
-                        {
-                            "Content-Type": "application/x-www-form-urlencoded",
-                            "X-Twilio-Signature": signature,
-                        },
-                    )
-                    response = connection.getresponse()
-                    answer = response.read()
-                except (OSError, http.client.HTTPException) as exc:
-                    connection.close()
-                    answer, status = str(exc).encode(), 0
-                else:
-                    status = response.status
-                latencies.append(time.perf_counter() - began)
-                if status != 200 or b"<Response" not in answer:
-                    whole = False
-                    failures.append(f"{path}: {status} {answer[:200]!r}")
-            if whole:
-                served.append(call_sid)
+            if None in [send(request) for request in requests]:  # each one sent
+                broken.append(call_sid)
+            if agents is None or take_ring is None:
+                continue
+            ring = take_ring()
+            if ring is None:
+                failures.append(f"no agent was rung within {RING_WAIT_SECONDS} s of {call_sid}")
+                continue
+            given, whole = play_agent_side(agents.recipe, agents.public, ring, send)
+            if given is None:
+                failures.append(f"the agent of {ring['CallSid']} was given no caller")
+            elif not whole:
+                broken.append(given)
         with lock:
             played.latencies += latencies
             played.attempted += attempted
-            played.served += served
+            played.broken += broken
             played.failures += failures[:5]
 
     threads = [threading.Thread(target=connection_loop, args=(port,)) for port in ports]
@@ -417,17 +314,16 @@ class Measured:
 def load(
     options: argparse.Namespace,
     ports: list[int],
-    recipe_: Recipe,
+    build: Callable[[str, int], list[Request]],
     public: str,
     numbers: range,
     until: float = math.inf,
-    late: bool = False,
+    agents: AgentSide | None = None,
 ) -> list[Played]:
     """Calls ``numbers`` played against the servers on ``ports`` (the connections spread
     over them in turn), from ``options.clients`` processes that start together, each
-    given its calls' requests built and signed (``late``: Recipe.late's); none begun
+    given its calls' requests ``build``t and signed before the clock starts; none begun
     after ``until``."""
-    build = recipe_.late if late else recipe_.call
     context = multiprocessing.get_context("fork")
     start = context.Barrier(options.clients)
     out = context.Queue()
@@ -437,7 +333,7 @@ def load(
         mine = [ports[connection % len(ports)] for connection in connections]
         calls = [(call_sid_of(n), build(public, n)) for n in numbers[client :: options.clients]]
         process = context.Process(
-            target=play_calls, args=(mine, calls, until, start, out), daemon=True
+            target=play_calls, args=(mine, calls, until, start, out, agents), daemon=True
         )
         process.start()
         processes.append(process)
@@ -467,16 +363,18 @@ def peak_rss_mb(master: int) -> float:
 
 @contextmanager
 def serving(
-    name: str, database_url: str, folder: Path, servers: int = 1
+    name: str, database_url: str, folder: Path, servers: int = 1, twilio_api: str | None = None
 ) -> Iterator[tuple[list[Server], list[int], str]]:
-    """``servers`` gunicorn servers of ``name``, on the same settings and database,
-    started (each with its own port and folder) and stopped again; with their ports
-    and the public URL they all check signatures against (as behind a balancer)."""
+    """``servers`` gunicorn servers of ``name``, on the same settings and database
+    (Twilio's REST API at ``twilio_api``, if any), started (each with its own port and
+    folder) and stopped again; with their ports and the public URL they all check
+    signatures against (as behind a balancer)."""
     own = folder / name.replace(" ", "-")
     own.mkdir(exist_ok=True)
     ports = [free_port() for _ in range(servers)]
     public = f"http://127.0.0.1:{ports[0]}"
-    extra = {key.upper(): value for key, value in settings_of(database_url, folder, public).items()}
+    settings = settings_of(database_url, folder, public, *([twilio_api] if twilio_api else []))
+    extra = {key.upper(): value for key, value in settings.items()}
     started: list[Server] = []
     try:
         for port in ports:
@@ -499,22 +397,28 @@ def serving(
 
 
 def summarise(
-    name: str, results: list[Played], peak: float, recipe_: Recipe, check: Engine | None
+    name: str,
+    results: list[Played],
+    peak: float,
+    ended_as: tuple[Any, ...],
+    check: Engine | None,
 ) -> Measured:
-    """The clients' results as one row; with ``check``, a call counts as served only
-    if its row also ended as the recipe's did."""
+    """The clients' results as one row: a call is served when each of its webhooks
+    answered with TwiML; with ``check``, only if its row also ended ``ended_as`` (the
+    recipe's call did)."""
     wall = max(r.ended for r in results) - min(r.began for r in results)
     latencies = list(itertools.chain.from_iterable(r.latencies for r in results))
     quantiles = statistics.quantiles(latencies, n=100, method="inclusive")
     sids = [call_sid for r in results for call_sid in r.attempted]
-    served = [call_sid for r in results for call_sid in r.served]
+    broken = {call_sid for r in results for call_sid in r.broken}
+    served = [call_sid for call_sid in sids if call_sid not in broken]
     failures = list(itertools.chain.from_iterable(r.failures for r in results))
     if check is not None:
         endings = ending(check, sids)
-        ended_well = {sid for sid, ended in endings.items() if ended == recipe_.ending}
+        ended_well = {sid for sid, ended in endings.items() if ended == ended_as}
         served = [call_sid for call_sid in served if call_sid in ended_well]
         wrong = [f"{sid}: {endings.get(sid)}" for sid in sids if sid not in ended_well]
-        failures += [f"ended unlike the recipe {recipe_.ending}: {w}" for w in wrong[:3]]
+        failures += [f"ended unlike the recipe {ended_as}: {w}" for w in wrong[:3]]
     return Measured(
         name,
         len(sids) / wall,
@@ -543,32 +447,92 @@ def measure(
     ``check``) is then sent every call's late requests (Recipe.late), measured apart as
     LATE: served only if every call still ends as the recipe's, events and all."""
     with serving(name, database_url, folder) as (started, ports, public):
-        results = load(options, ports, recipe_, public, range(options.calls))
+        results = load(options, ports, recipe_.call, public, range(options.calls))
         peak = peak_rss_mb(started[0].process.pid)
-        measured = [summarise(name, results, peak, recipe_, check)]
+        measured = [summarise(name, results, peak, recipe_.ending, check)]
         if check is not None:
-            late = load(options, ports, recipe_, public, range(options.calls), late=True)
+            late = load(options, ports, recipe_.late, public, range(options.calls))
             peak = peak_rss_mb(started[0].process.pid)
-            measured.append(summarise(LATE, late, peak, recipe_, check))
+            measured.append(summarise(LATE, late, peak, recipe_.ending, check))
     return measured
 
 
+def measure_bridged(
+    name: str,
+    database_url: str,
+    folder: Path,
+    options: argparse.Namespace,
+    bridged: BridgedRecipe,
+    rings: Rings,
+    check: Engine | None,
+) -> Measured:
+    """The bridged mix (bench.bridge) against one server, on calls of its own: Hotline
+    (given ``check``) rings the run's agents through ``rings`` and is played as Twilio
+    would play it; the references, which ring nobody, are sent each call as recorded."""
+    numbers = range(options.calls, 2 * options.calls)
+    with serving(name, database_url, folder, twilio_api=rings.base_url) as (
+        started,
+        ports,
+        public,
+    ):
+        if check is None:
+            results = load(options, ports, bridged.call, public, numbers)
+        else:
+            agents = AgentSide(bridged, public, rings.port)
+            results = load(options, ports, bridged.caller_part, public, numbers, agents=agents)
+        peak = peak_rss_mb(started[0].process.pid)
+    return summarise(name + BRIDGED, results, peak, bridged.ending, check)
+
+
 def run_database(
-    label: str, database_url: str, folder: Path, options: argparse.Namespace, recipe_: Recipe
-) -> tuple[list[Measured], list[Counted]]:
-    """The three servers in turn on one database, Hotline's customers added first; then
-    one more call's statements counted, on the database the load left."""
+    label: str,
+    database_url: str,
+    folder: Path,
+    options: argparse.Namespace,
+    recipes: tuple[Recipe, BridgedRecipe],
+    rings: Rings,
+) -> tuple[list[Measured], list[list[Counted]]]:
+    """The three servers in turn on one database, each call's customer added first: the
+    whole calls (and Hotline's late requests), then the bridged mix, with as many
+    agents as connections; then one more call of each mix has its statements counted,
+    on the database the load left."""
+    recipe_, bridged = recipes
     own = folder / label
     own.mkdir()
     engine = prepared(database_url, own, "http://127.0.0.1")
     try:
-        add_customers(engine, range(options.calls))
+        add_customers(engine, range(2 * options.calls))
         measured = []
         for name in SERVERS:
             print(f"load: {label}, {name} ...", file=sys.stderr, flush=True)
             check = engine if name == "Hotline" else None
             measured += measure(name, database_url, own, options, recipe_, check)
-        return measured, count_statements(database_url, own, recipe_, options.calls)
+        number = 2 * options.calls
+
+        def whole(send: Send, public: str) -> None:
+            for request in recipe_.call(public, number):
+                send(request)
+
+        def put_through(send: Send, public: str) -> None:
+            for request in bridged.caller_part(public, number + 1):
+                send(request)
+            ring = rings.next()
+            if ring is None:
+                raise SystemExit("counting: no agent was rung for the bridged call")
+            if play_agent_side(bridged, public, ring, send)[0] is None:
+                raise SystemExit("counting: the agent was given no caller")
+
+        # Before there are agents: a whole call waits in the queue, and rings nobody.
+        counts = [count_statements(database_url, own, number, whole, rings.base_url)]
+        add_agents(engine, options.concurrency)  # a ring for each caller, at once
+        for name in SERVERS:
+            print(f"load: {label}, {name}{BRIDGED} ...", file=sys.stderr, flush=True)
+            check = engine if name == "Hotline" else None
+            measured.append(
+                measure_bridged(name, database_url, own, options, bridged, rings, check)
+            )
+        counts.append(count_statements(database_url, own, number + 1, put_through, rings.base_url))
+        return measured, counts
     finally:
         engine.dispose()
 
@@ -585,21 +549,26 @@ def databases(options: argparse.Namespace, folder: Path) -> Iterator[list[tuple[
 
 
 def table(results: dict[str, list[Measured]]) -> str:
-    head = f"{'database':<12}{'server':<26}{'calls/s':>9}{'p50 ms':>9}{'p95 ms':>9}"
+    head = f"{'database':<12}{'server':<30}{'calls/s':>9}{'p50 ms':>9}{'p95 ms':>9}"
     head += f"{'p99 ms':>9}{'RSS MB':>8}{'served':>13}{'client CPU':>12}"
     lines = [head]
-    for label, measured in results.items():
-        named = {m.name: m for m in measured}
-        for m in measured:
-            if m.name != LATE:
-                lines.append(_row(label, m.name, m, m.calls_per_second))
-        hotline = named["Hotline"]
-        for reference in measured:
-            if not reference.name.startswith("Hotline"):
-                lines.append(_ratio(label, "Hotline", hotline, reference, "calls_per_second"))
+    for suffix in ("", BRIDGED):
+        if suffix:
+            lines.append(
+                "bridged mix (bench/bridge.py): a caller rung through to an agent, the"
+                " agent's wrap-up, the caller's rating; per call"
+            )
+        for label, measured in results.items():
+            named = {m.name: m for m in measured}
+            mix = [named[name + suffix] for name in SERVERS]
+            lines += [_row(label, m.name, m, m.calls_per_second) for m in mix]
+            hotline, *references = reversed(mix)
+            for reference in reversed(references):
+                name = "bridged" if suffix else "Hotline"
+                lines.append(_ratio(label, name, hotline, reference, "calls_per_second"))
     lines.append(
-        "read-only webhooks: each call's answers to its prompts sent again once it ended"
-        " (Recipe.late), per webhook"
+        "read-only webhooks: each whole call's answers to its prompts sent again once it"
+        " ended (Recipe.late), per webhook"
     )
     lines.append(head.replace("calls/s", "hooks/s"))
     for label, measured in results.items():
@@ -613,7 +582,7 @@ def table(results: dict[str, list[Measured]]) -> str:
 
 def _row(label: str, name: str, m: Measured, rate: float) -> str:
     return (
-        f"{label:<12}{name:<26}{rate:>9.1f}{m.p50:>9.1f}{m.p95:>9.1f}"
+        f"{label:<12}{name:<30}{rate:>9.1f}{m.p50:>9.1f}{m.p95:>9.1f}"
         f"{m.p99:>9.1f}{m.peak_rss_mb:>8.0f}{f'{m.served}/{m.calls}':>13}"
         f"{m.client_cpu:>11.0%}"
     )
@@ -621,17 +590,17 @@ def _row(label: str, name: str, m: Measured, rate: float) -> str:
 
 def _ratio(label: str, name: str, m: Measured, reference: Measured, rate: str) -> str:
     return (
-        f"{label:<12}{name + ' / ' + reference.name:<26}"
+        f"{label:<12}{name + ' / ' + reference.name.removesuffix(BRIDGED):<30}"
         f"{getattr(m, rate) / getattr(reference, rate):>8.2f}x"
         f"{m.p50 / reference.p50:>8.1f}x{m.p95 / reference.p95:>8.1f}x"
         f"{m.p99 / reference.p99:>8.1f}x{m.peak_rss_mb / reference.peak_rss_mb:>7.1f}x"
     )
 
 
-def statements_table(counts: dict[str, list[Counted]]) -> str:
+def statements_table(title: str, counts: dict[str, list[Counted]]) -> str:
     """Each webhook's statements and round trips, a column for each database."""
     labels = list(counts)
-    lines = [f"{'webhook':<34}" + "".join(f"{label + ' stmts/trips':>24}" for label in labels)]
+    lines = [f"{title:<34}" + "".join(f"{label + ' stmts/trips':>24}" for label in labels)]
     for n, first in enumerate(counts[labels[0]]):
         cells = [f"{c[n].statements} / {c[n].round_trips}" for c in counts.values()]
         lines.append(f"{first.path:<34}" + "".join(f"{cell:>24}" for cell in cells))
@@ -746,9 +715,9 @@ def scale_out(
                 numbers = range(n * options.calls, (n + 1) * options.calls)
                 with serving("Hotline", url, folder, servers) as (started, ports, public):
                     with watching(started, cluster) as usage:
-                        results = load(options, ports, recipe_, public, numbers)
+                        results = load(options, ports, recipe_.call, public, numbers)
                     peak = max(peak_rss_mb(server.process.pid) for server in started)
-                runs.append((summarise("Hotline", results, peak, recipe_, engine), usage))
+                runs.append((summarise("Hotline", results, peak, recipe_.ending, engine), usage))
         finally:
             engine.dispose()
     return runs
@@ -820,11 +789,11 @@ def memory(
                 numbers = range(round_ * options.calls, (round_ + 1) * options.calls)
                 print(f"load: {label}, round {round_ + 1} ...", file=sys.stderr, flush=True)
                 add_customers(engine, numbers)
-                results += load(options, ports, recipe_, public, numbers, until)
+                results += load(options, ports, recipe_.call, public, numbers, until)
             stop.set()
             sampler.join()
             peak = peak_rss_mb(master)
-        return summarise("Hotline", results, peak, recipe_, engine), samples
+        return summarise("Hotline", results, peak, recipe_.ending, engine), samples
     finally:
         stop.set()
         engine.dispose()
@@ -877,6 +846,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         recipe_ = recipe(folder)
+        rings = Rings()  # Twilio's REST API, for the bridged mix
         if options.servers > 1:
             runs = scale_out(options, folder, recipe_)
             print(scale_out_table(runs))
@@ -888,30 +858,41 @@ def main() -> None:
             print(memory_table(label, measured, samples, warm_up=options.minutes * 60 / 5))
             report([(label, measured)], options, recipe_, "")
         else:
+            recipes = (recipe_, bridged_recipe(folder))
             results: dict[str, list[Measured]] = {}
-            counts: dict[str, list[Counted]] = {}
+            counts: dict[str, list[list[Counted]]] = {}
             with databases(options, folder) as found:
                 for label, url in found:
                     results[label], counts[label] = run_database(
-                        label, url, folder, options, recipe_
+                        label, url, folder, options, recipes, rings
                     )
             print(table(results))
-            print(statements_table(counts))
+            for n, title in enumerate(("whole call's webhook", "bridged call's webhook")):
+                print(statements_table(title, {label: c[n] for label, c in counts.items()}))
             rows = [(label, m) for label, ms in results.items() for m in ms]
-            report(rows, options, recipe_, "; RSS: the largest worker's peak (VmHWM)")
+            more = f", a bridged call {len(recipes[1].steps)}"
+            more += "; RSS: the largest worker's peak (VmHWM)"
+            report(rows, options, recipe_, more, rings.unexpected)
 
 
 def report(
-    rows: list[tuple[str, Measured]], options: argparse.Namespace, recipe_: Recipe, more: str
+    rows: list[tuple[str, Measured]],
+    options: argparse.Namespace,
+    recipe_: Recipe,
+    more: str,
+    unexpected: list[str] | None = None,
 ) -> None:
-    """The run's settings and its failures, then exit 1 if any call was not served."""
+    """The run's settings and its failures, then exit 1 if any call was not served or
+    Hotline asked the REST stand-in for anything ``unexpected``."""
     print(f"each call: {len(recipe_.steps)} signed webhooks; {WORKERS} gunicorn workers;"
           f" {options.concurrency} connections from {options.clients} client processes;"
           f" {os.cpu_count()} CPUs{more}")  # fmt: skip
     for label, m in rows:
         for failure in m.failures:
             print(f"  {label} {m.name}: {failure}")
-    sys.exit(1 if any(m.served < m.calls for _, m in rows) else 0)
+    for request in (unexpected or [])[:5]:
+        print(f"  Hotline asked the bench's REST stand-in for {request}")
+    sys.exit(1 if unexpected or any(m.served < m.calls for _, m in rows) else 0)
 
 
 if __name__ == "__main__":

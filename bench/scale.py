@@ -53,7 +53,7 @@ from sqlalchemy.orm import Session
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app import create_server  # noqa: E402
-from bench.load import (  # noqa: E402
+from bench.calls import (  # noqa: E402
     HOTLINE,
     Recipe,
     add_customers,
@@ -72,7 +72,7 @@ from tests.clusters import Cluster  # noqa: E402
 
 PUBLIC = "http://127.0.0.1"
 DATA = 10_000_000  # the data set's customers are numbered from here,
-PLAYED = 90_000_000  # the played calls' from here (bench.load.phone_of)
+PLAYED = 90_000_000  # the played calls' from here (bench.calls.phone_of)
 AGENT = "A01"  # a demo agent who takes every queue the flow has, in Chinese
 # Several of the events a call of the recipe records.
 EVENTS = [

@@ -1,8 +1,9 @@
 """bench/load.py --quick, as issue 12 asks: its table has a row for each server and
-each ratio on SQLite and on PostgreSQL, and every Hotline call was served: each webhook
-answered with TwiML and the call's row ended in the queue as the recipe's call did,
-and still did after its answers were sent again (read-only webhooks);
-and each of the call's ten webhooks has its statements and round trips counted.
+each ratio on SQLite and on PostgreSQL, for both call mixes, and every Hotline call was
+served: each webhook answered with TwiML and the call's row ended as the recipe's call
+did (in the queue; or, bridged, put through to an agent and rated), and the whole calls
+still did after their answers were sent again (read-only webhooks); and each webhook of
+a whole call (ten) and of a bridged one (25) has its statements and round trips counted.
 Nothing here is about speed: the figures are printed for a reader, not asserted."""
 
 from __future__ import annotations
@@ -16,10 +17,15 @@ QUICK_CALLS = 200
 SERVERS = ["bare TwiML", "minimal stateful", "Hotline"]
 LATE = "Hotline, late requests"
 RATIOS = ["Hotline / bare TwiML", "Hotline / minimal stateful"]
+BRIDGED = [f"{server}, bridged" for server in SERVERS]
+BRIDGED_RATIOS = ["bridged / bare TwiML", "bridged / minimal stateful"]
 ROW = re.compile(r"^(?P<database>SQLite|PostgreSQL)\s+(?P<name>\S.*?)\s+[\d.]+x?\s(?P<rest>.*)$")
 SERVED = re.compile(r"\s(?P<served>\d+)/(?P<calls>\d+)\s")
 COUNTED = re.compile(r"^/\S+\s+(\d+) / (\d+)\s+(\d+) / (\d+)$")
-WEBHOOKS = 10  # a call's, as issue 12 lists them
+WEBHOOKS = 10  # a whole call's, as issue 12 lists them
+BRIDGED_WEBHOOKS = 25  # a bridged call's: the caller's, the agent's and the conference's
+# The agent's leg, each of which only the bridged mix reaches.
+AGENT_LEG = ["/agents/ring", "/agents/ring/key", "/agents/answer", "/agents/room", "/agents/after"]
 
 
 def test_quick_run_prints_every_row_and_serves_every_hotline_call() -> None:
@@ -31,17 +37,19 @@ def test_quick_run_prints_every_row_and_serves_every_hotline_call() -> None:
         for line in run.stdout.splitlines()
         if (found := ROW.match(line))
     }
-    names = SERVERS + RATIOS + [LATE, "late requests / bare TwiML"]
+    names = SERVERS + RATIOS + [LATE, "late requests / bare TwiML"] + BRIDGED + BRIDGED_RATIOS
     expected = [(db, name) for db in ("SQLite", "PostgreSQL") for name in names]
     assert sorted(rows) == sorted(expected), run.stdout
     for database in ("SQLite", "PostgreSQL"):
         # The late requests count as served only if every call still ended as before:
         # read-only webhooks that changed nothing.
-        for name in ("Hotline", LATE):
+        for name in ("Hotline", LATE, "Hotline, bridged"):
             served = SERVED.search(rows[database, name])
             assert served is not None, run.stdout
             assert (int(served["served"]), int(served["calls"])) == (QUICK_CALLS, QUICK_CALLS)
     counted = [found for line in run.stdout.splitlines() if (found := COUNTED.match(line))]
-    assert len(counted) == WEBHOOKS, run.stdout
+    assert len(counted) == WEBHOOKS + BRIDGED_WEBHOOKS, run.stdout
+    bridged = {found.group(0).split()[0].partition("?")[0] for found in counted[WEBHOOKS:]}
+    assert set(AGENT_LEG) <= bridged, run.stdout
     # Every webhook reads or writes the call's state, so each counts some statements.
     assert all(int(number) > 0 for found in counted for number in found.groups()), run.stdout

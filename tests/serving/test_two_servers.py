@@ -20,7 +20,7 @@ import pytest
 import requests
 from sqlalchemy import Engine, select
 
-from bench.load import Recipe, add_customers, call_sid_of, ending, prepared, recipe, settings_of
+from bench.calls import Recipe, add_customers, call_sid_of, ending, prepared, recipe, settings_of
 from models import Call, CallEvent
 from telephony.simulator import HttpTransport, RestStandIn, Switch, Transport, hotline_numbers
 from telephony.simulator.webhooks import Media, Reply
