@@ -12,7 +12,7 @@ and its own customer (generated and bulk-inserted, with PINs). The recipe of tho
 requests is one call driven through the phone simulator into Hotline in this process,
 replayed with fresh CallSids and phone numbers (bench/calls.py); every request is built
 and signed before the clock starts, so that the clients spend their time waiting on the
-server. Then the second mix, ``--calls`` bridged calls (bench/bridge.py: the caller rung
+server. Then the second mix, ``--bridged-calls`` bridged calls (bench/bridge.py: the caller rung
 through to an agent, the agent's wrap-up, the caller's rating; 25 webhooks), with as many
 agents as connections; against Hotline the clients take the rings Hotline asks Twilio's
 REST API for (a stand-in here) and play the agents' legs, building and signing those
@@ -45,7 +45,7 @@ worker's VmRSS every 15 s and its drift after the first fifth of the run (the wa
 VmRSS, not VmHWM: the master imports the app before it forks (gunicorn.conf.py).
 
     .venv/bin/python bench/load.py [--calls 2000] [--concurrency 32] [--clients 4]
-        [--quick] [--sqlite-only] [--servers 2 | --minutes 5]
+        [--bridged-calls N] [--quick] [--sqlite-only] [--servers 2 | --minutes 5]
 """
 
 from __future__ import annotations
@@ -469,7 +469,7 @@ def measure_bridged(
     """The bridged mix (bench.bridge) against one server, on calls of its own: Hotline
     (given ``check``) rings the run's agents through ``rings`` and is played as Twilio
     would play it; the references, which ring nobody, are sent each call as recorded."""
-    numbers = range(options.calls, 2 * options.calls)
+    numbers = range(options.calls, options.calls + options.bridged_calls)
     with serving(name, database_url, folder, twilio_api=rings.base_url) as (
         started,
         ports,
@@ -501,13 +501,13 @@ def run_database(
     own.mkdir()
     engine = prepared(database_url, own, "http://127.0.0.1")
     try:
-        add_customers(engine, range(2 * options.calls))
+        add_customers(engine, range(options.calls + options.bridged_calls))
         measured = []
         for name in SERVERS:
             print(f"load: {label}, {name} ...", file=sys.stderr, flush=True)
             check = engine if name == "Hotline" else None
             measured += measure(name, database_url, own, options, recipe_, check)
-        number = 2 * options.calls
+        number = options.calls + options.bridged_calls
 
         def whole(send: Send, public: str) -> None:
             for request in recipe_.call(public, number):
@@ -830,7 +830,10 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=2000, help="whole calls per server")
     parser.add_argument("--concurrency", type=int, default=32, help="connections at once")
     parser.add_argument("--clients", type=int, default=4, help="client processes")
-    parser.add_argument("--quick", action="store_true", help="200 calls: under a minute")
+    parser.add_argument(
+        "--bridged-calls", type=int, help="bridged calls per server (default: as --calls)"
+    )
+    parser.add_argument("--quick", action="store_true", help="200 calls and 100 bridged")
     parser.add_argument("--sqlite-only", action="store_true", help="no PostgreSQL run")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
@@ -841,7 +844,8 @@ def main() -> None:
     )
     options = parser.parse_args()
     if options.quick:
-        options.calls = 200
+        options.calls, options.bridged_calls = 200, 100
+    options.bridged_calls = options.bridged_calls or options.calls
     options.clients = min(options.clients, options.concurrency)
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)

@@ -13,9 +13,9 @@ import re
 from tests.bench.runs import run_bench
 from tests.needs import cluster_programs
 
-QUICK_CALLS = 200
 SERVERS = ["bare TwiML", "minimal stateful", "Hotline"]
 LATE = "Hotline, late requests"
+QUICK_CALLS = {"Hotline": 200, LATE: 200, "Hotline, bridged": 100}
 RATIOS = ["Hotline / bare TwiML", "Hotline / minimal stateful"]
 BRIDGED = [f"{server}, bridged" for server in SERVERS]
 BRIDGED_RATIOS = ["bridged / bare TwiML", "bridged / minimal stateful"]
@@ -43,10 +43,10 @@ def test_quick_run_prints_every_row_and_serves_every_hotline_call() -> None:
     for database in ("SQLite", "PostgreSQL"):
         # The late requests count as served only if every call still ended as before:
         # read-only webhooks that changed nothing.
-        for name in ("Hotline", LATE, "Hotline, bridged"):
+        for name, calls in QUICK_CALLS.items():
             served = SERVED.search(rows[database, name])
             assert served is not None, run.stdout
-            assert (int(served["served"]), int(served["calls"])) == (QUICK_CALLS, QUICK_CALLS)
+            assert (int(served["served"]), int(served["calls"])) == (calls, calls)
     counted = [found for line in run.stdout.splitlines() if (found := COUNTED.match(line))]
     assert len(counted) == WEBHOOKS + BRIDGED_WEBHOOKS, run.stdout
     bridged = {found.group(0).split()[0].partition("?")[0] for found in counted[WEBHOOKS:]}
