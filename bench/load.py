@@ -96,6 +96,7 @@ from bench.calls import (  # noqa: E402
     recipe,
     settings_of,
 )
+from models.db import pinging  # noqa: E402
 from settings import Settings  # noqa: E402
 from tests.clusters import Cluster  # noqa: E402
 from tests.servers import free_port  # noqa: E402
@@ -134,8 +135,8 @@ def count_statements(
     statements (``before_cursor_execute``: docs.sqlalchemy.org/en/20/core/events.html)
     and its round trips to PostgreSQL: the statements, plus the BEGIN psycopg sends
     before a transaction's first one (psycopg.org/psycopg3/docs/basic/transactions.html),
-    the COMMIT or ROLLBACK, and the ``pool_pre_ping`` on each checkout
-    (docs.sqlalchemy.org/en/20/core/pooling.html#disconnect-handling-pessimistic). On
+    the COMMIT or ROLLBACK, and the ping of a connection taken from the pool where one is
+    pinged (models.db.pinging: outside webhooks, so never for the webhooks themselves). On
     SQLite nothing leaves the process: there the round trips are the statements."""
     public = "http://127.0.0.1"
     settings = settings_of(database_url, folder, public, twilio_api)
@@ -152,10 +153,13 @@ def count_statements(
     def transaction(*_: object) -> None:
         counts["round_trips"] += remote
 
+    def checkout(*_: object) -> None:
+        counts["round_trips"] += remote and pinging()
+
     event.listen(engine, "before_cursor_execute", statement)
     for name in ("begin", "commit", "rollback"):
         event.listen(engine, name, transaction)
-    event.listen(engine.pool, "checkout", transaction)  # the pre-ping
+    event.listen(engine.pool, "checkout", checkout)
     client = app.test_client()
     counted = []
 

@@ -36,7 +36,7 @@ from calls.stages import StageTable
 from calls.telemetry import watch
 from calls.twiml import Document, agent_apology, as_http, empty
 from metrics import FALLBACK_ANSWERS
-from models.db import session, start_deadline
+from models.db import dropped_before_answer, session, start_deadline, unpinged
 from telephony.params import VoiceParams, parse_voice
 from telephony.signatures import check_signature
 
@@ -82,6 +82,7 @@ class Webhooks(Blueprint, Generic[C]):
         watch(self)
         # Every database wait of the request, the apology's included, ends by then.
         self.before_request(start_deadline)
+        self.before_request(unpinged)  # a dropped connection is seen to in _on_error
         self.before_request(check_signature)
         self.url_defaults(self._stamp_turn)
         self.register_error_handler(Exception, self._on_error)
@@ -144,6 +145,11 @@ class Webhooks(Blueprint, Generic[C]):
         if isinstance(exc, HTTPException):
             return exc
         _roll_back()
+        if dropped_before_answer(exc):
+            # PostgreSQL restarted, or dropped this worker's pooled connection, since the
+            # last request, and nothing of this one reached it (models.db): it runs once
+            # more, on a new connection, as if the pool had pinged the old one.
+            return self._once_more(self._handlers.get(self._endpoint()))
         if isinstance(exc, NoCallSid):
             # Twilio always sends a CallSid: without one (or news of a room this
             # database does not know) there is no call to serve or update, and nothing
@@ -157,24 +163,35 @@ class Webhooks(Blueprint, Generic[C]):
             # carries on from the winner's result (its stage replayed); a status callback
             # answers no prompt, so it runs once more on that result, or its event (a
             # hang-up, a leave from the room) would be lost.
-            try:
-                return self._run(self._status_callback())
-            except Exception:  # noqa: BLE001 - the apology below is the answer then
-                _roll_back()
+            return self._once_more(self._status_callback())
+        return self._apologise()
+
+    def _once_more(self, handler: Handler[C] | None) -> Response:
+        """The request's step run a second time, after the first failed; the apology if
+        this one fails too."""
+        try:
+            return self._run(handler)
+        except Exception:  # noqa: BLE001 - the apology is the answer then
+            _roll_back()
+            return self._apologise()
+
+    def _apologise(self) -> Response:
         log.exception("webhook %s failed; the %s hears the apology", request.path, self.party.name)
         FALLBACK_ANSWERS.labels(cause=f"{self.party.name}_webhook").inc()
         return as_http(self._apology()(parse_voice(request.form)))
 
     def _apology(self) -> Apology:
-        endpoint = (request.endpoint or "").rpartition(".")[2]
-        return self._apologies.get(endpoint, self.party.apology)
+        return self._apologies.get(self._endpoint(), self.party.apology)
+
+    def _endpoint(self) -> str:
+        """This request's handler's name (its endpoint without the blueprint's)."""
+        return (request.endpoint or "").rpartition(".")[2]
 
     def _status_callback(self) -> Handler[C] | None:
         """This request's handler if it runs at any stage (a status callback), else None."""
-        endpoint = request.endpoint or ""
-        if self._table().stage_of(endpoint) is not None:
+        if self._table().stage_of(request.endpoint or "") is not None:
             return None
-        return self._handlers.get(endpoint.rpartition(".")[2])
+        return self._handlers.get(self._endpoint())
 
 
 def _roll_back() -> None:

@@ -9,11 +9,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
+import psycopg
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import (
     Connection,
     CursorResult,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     make_url,
     text,
 )
+from sqlalchemy.exc import DBAPIError, InvalidatePoolError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from models import deadline
@@ -75,16 +77,12 @@ def make_engine(url: str, *, synchronous_commit: bool = True) -> Engine:
     url = normalise_url(url)
     if make_url(url).get_backend_name() != "sqlite":
         # The default pool (QueuePool, 5 kept open) is plenty: a sync gunicorn worker
-        # serves one request at a time, on one connection. The pre-ping costs a round
-        # trip a request, and spares the first caller after a database restart the
-        # apology (docs.sqlalchemy.org/en/20/core/pooling.html#disconnect-handling-pessimistic).
+        # serves one request at a time, on one connection.
         engine = create_engine(
-            url,
-            pool_pre_ping=True,
-            pool_timeout=WAIT_SECONDS,
-            connect_args=_bounded_waits(url, synchronous_commit),
+            url, pool_timeout=WAIT_SECONDS, connect_args=_bounded_waits(url, synchronous_commit)
         )
         deadline.bound(engine)  # a webhook's waits, all together, end by its deadline
+        _ping_outside_webhooks(engine)
         return engine
     # SQLite: a held write lock makes BEGIN IMMEDIATE wait this long, then fail. The
     # default pool (QueuePool) keeps each worker's connection open between requests.
@@ -144,6 +142,67 @@ def make_engine(url: str, *, synchronous_commit: bool = True) -> Engine:
         connection.info.pop(_DURABLE, None)  # asked of a transaction that wrote nothing
 
     return engine
+
+
+def _ping_outside_webhooks(engine: Engine) -> None:
+    """A connection from the pool is pinged first, so that a restart of PostgreSQL (or a
+    connection it or the network dropped meanwhile) costs no request an error: what
+    ``pool_pre_ping`` does (docs.sqlalchemy.org/en/20/core/pooling.html, "Disconnect
+    Handling - Pessimistic"), at a round trip a request. Webhooks skip it (``unpinged``):
+    a read-only one spent a quarter of its round trips on it. They find a dropped
+    connection at their first statement instead, which raises with
+    ``connection_invalidated`` and has the pool replace its connections ("Disconnect
+    Handling - Optimistic"), and run once more (``dropped_before_answer``)."""
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if not pinging():
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            if engine.dialect.is_disconnect(exc, dbapi_connection, None):
+                # The pool gets a new connection and replaces the others as they come
+                # out, as pool_pre_ping does (PoolEvents.checkout; exc.InvalidatePoolError).
+                raise InvalidatePoolError() from exc
+            raise
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _answered(*_: Any) -> None:
+        if has_app_context():
+            g.database_answered = True
+
+
+def unpinged() -> None:
+    """``before_request`` of webhooks: this request's connections come from the pool
+    without the ping; it runs once more instead if its first statement finds its
+    connection dropped (``dropped_before_answer``, calls.webhooks)."""
+    g.database_unpinged = True
+    g.database_answered = False
+
+
+def pinging() -> bool:
+    """Whether a connection taken from the pool now is pinged first: outside webhooks."""
+    return not (has_app_context() and g.get("database_unpinged", False))
+
+
+def dropped_before_answer(exc: BaseException) -> bool:
+    """Whether ``exc`` is a webhook's pooled PostgreSQL connection found dropped (the
+    server restarted, its backend ended, the network reset) before any statement of the
+    request had its answer. Nothing of the request can have been applied then: it sent
+    no COMMIT, and the server rolls back the transaction of a connection it loses; so
+    running it once more, on a new connection, is what the ping would have had it do.
+    Once a statement has answered, a COMMIT may have been sent, and may have committed:
+    never again then. Nor after a deadline (models.deadline): it closes its connection
+    too, so SQLAlchemy invalidates it, but the database was too slow, not gone."""
+    return (
+        isinstance(exc, DBAPIError)
+        and exc.connection_invalidated
+        and isinstance(exc.orig, psycopg.Error)
+        and not isinstance(exc.orig, deadline.DeadlinePassed)
+        and has_app_context()
+        and g.get("database_answered", True) is False
+    )
 
 
 # Connection.info keys on SQLite (the pooled connection's own dict): the next write

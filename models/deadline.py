@@ -3,12 +3,12 @@
 The server-side limits of ``models.db`` (statement_timeout, lock_timeout) and libpq's
 connect_timeout and tcp_user_timeout do not help when the server process is stopped or
 wedged while its host still answers: the kernel keeps acknowledging TCP, so a query on a
-pooled connection (the pool's pre-ping, a COMMIT) would wait for ever, until gunicorn
+pooled connection (a webhook's first statement, a COMMIT) would wait for ever, until gunicorn
 kills the worker at 10 s (gunicorn.conf.py); its replacement, migrating as it starts,
 cannot reach the database either, and gunicorn then stops altogether ("Worker failed to
 boot"), as measured against a SIGSTOPped server. So the wait
 is bounded on this side too: psycopg runs every exchange with the server (each
-statement, fetch, COMMIT and ROLLBACK, the pre-ping) through ``Connection.wait``, which
+statement, fetch, COMMIT and ROLLBACK, a page's ping) through ``Connection.wait``, which
 takes a timeout; ``BoundedConnection`` gives it what is left of the deadline. A timeout
 leaves the connection mid-protocol, so it is closed there and then: SQLAlchemy sees a
 closed connection and invalidates it (its psycopg dialect's ``is_disconnect``), and the
@@ -34,7 +34,9 @@ with the failure path either way, so nothing a caller hears depends on which. A 
 a PIN is counted in the same transaction as its outcome (verification.guard), and its
 outcome is heard only after COMMIT returned: a guess whose answer was heard was counted
 once; one whose COMMIT timed out was heard as the apology and is counted once or not at
-all. Nothing retries a transaction, so nothing counts twice.
+all. A webhook runs again only when its first statement found its connection dropped
+(models.db.dropped_before_answer), never after a deadline passed, nor once a statement
+has answered: nothing counts twice.
 """
 
 from __future__ import annotations

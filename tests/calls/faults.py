@@ -9,9 +9,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from flask import Flask
-from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy import Select, create_engine, make_url, select, text
 from sqlalchemy.orm import Session
 
 from calls.spool import SpooledRecording
@@ -20,6 +21,8 @@ from models.db import normalise_url
 from telephony.endpoints import Phone
 from telephony.simulator import Leg, Relay, Switch, Transport
 from telephony.simulator.webhooks import Reply
+
+T = TypeVar("T")
 
 OVERFLOW = "+8613911112222"
 # The longest any webhook may take under a fault: Twilio gives it 15 s, and the
@@ -86,11 +89,20 @@ def heard_apology_and_message_prompt(call: Leg) -> bool:
 
 
 def voicemail_of(database_url: str, call: Leg) -> Voicemail | None:
-    """Read on a connection of its own: what an agent's worklist would show."""
+    """What an agent's worklist would show."""
+    return _read(database_url, select(Voicemail).join(Call).where(Call.call_sid == call.call_sid))
+
+
+def record_of(database_url: str, call: Leg) -> Call | None:
+    """The call's row: its stage, and its turn (one more at each step taken)."""
+    return _read(database_url, select(Call).where(Call.call_sid == call.call_sid))
+
+
+def _read(database_url: str, query: Select[tuple[T]]) -> T | None:
+    """Read on a connection of its own, which a fault to Hotline's does not touch."""
     engine = create_engine(normalise_url(database_url))
     try:
         with Session(engine) as session:
-            query = select(Voicemail).join(Call).where(Call.call_sid == call.call_sid)
             return session.scalars(query).one_or_none()
     finally:
         engine.dispose()

@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from models.calls import CallStage
 from models.db import PAGE_DEADLINE_SECONDS, make_engine, normalise_url, upgrade
 from models.deadline import SILENCE_SECONDS
 from telephony.simulator import Leg, RestStandIn, Switch
@@ -27,6 +28,7 @@ from tests.calls.faults import (
     BOUND_SECONDS,
     OVERFLOW,
     heard_apology_and_message_prompt,
+    record_of,
     timed,
     use_overflow,
     voicemail_of,
@@ -183,6 +185,37 @@ def test_callers_hear_the_failure_path_while_the_database_is_down_and_are_served
     assert stopwatch.slow() == [] and switch.errors == []
     voicemail = voicemail_of(database_url, in_progress)
     assert voicemail is not None and voicemail.duration_seconds == 20
+
+
+def test_a_call_in_progress_across_a_restart_of_the_database_hears_its_next_prompt(
+    phone, switch: Switch, cluster: Cluster, database_url: str
+) -> None:
+    """The restart ends the connection the pool holds; the next webhook takes it without
+    a ping (models.db), finds it dropped, and runs once more on a new one."""
+    stopwatch = timed(switch)
+    call = phone(CALLER).dial()
+    before = record_of(database_url, call)
+    cluster.stop()
+    cluster.start()
+    call.press("2")
+    assert "registered with Bitai Wallet" in call.text and "something went wrong" not in call.text
+    after = record_of(database_url, call)
+    assert before is not None and after is not None
+    assert after.stage == CallStage.NUMBER and after.turn == before.turn + 1  # taken once
+    assert stopwatch.slow() == [] and switch.errors == []
+
+
+@pytest.mark.usefixtures("demo")
+def test_a_page_after_a_restart_of_the_database_is_served(
+    client: FlaskClient, cluster: Cluster
+) -> None:
+    """Pages take their connection from the pool pinged (models.db): no error page."""
+    console = Console(client)
+    assert console.sign_in(*SUPERVISOR).status_code == 302
+    assert client.get("/admin/wallboard.json").status_code == 200
+    cluster.stop()
+    cluster.start()
+    assert client.get("/admin/wallboard.json").status_code == 200
 
 
 @pytest.mark.usefixtures("demo")

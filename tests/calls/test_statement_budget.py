@@ -21,8 +21,9 @@ from tests.queueing.test_agent_line import waiting as queued
 
 pytestmark = pytest.mark.usefixtures("demo")
 
-# The most statements each webhook may run on either database (BEGIN, COMMIT and the
-# pool's pre-ping are not statements here). Lower one when a change makes it cheaper.
+# The most statements each webhook may run on either database (BEGIN and COMMIT are not
+# statements here; webhooks take their connection from the pool unpinged, models.db).
+# Lower one when a change makes it cheaper.
 BUDGET = {
     "/voice/incoming": 5,
     "/voice/language": 3,
