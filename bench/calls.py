@@ -12,9 +12,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 import yaml
+from flask.testing import FlaskClient
 from sqlalchemy import Engine, func, insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from werkzeug.test import TestResponse  # noqa: E402
 
 from app import create_server  # noqa: E402
 from models import Account, Call, CallEvent, Customer  # noqa: E402
@@ -73,6 +76,18 @@ def signed(
         path, form = replaced(path), {name: replaced(value) for name, value in form.items()}
         built.append((path, urlencode(form).encode(), sign(TOKEN, public + path, form)))
     return built
+
+
+def post(client: FlaskClient, public: str, request: Request) -> TestResponse:
+    """``request`` sent into a Hotline in this process, as Twilio sends it to ``public``."""
+    path, body, signature = request
+    return client.post(
+        path,
+        base_url=public,
+        data=body,
+        content_type="application/x-www-form-urlencoded",
+        headers={"X-Twilio-Signature": signature},
+    )
 
 
 def call_sid_of(number: int) -> str:

@@ -92,6 +92,7 @@ from bench.calls import (  # noqa: E402
     add_customers,
     call_sid_of,
     ending,
+    post,
     prepared,
     recipe,
     settings_of,
@@ -164,15 +165,9 @@ def count_statements(
     counted = []
 
     def send(request: Request) -> bytes:
-        path, body, signature = request
+        path = request[0]
         counts.update(statements=0, round_trips=0)
-        response = client.post(
-            path,
-            base_url=public,
-            data=body,
-            content_type="application/x-www-form-urlencoded",
-            headers={"X-Twilio-Signature": signature},
-        )
+        response = post(client, public, request)
         if response.status_code != 200:
             raise SystemExit(f"counting: {path} answered {response.status_code}")
         counted.append(Counted(path, counts["statements"], counts["round_trips"]))

@@ -58,6 +58,7 @@ from bench.calls import (  # noqa: E402
     Recipe,
     add_customers,
     ending,
+    post,
     prepared,
     recipe,
     settings_of,
@@ -272,18 +273,12 @@ def play(side: Side, recipe_: Recipe, number: int) -> bool:
     webhook answered with TwiML."""
     client = side.app.test_client()
     whole = True
-    for path, body, signature in recipe_.call(PUBLIC, number):
+    for request in recipe_.call(PUBLIC, number):
         began = time.perf_counter()
-        response = client.post(
-            path,
-            base_url=PUBLIC,
-            data=body,
-            content_type="application/x-www-form-urlencoded",
-            headers={"X-Twilio-Signature": signature},
-        )
+        response = post(client, PUBLIC, request)
         spent = time.perf_counter() - began
         side.webhooks.append(spent)
-        if path.startswith(WAIT_PATH):
+        if request[0].startswith(WAIT_PATH):
             side.waits.append(spent)
         whole = whole and response.status_code == 200 and b"<Response" in response.data
     return whole
