@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
@@ -79,10 +79,19 @@ def make_engine(url: str, *, synchronous_commit: bool = True) -> Engine:
         # The default pool (QueuePool, 5 kept open) is plenty: a sync gunicorn worker
         # serves one request at a time, on one connection.
         engine = create_engine(
-            url, pool_timeout=WAIT_SECONDS, connect_args=_bounded_waits(url, synchronous_commit)
+            url,
+            pool_timeout=WAIT_SECONDS,
+            connect_args=_bounded_waits(url, synchronous_commit),
+            # psycopg begins no transaction of its own; Hotline does (_begin_on_demand).
+            # SQLAlchemy still calls commit() and rollback(), which psycopg turns into
+            # COMMIT and ROLLBACK whenever a transaction is open (docs.sqlalchemy.org/en/
+            # 20/core/connections.html, "Setting Transaction Isolation Levels including
+            # DBAPI Autocommit"; psycopg.org/psycopg3/docs/basic/transactions.html).
+            isolation_level="AUTOCOMMIT",
         )
         deadline.bound(engine)  # a webhook's waits, all together, end by its deadline
         _ping_outside_webhooks(engine)
+        _begin_on_demand(engine, "BEGIN")
         return engine
     # SQLite: a held write lock makes BEGIN IMMEDIATE wait this long, then fail. The
     # default pool (QueuePool) keeps each worker's connection open between requests.
@@ -103,38 +112,17 @@ def make_engine(url: str, *, synchronous_commit: bool = True) -> Engine:
         cursor.close()
         record.info[_SYNCHRONOUS] = level
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Connection) -> None:
-        options = connection.get_execution_options()
-        if options.get(READING, False):
-            # A session that only reads (Database.reading): one snapshot, no write lock;
-            # in WAL mode webhooks go on writing meanwhile.
-            connection.exec_driver_sql("BEGIN")
-        elif options.get(WRITING, False):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        # Otherwise nothing yet: each read sees the latest commit, as a statement does
-        # under PostgreSQL's READ COMMITTED, and the write lock is taken at the first
-        # write (_lock_before_writes), so that reading steps take none and the others
-        # hold it only while they write.
+    def _synchronous(connection: Connection, cursor: Any) -> None:
+        # The safety level can change only outside a transaction ("Safety level may not
+        # be changed inside a transaction"): a durable one is set before BEGIN.
+        wanted = "FULL" if connection.info.pop(_DURABLE, False) else level
+        if connection.info.get(_SYNCHRONOUS) != wanted:
+            cursor.execute(f"PRAGMA synchronous = {wanted}")
+            connection.info[_SYNCHRONOUS] = wanted
 
-    @event.listens_for(engine, "before_cursor_execute")
-    def _lock_before_writes(
-        connection: Connection,
-        cursor: Any,
-        statement: str,
-        _parameters: Any,
-        context: ExecutionContext | None,
-        _executemany: bool,
-    ) -> None:
-        in_transaction = connection.connection.driver_connection.in_transaction  # type: ignore[union-attr]
-        if not in_transaction and _takes_write_lock(statement, context):
-            # The safety level can change only outside a transaction ("Safety level may
-            # not be changed inside a transaction"): a durable one is set here.
-            wanted = "FULL" if connection.info.pop(_DURABLE, False) else level
-            if connection.info.get(_SYNCHRONOUS) != wanted:
-                cursor.execute(f"PRAGMA synchronous = {wanted}")
-                connection.info[_SYNCHRONOUS] = wanted
-            cursor.execute("BEGIN IMMEDIATE")
+    # The write lock from the first write on, not from the first read: reading steps take
+    # none and the others hold it only while they write.
+    _begin_on_demand(engine, "BEGIN IMMEDIATE", _synchronous)
 
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
@@ -142,6 +130,60 @@ def make_engine(url: str, *, synchronous_commit: bool = True) -> Engine:
         connection.info.pop(_DURABLE, None)  # asked of a transaction that wrote nothing
 
     return engine
+
+
+def _begin_on_demand(
+    engine: Engine,
+    begin: str,
+    before_begin: Callable[[Connection, Any], None] = lambda _connection, _cursor: None,
+) -> None:
+    """Statements that only read run outside a transaction; ``begin`` opens one just
+    before the first that writes or locks rows (``_writes_or_locks``), and it lasts to
+    the commit or rollback, as ever. A step that changes nothing (a replayed prompt)
+    then costs its reads alone: on PostgreSQL no BEGIN and COMMIT round trips around
+    them, on SQLite no write lock. The reads before a step's first write lose no
+    guarantee by it: under READ COMMITTED, PostgreSQL's default, each statement of a
+    transaction sees what was committed before that statement began, as one outside any
+    does, and a plain SELECT keeps no row lock (postgresql.org/docs/current/
+    transaction-iso.html, "Read Committed Isolation Level"); races are settled by the
+    writes and locks, which run inside. ``Database.reading`` and ``migrating`` begin
+    theirs at once: one snapshot to read from, a migration's advisory lock to its end.
+
+    ``begin`` is sent inside the statement's own execution, so that its failure is the
+    statement's: a dropped connection raises a DBAPIError with ``connection_invalidated``
+    as the statement would. after_cursor_execute does not hear of it, so a webhook whose
+    BEGIN alone was answered runs once more if its connection is then found dropped
+    (``dropped_before_answer``): safe, as it has sent no COMMIT."""
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        options = connection.get_execution_options()
+        if options.get(READING, False):
+            connection.exec_driver_sql("BEGIN")  # on SQLite, without the write lock
+        elif options.get(WRITING, False):
+            connection.exec_driver_sql(begin)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _begin_before_writes(
+        connection: Connection,
+        cursor: Any,
+        statement: str,
+        _parameters: Any,
+        context: ExecutionContext | None,
+        _executemany: bool,
+    ) -> None:
+        if not _in_transaction(connection) and _writes_or_locks(statement, context):
+            before_begin(connection, cursor)
+            cursor.execute(begin)
+
+
+def _in_transaction(connection: Connection) -> bool:
+    driver = connection.connection.driver_connection
+    if isinstance(driver, psycopg.Connection):
+        # INERROR too: a failed transaction's statements must fail, not begin another.
+        return driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+    in_transaction: bool = driver.in_transaction  # type: ignore[union-attr]
+    return in_transaction
 
 
 def _ping_outside_webhooks(engine: Engine) -> None:
@@ -221,8 +263,8 @@ def commit_durably(session: Session) -> None:
     if connection.dialect.name == "postgresql":
         # Lasts to the end of the transaction (postgresql.org/docs/current/sql-set.html).
         session.execute(text("SET LOCAL synchronous_commit = on"))
-    elif not connection.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
-        connection.info[_DURABLE] = True  # _lock_before_writes begins it at FULL
+    elif not _in_transaction(connection):
+        connection.info[_DURABLE] = True  # _begin_on_demand begins it at FULL
     elif connection.info.get(_SYNCHRONOUS) != "FULL":
         session.info[_SYNC_LOG] = True  # already writing at NORMAL: _sync_log after commit
 
@@ -239,18 +281,18 @@ def _sync_log(session: Session) -> None:
             os.close(descriptor)
 
 
-# What SQLite can run without a transaction; anything else (a write, a savepoint, DDL)
-# takes the write lock first. A deferred BEGIN whose reads then write would have to
-# upgrade, and fails at once when another commit came in between
-# (sqlite.org/lang_transaction.html, "SQLITE_BUSY").
+# What runs without a transaction; anything else (a write, SET LOCAL or SET TRANSACTION,
+# a savepoint, DDL) begins one first. On SQLite that BEGIN takes the write lock: a
+# deferred BEGIN whose reads then write would have to upgrade, and fails at once when
+# another commit came in between (sqlite.org/lang_transaction.html, "SQLITE_BUSY").
 _READS = ("SELECT", "PRAGMA", "BEGIN", "COMMIT", "ROLLBACK", "EXPLAIN")
 
 
-def _takes_write_lock(statement: str, context: ExecutionContext | None) -> bool:
-    """Whether a statement SQLite runs must hold the write lock: it writes, or it is a
-    SELECT ... FOR UPDATE, whose row locks on PostgreSQL stand for the write lock here
-    (SQLite's compiler leaves the clause out of the SQL, so it is read off the
-    statement object)."""
+def _writes_or_locks(statement: str, context: ExecutionContext | None) -> bool:
+    """Whether a statement must run inside a transaction: it writes, or it is a SELECT
+    ... FOR UPDATE, whose row locks last only as long as the transaction (on SQLite they
+    stand for the write lock: its compiler leaves the clause out of the SQL, so it is
+    read off the statement object)."""
     compiled = getattr(context, "compiled", None)
     if getattr(getattr(compiled, "statement", None), "_for_update_arg", None) is not None:
         return True

@@ -12,10 +12,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from flask import Flask
+from sqlalchemy import Connection, Engine, create_engine, event, text, update
+from sqlalchemy.exc import DBAPIError
 
+from models import Agent
 from models.calls import CallStage
-from models.db import normalise_url
+from models.db import dropped_before_answer, normalise_url, session, unpinged
 from telephony.simulator import Leg, Switch
 from tests.calls.faults import heard_apology_and_message_prompt, record_of, timed
 
@@ -97,3 +100,18 @@ def test_a_connection_ended_after_a_statement_answered_is_not_run_again(
     assert heard_apology_and_message_prompt(call)
     assert step(database_url, call) == before  # nothing of the step kept
     assert switch.errors == []
+
+
+def test_a_step_whose_first_statement_writes_finds_a_dropped_connection_as_a_read_would(
+    app: Flask, engine: Engine, database_url: str, backends: set[int]
+) -> None:
+    """Its BEGIN (models.db) is what finds the connection dropped: it fails as the
+    statement would, so that the webhook runs once more."""
+    with engine.connect() as connection:  # pooled, as a worker keeps it between requests
+        connection.execute(text("SELECT 1"))
+    end(database_url, backends)
+    with app.test_request_context():
+        unpinged()
+        with pytest.raises(DBAPIError) as raised:
+            session().execute(update(Agent).where(Agent.id == "nobody").values(status="offline"))
+        assert dropped_before_answer(raised.value)

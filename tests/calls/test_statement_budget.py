@@ -22,7 +22,8 @@ from tests.queueing.test_agent_line import waiting as queued
 pytestmark = pytest.mark.usefixtures("demo")
 
 # The most statements each webhook may run on either database (BEGIN and COMMIT are not
-# statements here; webhooks take their connection from the pool unpinged, models.db).
+# statements here: reads run outside a transaction, which begins at a webhook's first
+# write; webhooks take their connection from the pool unpinged; models.db).
 # Lower one when a change makes it cheaper.
 BUDGET = {
     "/voice/incoming": 5,
