@@ -17,6 +17,7 @@ that rows are still written in the order their foreign keys need.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Column, Table, Update, and_, bindparam, event, insert, inspect, update
@@ -87,6 +88,7 @@ def _column_changes(state: InstanceState[Any]) -> dict[str, Any] | None:
     return changes
 
 
+@cache
 def _has_onupdate(mapper: Mapper[Any]) -> bool:
     return any(
         column.onupdate is not None or column.server_onupdate is not None
