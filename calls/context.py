@@ -105,7 +105,8 @@ class CallContext(Context):
 
     def record(self, kind: str, **data: Any) -> None:
         """Add a step to the call's history (never a PIN, code or full number)."""
-        self.session.add(CallEvent(call=self.call, kind=kind, data=heard_masked(data), at=self.now))
+        event = CallEvent(call_id=self.call.id, kind=kind, data=heard_masked(data), at=self.now)
+        self.session.add(event)
 
     def customer(self, customer_id: str | None) -> Customer | None:
         return self.session.get(Customer, customer_id) if customer_id else None
@@ -201,8 +202,11 @@ def find_or_open_call(session: Session, params: VoiceParams, region: str, now: d
         call.claimed_by_caller_id = customer_id is not None
     identified = "known" if call.claimed_by_caller_id else "unknown" if caller else "withheld"
     session.add(call)
-    session.add(CallEvent(call=call, kind="call.started", data={"caller_id": identified}, at=now))
     session.flush()
+    started = CallEvent(
+        call_id=call.id, kind="call.started", data={"caller_id": identified}, at=now
+    )
+    session.add(started)
     return call
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.exc import DBAPIError, InvalidatePoolError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from models import deadline
+from models.direct_writes import write_directly
 
 log = logging.getLogger(__name__)
 # Alembic narrates every start; Hotline says once when it actually migrates.
@@ -407,6 +408,7 @@ class Database:
         # statement that writes or locks rows, flushes them (_flush_before_writes).
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         event.listen(self.sessions, "do_orm_execute", _flush_before_writes)
+        write_directly(self.sessions)  # a step's usual writes, without the unit of work
         if self.engine.dialect.name == "sqlite":
             event.listen(self.sessions, "after_commit", _sync_log)
         self._readers = sessionmaker(self.engine.execution_options(**{READING: True}))

@@ -28,7 +28,7 @@ from models.db import changed
 from models.queueing import IN_TURN as IN_TURN  # served as live callers are, off an index
 from models.queueing import PLACE, CallbackStatus
 from queueing.hours import is_open
-from queueing.matching import URGENT, callbacks_for
+from queueing.matching import URGENT, callbacks_for, callbacks_for_any
 from queueing.passes import not_passed_by
 from queueing.routing import OFFER_HOLDS, next_caller
 
@@ -141,7 +141,7 @@ def callbacks_ahead(
     query = (
         select(func.count())
         .select_from(CallbackRequest)
-        .where(due(now, hours_open), before, or_(*(callbacks_for(agent) for agent in agents)))
+        .where(due(now, hours_open), before, callbacks_for_any(agents))
     )
     return session.scalar(query) or 0
 

@@ -12,7 +12,7 @@ or hang-up, and a lost status callback must not keep the agent from callers for 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +24,8 @@ from models.agents import AgentStatus
 from models.base import URGENT as URGENT  # taken first (its indexes say so), open around the clock
 
 EVERYONES_QUEUES = (URGENT, "general")
+# An agent's skills and languages, sorted: what they may take.
+Profile = tuple[tuple[str, ...], tuple[str, ...]]
 
 
 def may_take(agent: Agent, caller: Call) -> bool:
@@ -35,6 +37,11 @@ def callers_for(agent: Agent) -> ColumnElement[bool]:
     return _matches_sql(agent, Call.queue, Call.language)
 
 
+def callers_for_any(agents: Iterable[Agent]) -> ColumnElement[bool]:
+    """``callers_for`` any of ``agents``: a condition on ``calls``."""
+    return or_(*(_matches_sql(profile, Call.queue, Call.language) for profile in _profiles(agents)))
+
+
 def may_call_back(agent: Agent, callback: CallbackRequest) -> bool:
     """The same rule for a callback: the agents who could have taken the call."""
     return _matches(agent.skills, agent.languages, callback.topic, callback.language)
@@ -43,6 +50,16 @@ def may_call_back(agent: Agent, callback: CallbackRequest) -> bool:
 def callbacks_for(agent: Agent) -> ColumnElement[bool]:
     """The SQL twin of ``may_call_back``: a condition on ``callback_requests``."""
     return _matches_sql(agent, CallbackRequest.topic, CallbackRequest.language)
+
+
+def callbacks_for_any(agents: Iterable[Agent]) -> ColumnElement[bool]:
+    """``callbacks_for`` any of ``agents``: a condition on ``callback_requests``."""
+    return or_(
+        *(
+            _matches_sql(profile, CallbackRequest.topic, CallbackRequest.language)
+            for profile in _profiles(agents)
+        )
+    )
 
 
 def voicemails_for(agent: Agent) -> ColumnElement[bool]:
@@ -65,12 +82,19 @@ def ready_agents(now: datetime, wrap_up: timedelta) -> ColumnElement[bool]:
     )
 
 
+def _profiles(agents: Iterable[Agent]) -> list[Profile]:
+    """What ``agents`` may take, once each: agents with the same skills and languages
+    need one condition between them, however many of them there are."""
+    return sorted({(tuple(sorted(a.skills)), tuple(sorted(a.languages))) for a in agents})
+
+
 def _matches_sql(
-    agent: Agent, queue: QueryableAttribute[Any], language: QueryableAttribute[Any]
+    agent: Agent | Profile, queue: QueryableAttribute[Any], language: QueryableAttribute[Any]
 ) -> ColumnElement[bool]:
+    skills, languages = (agent.skills, agent.languages) if isinstance(agent, Agent) else agent
     return and_(
-        queue.in_([*EVERYONES_QUEUES, *agent.skills]),
-        or_(language.in_(agent.languages), language.is_(None)),
+        queue.in_([*EVERYONES_QUEUES, *skills]),
+        or_(language.in_(languages), language.is_(None)),
     )
 
 

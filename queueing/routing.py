@@ -19,7 +19,7 @@ from models.agents import AgentStatus
 from models.calls import IN_TURN, CallStage
 from models.db import changed
 from queueing import status_log
-from queueing.matching import URGENT, callers_for
+from queueing.matching import URGENT, callers_for, callers_for_any
 from queueing.passes import not_passed_by
 
 # A caller reserved for an agent who then vanished (hung up during the whisper,
@@ -71,7 +71,7 @@ def callers_ahead(session: Session, caller: Call, agents: Sequence[Agent]) -> in
                 Call.stage == CallStage.QUEUED,
                 Call.id != caller.id,
                 _before(caller),
-                or_(*(callers_for(agent) for agent in agents)),
+                callers_for_any(agents),
             )
         )
         or 0

@@ -76,12 +76,14 @@ def signed(
     """``validator.validate`` for a form-encoded webhook, with one HMAC where it computes
     two. It accepts the URL signed without its port or with it (Twilio signs either) and
     computes both every time; this tries the form Twilio signs a URL as configured
-    (no default port) first, and the other only if that does not match. The library's
-    own parts do the signing and the constant-time comparison."""
+    first (with its port where PUBLIC_BASE_URL names one, else without), and the other
+    only if that does not match. The library's own parts do the signing and the
+    constant-time comparison."""
     parsed = urlparse(url)
+    forms = (add_port, remove_port) if parsed.port is not None else (remove_port, add_port)
     return any(
-        compare(validator.compute_signature(form_of_url, form), signature)
-        for form_of_url in (remove_port(parsed), add_port(parsed))
+        compare(validator.compute_signature(form_of_url(parsed), form), signature)
+        for form_of_url in forms
     )
 
 

@@ -50,7 +50,9 @@ BUDGET = {
 
 @dataclass
 class Webhook:
-    request: int  # id() of the request, so that each request counts apart
+    # The request's WSGI environ, held so that each request counts apart: an id() of a
+    # request gone may be reused by the next one.
+    environ: dict[str, Any]
     path: str
     ran: list[str] = field(default_factory=list)
 
@@ -63,8 +65,8 @@ def statements_by_webhook(engine: Engine) -> Iterator[list[Webhook]]:
     def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         if not has_request_context():
             return
-        if not seen or seen[-1].request != id(request.environ):
-            seen.append(Webhook(id(request.environ), request.path))
+        if not seen or seen[-1].environ is not request.environ:
+            seen.append(Webhook(request.environ, request.path))
         seen[-1].ran.append(" ".join(statement.split())[:120])
 
     event.listen(engine, "before_cursor_execute", count)
