@@ -16,7 +16,7 @@ Twilio cannot place the call, both are freed again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import TypeAlias
 
@@ -46,15 +46,23 @@ RING_EVENTS = ["completed"]
 log = logging.getLogger(__name__)
 
 
-def ring_for(ctx: Context, caller: Call, exclude: str | None = None) -> Agent | None:
+def ring_for(
+    ctx: Context,
+    caller: Call,
+    exclude: str | None = None,
+    among: Sequence[Agent] | None = None,
+) -> Agent | None:
     """Ring the longest idle ready agent who can take ``caller``, if any; an agent who
-    could take a due callback that came before ``caller`` is rung for that instead."""
+    could take a due callback that came before ``caller`` is rung for that instead.
+    ``among``: every agent who could take ``caller``, where the step has loaded them
+    already (the wait document's pool), so that they are not read twice."""
     if not ctx.gateway.configured:
         return None
     if caller.stage != CallStage.QUEUED or is_offered(caller, ctx.now):
         return None
     hours = callback_queue.hours_open(ctx)
-    for agent in _candidates(ctx, caller.id, lambda agent: may_take(agent, caller), exclude):
+    able = lambda agent: may_take(agent, caller)  # noqa: E731
+    for agent in _candidates(ctx, caller.id, able, exclude, among):
         ahead = callback_queue.ahead_of(ctx.session, caller, agent, ctx.now, hours)
         rung = _ring_one(ctx, ahead or caller, agent)
         if rung is not None:
@@ -174,19 +182,31 @@ def _unring(ctx: Context, work: Work, agent: Agent) -> None:
 
 
 def _candidates(
-    ctx: Context, call_id: int, able: Callable[[Agent], bool], exclude: str | None
+    ctx: Context,
+    call_id: int,
+    able: Callable[[Agent], bool],
+    exclude: str | None,
+    among: Sequence[Agent] | None = None,
 ) -> list[Agent]:
     """Ready agents, longest idle first, who are ``able`` to take the caller of
-    ``call_id`` and whose pass on them no longer holds."""
-    agents = ctx.session.scalars(
-        select(Agent)
-        .where(ready_agents(ctx.now, _wrap_up(ctx)))
-        .order_by(Agent.status_since, Agent.id)
-    )
+    ``call_id`` and whose pass on them no longer holds: read from the database, or
+    picked out of ``among`` as the query would pick them."""
+    if among is None:
+        ready: Iterable[Agent] = ctx.session.scalars(
+            select(Agent)
+            .where(ready_agents(ctx.now, _wrap_up(ctx)))
+            .order_by(Agent.status_since, Agent.id)
+        )
+    else:
+        ready = sorted(
+            (agent for agent in among if is_ready(agent, ctx.now, _wrap_up(ctx))),
+            key=lambda agent: (agent.status_since, agent.id),
+        )
+    able_ones = [agent for agent in ready if agent.id != exclude and able(agent)]
+    if not able_ones:
+        return []  # nobody to ask about passes: while every agent is busy, no query
     passed = passers(ctx.session, call_id, ctx.now)
-    return [
-        agent for agent in agents if agent.id != exclude and agent.id not in passed and able(agent)
-    ]
+    return [agent for agent in able_ones if agent.id not in passed]
 
 
 def _wrap_up(ctx: Context) -> timedelta:

@@ -99,8 +99,8 @@ def wait_document(ctx: CallContext, params: VoiceParams) -> Document:
     waited = params.queue_time or 0
     response = twiml.empty()
     if call.stage == CallStage.QUEUED:
-        ringing.ring_for(ctx, call)  # agents may be free now
         pool = agent_pool(ctx.session, call)
+        ringing.ring_for(ctx, call, among=pool.all)  # agents may be free now
         urgent_unserved = call.queue == URGENT and not pool.on
         if urgent_unserved and ctx.settings.overflow_number:
             call.leave_reason = "overflow"  # the last agent who could take them left
