@@ -54,6 +54,9 @@ def next_caller(session: Session, agent: Agent, now: datetime) -> Call | None:
         .order_by(*IN_TURN)
         .limit(1)
         .with_for_update(skip_locked=True)
+        # A caller this step has loaded already (an agent's webhook loads the caller
+        # their call was about) is read again as it was locked.
+        .execution_options(populate_existing=True)
     )
     return session.scalars(query).first()
 
