@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from calls.reach import calling_agent, rung_agent
 from calls.twiml import EveryVoice, Voice, caller_in_room
@@ -170,10 +170,7 @@ def open_room_call(session: Session, params: VoiceParams, services: Services) ->
 
 def open_agent_call(session: Session, params: VoiceParams, services: Services) -> AgentContext:
     now = services.clock()
-    leg = find_or_open_leg(session, params, services.settings.default_region, now)
-    # One query whoever calls (no agent's id is empty): a stranger's request takes the
-    # same path as an agent's.
-    agent = session.scalars(select(Agent).where(Agent.id == (leg.agent_id or ""))).one_or_none()
+    leg, agent = find_or_open_leg(session, params, services.settings.default_region, now)
     return AgentContext(
         session,
         services.flow,
@@ -210,32 +207,46 @@ def find_or_open_call(session: Session, params: VoiceParams, region: str, now: d
     return call
 
 
+# Every agent's webhook runs it first, built once as CALL_BY_SID is.
+LEG_BY_SID = (
+    select(AgentCall, Agent)
+    .outerjoin(Agent, Agent.id == AgentCall.agent_id)
+    .outerjoin(AgentCall.caller_call)
+    .options(contains_eager(AgentCall.caller_call))
+    .where(AgentCall.call_sid == bindparam("call_sid"))
+)
+
+
 def find_or_open_leg(
     session: Session, params: VoiceParams, region: str, now: datetime
-) -> AgentCall:
+) -> tuple[AgentCall, Agent | None]:
+    """The agent's call and the agent it claims to be, in one query whoever calls: a
+    stranger's request takes the same path as an agent's. The caller the call is about
+    comes with them, so that a step's ``session.get`` of it asks nothing more."""
     if not params.call_sid:
         raise NoCallSid
-    leg = session.scalars(select(AgentCall).where(AgentCall.call_sid == params.call_sid)).first()
-    if leg is None:
-        # The agent is the caller on the agent line, known by their phone number, and
-        # the called party when rung, wherever they were rung (calls.reach).
-        rung = params.direction.startswith("outbound")
-        if rung:
-            agent_id = rung_agent(session, params.to)
-        else:
-            agent_id = calling_agent(session, to_e164(params.from_, region))
-        leg = AgentCall(
-            call_sid=params.call_sid,
-            agent_id=agent_id,
-            # Only a call Hotline placed may skip the PIN (queueing.agent_line): a call
-            # from an agent's phone to the ring's URL is the agent line all the same.
-            rung=rung,
-            confirmed=False,
-            started_at=now,
-            stage=AgentStage.PIN,
-            pin_failures=0,
-            turn=0,
-        )
-        session.add(leg)
-        session.flush()
-    return leg
+    found = session.execute(LEG_BY_SID, {"call_sid": params.call_sid}).first()
+    if found is not None:
+        return found
+    # The agent is the caller on the agent line, known by their phone number, and the
+    # called party when rung, wherever they were rung (calls.reach).
+    rung = params.direction.startswith("outbound")
+    if rung:
+        agent = rung_agent(session, params.to)
+    else:
+        agent = calling_agent(session, to_e164(params.from_, region))
+    leg = AgentCall(
+        call_sid=params.call_sid,
+        agent_id=agent.id if agent else None,
+        # Only a call Hotline placed may skip the PIN (queueing.agent_line): a call from
+        # an agent's phone to the ring's URL is the agent line all the same.
+        rung=rung,
+        confirmed=False,
+        started_at=now,
+        stage=AgentStage.PIN,
+        pin_failures=0,
+        turn=0,
+    )
+    session.add(leg)
+    session.flush()
+    return leg, agent

@@ -20,25 +20,25 @@ def agent_endpoint(agent: Agent) -> Endpoint:
     return parse_endpoint(agent.endpoint or agent.phone, None)
 
 
-def calling_agent(session: Session, phone: str | None) -> str | None:
-    """The id of the agent whose phone number calls the agent line, if any."""
-    return session.scalar(select(Agent.id).where(Agent.phone == phone)) if phone else None
+def calling_agent(session: Session, phone: str | None) -> Agent | None:
+    """The agent whose phone number calls the agent line, if any."""
+    return session.scalar(select(Agent).where(Agent.phone == phone)) if phone else None
 
 
-def rung_agent(session: Session, to: str) -> str | None:
-    """The id of the agent whose endpoint a call placed by Hotline went to (its ``To``).
-    A SIP URI is matched by its user@host (``Endpoint.key``), however it is decorated."""
+def rung_agent(session: Session, to: str) -> Agent | None:
+    """The agent whose endpoint a call placed by Hotline went to (its ``To``). A SIP
+    URI is matched by its user@host (``Endpoint.key``), however it is decorated."""
     try:
         endpoint = parse_endpoint(to, None)
     except ValueError:
         return None
     if isinstance(endpoint, Sip):
         sip_agents = session.scalars(select(Agent).where(Agent.endpoint.startswith("sip:")))
-        return next((agent.id for agent in sip_agents if reach_key(agent) == endpoint.key), None)
+        return next((agent for agent in sip_agents if reach_key(agent) == endpoint.key), None)
     reached = Agent.endpoint == str(endpoint)
     if isinstance(endpoint, Phone):
         reached = or_(reached, and_(Agent.endpoint.is_(None), Agent.phone == endpoint.number))
-    return session.scalar(select(Agent.id).where(reached))
+    return session.scalar(select(Agent).where(reached))
 
 
 def reach_key(agent: Agent) -> str | None:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, check_in, enum_column, utcnow
+
+if TYPE_CHECKING:
+    from models.calls import Call
 
 
 class AgentStatus(StrEnum):
@@ -86,6 +90,10 @@ class AgentCall(Base):
     pin_failures: Mapped[int] = mapped_column(default=0)
     # The queued caller this agent is hearing about, or talking to.
     caller_call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"))
+    # That caller's row as the leg was loaded with it (calls.context), which keeps it in
+    # the session for the steps' ``session.get``; read only, never loaded on its own:
+    # steps set ``caller_call_id``.
+    caller_call: Mapped[Call | None] = relationship(viewonly=True, lazy="raise")
     # The callback this agent is hearing about or calling back (queueing.callbacks); the
     # customer's call, once placed, is ``caller_call_id``.
     callback_id: Mapped[int | None] = mapped_column(

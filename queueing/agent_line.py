@@ -294,12 +294,12 @@ def answer_offer(ctx: AgentContext, key: str) -> Document:
             ctx.session.refresh(caller)
             ringing.ring_for(ctx, caller, exclude=agent.id)
         return menu(ctx, [texts.on_a_call])
-    if caller is None or not routing.claim(ctx.session, caller_id, agent.id, ctx.now):
+    caller = routing.claim(ctx.session, caller_id, agent.id, ctx.now) if caller else None
+    if caller is None:
         if ctx.leg.rung:
             _set_status(ctx, AgentStatus.AVAILABLE)
             return _goodbye(ctx, [texts.gone])
         return _took_nobody(ctx, agent, was)
-    ctx.session.refresh(caller)
     if not conference.bring_caller(ctx, caller):
         return _took_nobody(ctx, agent, was)
     ctx.leg.stage = AgentStage.CONNECTED

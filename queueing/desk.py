@@ -121,10 +121,9 @@ def accept(ctx: Context, agent: Agent, caller_id: int) -> bool:
     for them (``routing.claim``, as key 1). False when too late (another agent, the
     phone's key first, a caller who left) or Twilio could not move the caller."""
     session = ctx.session
-    caller = session.get(Call, caller_id)
-    if caller is None or not routing.claim(session, caller_id, agent.id, ctx.now):
+    caller = routing.claim(session, caller_id, agent.id, ctx.now)
+    if caller is None:
         return False
-    session.refresh(caller)
     leg = _phone_call(ctx, agent, caller)
     if leg is not None:
         # In the claim's transaction: a key the phone sends from now on finds the call

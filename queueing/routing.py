@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models import Agent, Call
 from models.agents import AgentStatus
 from models.calls import IN_TURN, CallStage
-from models.db import changed
 from queueing import status_log
 from queueing.matching import URGENT, callers_for, callers_for_any
 from queueing.passes import not_passed_by
@@ -54,6 +54,9 @@ def next_caller(session: Session, agent: Agent, now: datetime) -> Call | None:
         .order_by(*IN_TURN)
         .limit(1)
         .with_for_update(skip_locked=True)
+        # A caller this step has loaded already (an agent's webhook loads the caller
+        # their call was about) is read again as it was locked.
+        .execution_options(populate_existing=True)
     )
     return session.scalars(query).first()
 
@@ -103,12 +106,13 @@ def release(session: Session, caller_id: int, agent_id: str) -> None:
     )
 
 
-def claim(session: Session, caller_id: int, agent_id: str, now: datetime) -> bool:
-    """The agent accepted: theirs only if the caller is still waiting and still theirs.
-    The moment is kept: it ends the caller's wait, and starts the agent's time on them."""
+def claim(session: Session, caller_id: int, agent_id: str, now: datetime) -> Call | None:
+    """The agent accepted: theirs only if the caller is still waiting and still theirs;
+    then the caller as the claim left their row (the loaded object brought up to date
+    by its RETURNING), else None. The moment is kept: it ends the caller's wait, and
+    starts the agent's time on them."""
     agent_free(session, agent_id, now)  # a new caller: the agent is done with the last
-    claimed = changed(
-        session,
+    claimed = (
         update(Call)
         .where(
             Call.id == caller_id,
@@ -122,9 +126,10 @@ def claim(session: Session, caller_id: int, agent_id: str, now: datetime) -> boo
             handled_seconds=None,
             version=Call.version + 1,
         )
-        .execution_options(synchronize_session=False),
+        .returning(Call)
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
-    return claimed == 1
+    return session.scalars(claimed).first()
 
 
 def set_status(session: Session, agent: Agent, status: AgentStatus, now: datetime) -> None:
@@ -147,10 +152,15 @@ def set_status_from(
     """``set_status`` only while the agent's status is one of ``current``: a conditional
     UPDATE, so that a ring taking the agent meanwhile (``ringing.take_agent``) wins."""
     moved = status_log.change_if(session, agent.id, status, now, Agent.status.in_(list(current)))
-    session.refresh(agent)
-    if moved and status in (AgentStatus.AVAILABLE, AgentStatus.OFFLINE):
+    if not moved:
+        session.refresh(agent)  # whatever changed it meanwhile
+        return False
+    # The row is as the UPDATE left it: no need to read it back.
+    set_committed_value(agent, "status", status)
+    set_committed_value(agent, "status_since", now)
+    if status in (AgentStatus.AVAILABLE, AgentStatus.OFFLINE):
         agent_free(session, agent.id, now)
-    return moved
+    return True
 
 
 def agent_free(session: Session, agent_id: str, now: datetime) -> None:
