@@ -80,9 +80,7 @@ def test_changed_columns_and_events_are_one_update_and_one_insert(
     assert kinds == ["language.chosen", "menu.entered", "menu.heard"]
 
 
-def test_a_row_changed_meanwhile_fails_the_step_and_keeps_nothing(
-    app: Flask, call_id: int
-) -> None:
+def test_a_row_changed_meanwhile_fails_the_step_and_keeps_nothing(app: Flask, call_id: int) -> None:
     with sessions(app) as first, sessions(app) as second:
         mine, theirs = first.get(Call, call_id), second.get(Call, call_id)
         assert mine is not None and theirs is not None
