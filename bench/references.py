@@ -106,8 +106,12 @@ def _step(connection: Any, call_sid: str, mark: str) -> None:
         f"SELECT turns FROM bench_calls WHERE call_sid = {mark}", (call_sid,)
     ).fetchone()
     if row is None:
+        # Two first webhooks of one CallSid may race (a conference's start and end carry
+        # none, so all of them share ""): the second counts a turn instead of failing.
         connection.execute(
-            f"INSERT INTO bench_calls (call_sid, turns) VALUES ({mark}, 1)", (call_sid,)
+            f"INSERT INTO bench_calls (call_sid, turns) VALUES ({mark}, 1)"
+            " ON CONFLICT (call_sid) DO UPDATE SET turns = bench_calls.turns + 1",
+            (call_sid,),
         )
     else:
         connection.execute(
