@@ -21,6 +21,7 @@ from models.calls import CallStage
 from models.db import dropped_before_answer, normalise_url, session, unpinged
 from telephony.simulator import Leg, Switch
 from tests.calls.faults import heard_apology_and_message_prompt, record_of, timed
+from tests.sql import listening
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
@@ -63,11 +64,8 @@ def ended_after_first_statement(engine: Engine, database_url: str) -> Iterator[N
             ended.append(connection.connection.driver_connection.info.backend_pid)  # type: ignore[union-attr]
             end(database_url, set(ended))
 
-    event.listen(engine, "after_cursor_execute", _answered)
-    try:
+    with listening(engine, "after_cursor_execute", _answered):
         yield
-    finally:
-        event.remove(engine, "after_cursor_execute", _answered)
     assert ended, "the app ran no statement"
 
 

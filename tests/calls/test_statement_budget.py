@@ -13,13 +13,14 @@ from typing import Any
 
 import pytest
 from flask import has_request_context, request
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from telephony.simulator import Switch
 from tests.queueing.test_agent_line import LINA, WANG, signed_in
 from tests.queueing.test_agent_line import waiting as queued
 from tests.queueing.test_ringing import available, emily_waits, hears_it
+from tests.sql import listening
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -77,11 +78,8 @@ def statements_by_webhook(engine: Engine) -> Iterator[list[Webhook]]:
             seen.append(Webhook(request.environ, request.path))
         seen[-1].ran.append(" ".join(statement.split())[:120])
 
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with listening(engine, "before_cursor_execute", count):
         yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def test_each_webhook_of_a_whole_call_keeps_to_its_budget(

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from tests.calls.faults import heard_apology_and_message_prompt
 from tests.calls.test_stages import ZH, everything, late
+from tests.sql import listening, statements_sent
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -55,28 +56,15 @@ def traced(engine: Engine, path: Path) -> Iterator[list[str]]:
     lines.extend(path.read_text().splitlines())
 
 
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    """The statements the app ran in requests while the block runs."""
-    ran: list[str] = []
-
-    def _count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if has_request_context():
-            ran.append(statement)
-
-    event.listen(engine, "before_cursor_execute", _count)
-    try:
-        yield ran
-    finally:
-        event.remove(engine, "before_cursor_execute", _count)
-
-
 @postgresql
 def test_a_request_that_changes_nothing_sends_its_reads_alone(
     phone, app: Flask, db: Session, engine: Engine, tmp_path: Path
 ) -> None:
     call = phone(ZH["phone"]).dial()
-    with traced(engine, tmp_path / "trace") as trace, statements(engine) as ran:
+    with (
+        traced(engine, tmp_path / "trace") as trace,
+        statements_sent(engine, in_requests=True) as ran,
+    ):
         heard = late(app, db, call, "/voice/language?turn=0", {"Digits": "2"})
     assert "普通话请按1" in heard.text and ran
     sent = [line for line in trace if line.startswith("F")]
@@ -102,11 +90,8 @@ def failing_after_first_write(engine: Engine) -> Iterator[list[str]]:
         if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
             raise Fault(statement)
 
-    event.listen(engine, "after_cursor_execute", _answered)
-    try:
+    with listening(engine, "after_cursor_execute", _answered):
         yield ran
-    finally:
-        event.remove(engine, "after_cursor_execute", _answered)
 
 
 def test_a_step_that_fails_after_its_first_write_keeps_nothing_of_it(

@@ -5,35 +5,19 @@ work still does."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import Call, CallEvent, Customer
 from models.calls import CallStage
+from tests.sql import statements_sent
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    ran: list[str] = []
-
-    def keep(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        ran.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
-        yield ran
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
 
 
 @pytest.fixture
@@ -50,18 +34,23 @@ def sessions(app: Flask) -> Session:
     return session
 
 
+def loaded(session: Session, call_id: int) -> Call:
+    call = session.get(Call, call_id)
+    assert call is not None
+    return call
+
+
 def test_changed_columns_and_events_are_one_update_and_one_insert(
     app: Flask, engine: Engine, call_id: int
 ) -> None:
     with sessions(app) as session:
-        call = session.get(Call, call_id)
-        assert call is not None
+        call = loaded(session, call_id)
         call.stage, call.language, call.turn = CallStage.MENU, "zh", call.turn
         for kind in ("language.chosen", "menu.entered", "menu.heard"):
             session.add(CallEvent(call_id=call_id, kind=kind, data={"n": kind}, at=NOW))
-        with statements(engine) as ran:
+        with statements_sent(engine) as ran:
             session.commit()
-    writes = [sql for sql in ran if not sql.startswith(("BEGIN", "PRAGMA"))]
+    writes = [" ".join(sql.split()) for sql in ran if not sql.startswith(("BEGIN", "PRAGMA"))]
     assert len(writes) == 2, writes
     update, insert = writes
     # Only the columns that changed (turn was set to what it was), and the version.
@@ -71,8 +60,7 @@ def test_changed_columns_and_events_are_one_update_and_one_insert(
     assert "WHERE calls.id =" in update and "calls.version =" in update
     assert insert.startswith("INSERT INTO call_events")
     with sessions(app) as session:
-        call = session.get(Call, call_id)
-        assert call is not None
+        call = loaded(session, call_id)
         assert (call.stage, call.language, call.version) == (CallStage.MENU, "zh", 2)
         kinds = session.scalars(
             select(CallEvent.kind).where(CallEvent.call_id == call_id).order_by(CallEvent.id)
@@ -92,8 +80,8 @@ def test_a_row_changed_meanwhile_fails_the_step_and_keeps_nothing(app: Flask, ca
             first.commit()
         first.rollback()
     with sessions(app) as session:
-        call = session.get(Call, call_id)
-        assert call is not None and call.stage == CallStage.QUEUED
+        call = loaded(session, call_id)
+        assert call.stage == CallStage.QUEUED
         assert session.scalars(select(CallEvent).where(CallEvent.call_id == call_id)).all() == []
 
 
@@ -101,10 +89,9 @@ def test_a_step_that_changed_nothing_writes_nothing(
     app: Flask, engine: Engine, call_id: int
 ) -> None:
     with sessions(app) as session:
-        call = session.get(Call, call_id)
-        assert call is not None
+        call = loaded(session, call_id)
         call.stage = call.stage
-        with statements(engine) as ran:
+        with statements_sent(engine) as ran:
             session.commit()
     assert not [sql for sql in ran if sql.startswith(("UPDATE", "INSERT"))]
 

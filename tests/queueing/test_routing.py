@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from models import Agent, Call, CallbackRequest
@@ -19,6 +19,7 @@ from models.queueing import CallbackStatus
 from queueing.callback_queue import next_callback
 from queueing.routing import callers_ahead, next_caller
 from tests.conftest import OPEN_HOURS
+from tests.sql import listening
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -116,11 +117,8 @@ def plan(engine: Engine, next_of: Next) -> list[str]:
     with Session(engine) as session:
         agent = session.get(Agent, AGENT)
         assert agent is not None
-        event.listen(engine, "before_cursor_execute", keep)
-        try:
+        with listening(engine, "before_cursor_execute", keep):
             next_of(session, agent)
-        finally:
-            event.remove(engine, "before_cursor_execute", keep)
         statement, parameters = seen[-1]
         connection = session.connection()
         if engine.dialect.name == "sqlite":

@@ -6,19 +6,16 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 import verification.agents
 from models import VerificationGuard
 from telephony.simulator import Leg
 from tests.demo import DEMO
+from tests.sql import statements_sent
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -36,22 +33,6 @@ def tries(phone, caller: str, *pins: str) -> Leg:  # noqa: ANN001
     for pin in pins:
         call.press(pin) if pin else call.silence()
     return call
-
-
-@contextmanager
-def statements(app: Flask) -> Iterator[list[str]]:
-    """The SQL the app sends meanwhile, without its values."""
-    seen: list[str] = []
-
-    def note(*args: Any) -> None:
-        seen.append(args[2])
-
-    engine = app.extensions["db"].engine
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
 
 
 def test_an_agents_phone_and_a_strangers_hear_the_same_until_the_pin_is_checked(
@@ -84,7 +65,7 @@ def test_a_wrong_pin_does_the_same_work_for_an_agents_phone_and_a_strangers(
     work: dict[str, tuple[list[str], list[str]]] = {}
     for caller in (SARAH["phone"], STRANGER):
         hashed.clear()
-        with statements(app) as sent:
+        with statements_sent(app.extensions["db"].engine) as sent:
             # Six wrong PINs over two calls: the fifth locks, the sixth finds the lock.
             tries(phone, caller, "1111", "2222", "3333")
             tries(phone, caller, "4444", "5555", "6666")

@@ -14,7 +14,7 @@ from functools import partial
 
 import pytest
 from prometheus_client import REGISTRY
-from sqlalchemy import Engine, delete, event, text
+from sqlalchemy import Engine, delete, text
 from sqlalchemy.orm import Session
 
 from models import OneTimeCode, VerificationGuard
@@ -22,6 +22,7 @@ from settings import Settings
 from telephony.simulator import Leg
 from tests.conftest import OPEN_HOURS
 from tests.demo import customer, national
+from tests.sql import statements_sent
 from tests.timing import bound, superiority
 
 pytestmark = pytest.mark.usefixtures("demo")
@@ -152,16 +153,8 @@ def test_star_takes_as_long_whether_a_code_is_texted_or_not(  # noqa: ANN001
 def statements_run(engine: Engine, press: Callable[[], object]) -> list[str]:
     """The SQL statements the app runs while ``press`` answers, as written (their values
     aside)."""
-    run: list[str] = []
-
-    def note(_connection: object, _cursor: object, statement: str, *_: object) -> None:
-        run.append(statement)
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
+    with statements_sent(engine) as run:
         press()
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
     return run
 
 
