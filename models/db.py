@@ -438,7 +438,10 @@ class Database:
 def _flush_before_writes(state: ORMExecuteState) -> None:
     """A conditional UPDATE or DELETE, an INSERT, or a SELECT ... FOR UPDATE decides on
     the rows as this step has changed them so far: the step's pending changes go first.
-    Plain SELECTs do not flush (autoflush is off)."""
+    Plain SELECTs do not flush (autoflush is off). Any write flushes, even one to a
+    table the step has not changed: the prompt's turn, a versioned UPDATE, then goes
+    out before the lockout guard counts, so that of answers racing to one prompt the
+    losers fail before their PIN is tried (tests/verification/test_agent_lockout.py)."""
     if state.is_select:  # most statements: one check, as this runs before every one
         if getattr(state.statement, "_for_update_arg", None) is not None:
             state.session.flush()
