@@ -71,7 +71,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -134,11 +134,12 @@ def count_statements(
     """One more call, ``play``ed through Hotline in this process (the code a gunicorn
     worker runs, with its settings) as call ``number``, counting each webhook's
     statements (``before_cursor_execute``: docs.sqlalchemy.org/en/20/core/events.html)
-    and its round trips to PostgreSQL: the statements, plus the BEGIN psycopg sends
-    before a transaction's first one (psycopg.org/psycopg3/docs/basic/transactions.html),
-    the COMMIT or ROLLBACK, and the ping of a connection taken from the pool where one is
-    pinged (models.db.pinging: outside webhooks, so never for the webhooks themselves). On
-    SQLite nothing leaves the process: there the round trips are the statements."""
+    and its round trips to PostgreSQL: the statements, plus the BEGIN Hotline sends just
+    before a step's first write and the COMMIT or ROLLBACK that ends it (none where the
+    step only read: models.db runs reads outside a transaction), and the ping of a
+    connection taken from the pool where one is pinged (models.db.pinging: outside
+    webhooks, so never for the webhooks themselves). On SQLite nothing leaves the
+    process: there the round trips are the statements."""
     public = "http://127.0.0.1"
     settings = settings_of(database_url, folder, public, twilio_api)
     app = create_server(Settings.model_validate(settings))
@@ -151,14 +152,18 @@ def count_statements(
         counts["statements"] += 1
         counts["round_trips"] += 1
 
-    def transaction(*_: object) -> None:
-        counts["round_trips"] += remote
+    def transaction(connection: Connection) -> None:
+        # A COMMIT or ROLLBACK is sent, and a BEGIN was, only if a transaction is open:
+        # psycopg sends nothing for one in AUTOCOMMIT otherwise.
+        driver = connection.connection.driver_connection
+        if remote and driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            counts["round_trips"] += 2
 
     def checkout(*_: object) -> None:
         counts["round_trips"] += remote and pinging()
 
     event.listen(engine, "before_cursor_execute", statement)
-    for name in ("begin", "commit", "rollback"):
+    for name in ("commit", "rollback"):
         event.listen(engine, name, transaction)
     event.listen(engine.pool, "checkout", checkout)
     client = app.test_client()
