@@ -20,8 +20,26 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Column, Table, Update, and_, bindparam, event, insert, inspect, update
-from sqlalchemy.orm import ColumnProperty, InstanceState, Mapper, Session, UOWTransaction
+from sqlalchemy import (
+    Column,
+    Connection,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    event,
+    insert,
+    inspect,
+    update,
+)
+from sqlalchemy.orm import (
+    ColumnProperty,
+    InstanceState,
+    Mapper,
+    Session,
+    UOWTransaction,
+    sessionmaker,
+)
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql import ClauseElement
 
@@ -35,7 +53,7 @@ _INSERT_EVENTS = insert(cast(Table, CallEvent.__table__))
 _UPDATES: dict[tuple[Mapper[Any], frozenset[str]], Update] = {}
 
 
-def write_directly(sessions: Any) -> None:
+def write_directly(sessions: sessionmaker[Session]) -> None:
     """Have ``sessions`` (a sessionmaker) write a step's simple changes themselves."""
     event.listen(sessions, "before_flush", _before_flush)
 
@@ -96,7 +114,7 @@ def _has_onupdate(mapper: Mapper[Any]) -> bool:
     )
 
 
-def _update(connection: Any, state: InstanceState[Any], changes: dict[str, Any]) -> None:
+def _update(connection: Connection, state: InstanceState[Any], changes: dict[str, Any]) -> None:
     mapper = state.mapper
     version = _version(mapper)
     params = {f"new_{name}": value for name, value in changes.items()}

@@ -24,8 +24,6 @@ from models.agents import AgentStatus
 from models.base import URGENT as URGENT  # taken first (its indexes say so), open around the clock
 
 EVERYONES_QUEUES = (URGENT, "general")
-# An agent's skills and languages, sorted: what they may take.
-Profile = tuple[tuple[str, ...], tuple[str, ...]]
 
 
 def may_take(agent: Agent, caller: Call) -> bool:
@@ -34,12 +32,12 @@ def may_take(agent: Agent, caller: Call) -> bool:
 
 def callers_for(agent: Agent) -> ColumnElement[bool]:
     """The SQL twin of ``may_take``: a condition on ``calls`` for this agent."""
-    return _matches_sql(agent, Call.queue, Call.language)
+    return callers_for_any([agent])
 
 
 def callers_for_any(agents: Iterable[Agent]) -> ColumnElement[bool]:
     """``callers_for`` any of ``agents``: a condition on ``calls``."""
-    return or_(*(_matches_sql(profile, Call.queue, Call.language) for profile in _profiles(agents)))
+    return _matches_sql(agents, Call.queue, Call.language)
 
 
 def may_call_back(agent: Agent, callback: CallbackRequest) -> bool:
@@ -49,23 +47,18 @@ def may_call_back(agent: Agent, callback: CallbackRequest) -> bool:
 
 def callbacks_for(agent: Agent) -> ColumnElement[bool]:
     """The SQL twin of ``may_call_back``: a condition on ``callback_requests``."""
-    return _matches_sql(agent, CallbackRequest.topic, CallbackRequest.language)
+    return callbacks_for_any([agent])
 
 
 def callbacks_for_any(agents: Iterable[Agent]) -> ColumnElement[bool]:
     """``callbacks_for`` any of ``agents``: a condition on ``callback_requests``."""
-    return or_(
-        *(
-            _matches_sql(profile, CallbackRequest.topic, CallbackRequest.language)
-            for profile in _profiles(agents)
-        )
-    )
+    return _matches_sql(agents, CallbackRequest.topic, CallbackRequest.language)
 
 
 def voicemails_for(agent: Agent) -> ColumnElement[bool]:
     """The same rule for voicemails, whose topic is the queue the caller was in: a
     condition on ``voicemails`` for this agent."""
-    return _matches_sql(agent, Voicemail.topic, Voicemail.language)
+    return _matches_sql([agent], Voicemail.topic, Voicemail.language)
 
 
 def is_ready(agent: Agent, now: datetime, wrap_up: timedelta) -> bool:
@@ -82,19 +75,20 @@ def ready_agents(now: datetime, wrap_up: timedelta) -> ColumnElement[bool]:
     )
 
 
-def _profiles(agents: Iterable[Agent]) -> list[Profile]:
-    """What ``agents`` may take, once each: agents with the same skills and languages
-    need one condition between them, however many of them there are."""
-    return sorted({(tuple(sorted(a.skills)), tuple(sorted(a.languages))) for a in agents})
-
-
 def _matches_sql(
-    agent: Agent | Profile, queue: QueryableAttribute[Any], language: QueryableAttribute[Any]
+    agents: Iterable[Agent], queue: QueryableAttribute[Any], language: QueryableAttribute[Any]
 ) -> ColumnElement[bool]:
-    skills, languages = (agent.skills, agent.languages) if isinstance(agent, Agent) else agent
-    return and_(
-        queue.in_([*EVERYONES_QUEUES, *skills]),
-        or_(language.in_(languages), language.is_(None)),
+    """What any of ``agents`` may take. Agents with the same skills and languages need
+    one condition between them, however many of them there are."""
+    profiles = sorted({(tuple(sorted(a.skills)), tuple(sorted(a.languages))) for a in agents})
+    return or_(
+        *(
+            and_(
+                queue.in_([*EVERYONES_QUEUES, *skills]),
+                or_(language.in_(languages), language.is_(None)),
+            )
+            for skills, languages in profiles
+        )
     )
 
 

@@ -198,8 +198,9 @@ def _candidates(
             .order_by(Agent.status_since, Agent.id)
         )
     else:
+        wrap_up = _wrap_up(ctx)
         ready = sorted(
-            (agent for agent in among if is_ready(agent, ctx.now, _wrap_up(ctx))),
+            (agent for agent in among if is_ready(agent, ctx.now, wrap_up)),
             key=lambda agent: (agent.status_since, agent.id),
         )
     able_ones = [agent for agent in ready if agent.id != exclude and able(agent)]
