@@ -245,7 +245,10 @@ def close(ctx: CallContext, params: VoiceParams) -> Document:
     ctx.call.twilio_status = params.call_status or ctx.call.twilio_status
     if params.call_status in TERMINAL_STATUSES:
         # A customer Hotline called back: how the attempt went (queueing.callbacks).
-        callbacks.call_ended(ctx, params.call_status)
+        # Hotline places those calls (Direction "outbound-api", TWILIO.md): a caller's
+        # own call is none, and its status callback looks for no attempt.
+        if params.direction != "inbound":
+            callbacks.call_ended(ctx, params.call_status)
         if ctx.call.ended_at is None:
             ctx.record("call.ended", status=params.call_status, seconds=params.call_duration)
         ctx.call.stage = CallStage.ENDED

@@ -34,6 +34,8 @@ HEARD = frozenset({"speech", "key"})
 # Every caller's webhook runs it first: built once, as building it costs about what
 # running it does.
 CALL_BY_SID = select(Call).where(Call.call_sid == bindparam("call_sid"))
+# A new call's caller ID, looked up once per call.
+CUSTOMER_BY_PHONE = select(Customer.id).where(Customer.phone == bindparam("phone")).limit(1)
 
 
 class NoCallSid(Exception):
@@ -194,7 +196,7 @@ def find_or_open_call(session: Session, params: VoiceParams, region: str, now: d
     call.caller, call.called = caller, to_e164(params.to, region)
     if caller is not None:
         # Only a claim: caller ID can be spoofed, so it never verifies anyone.
-        customer_id = session.scalars(select(Customer.id).where(Customer.phone == caller)).first()
+        customer_id = session.scalar(CUSTOMER_BY_PHONE, {"phone": caller})
         call.claimed_customer_id = customer_id
         call.claimed_by_caller_id = customer_id is not None
     identified = "known" if call.claimed_by_caller_id else "unknown" if caller else "withheld"

@@ -59,8 +59,11 @@ def changed(session: Session, statement: Executable) -> int:
     statements that settle races read this."""
     # rowcount is kept for UPDATE and DELETE, and for others (an upsert) only when asked
     # (docs.sqlalchemy.org/en/20/core/connections.html, CursorResult.rowcount).
-    counted = statement.execution_options(preserve_rowcount=True)
-    result = cast(CursorResult[Any], session.execute(counted))
+    # Asked of this execution, not of a copy of the statement: a copy would have its
+    # cache key computed again, and the statement may be one built once (CALL_BY_SID).
+    result = cast(
+        CursorResult[Any], session.execute(statement, execution_options={"preserve_rowcount": True})
+    )
     return result.rowcount
 
 

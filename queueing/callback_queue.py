@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from calls.context import Context
@@ -268,13 +268,15 @@ def placed_for(session: Session, call_sid: str) -> CallbackRequest | None:
     return session.scalars(query).first()
 
 
+# Asked at every end of a call Hotline placed: built once.
+OPEN_ATTEMPT = select(CallbackAttempt).where(
+    CallbackAttempt.call_sid == bindparam("call_sid"), CallbackAttempt.ended_at.is_(None)
+)
+
+
 def open_attempt(session: Session, call_sid: str) -> CallbackAttempt | None:
     """The attempt whose customer call this is, while it is open."""
-    return session.scalars(
-        select(CallbackAttempt).where(
-            CallbackAttempt.call_sid == call_sid, CallbackAttempt.ended_at.is_(None)
-        )
-    ).first()
+    return session.scalars(OPEN_ATTEMPT, {"call_sid": call_sid}).first()
 
 
 def finish(ctx: Context, attempt: CallbackAttempt, result: str) -> bool:

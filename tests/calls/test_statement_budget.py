@@ -40,7 +40,7 @@ BUDGET = {
     "/voice/queue/left": 1,
     "/voice/queue/after-agent": 2,
     "/voice/queue/rating": 3,
-    "/voice/status": 4,
+    "/voice/status": 3,
     "/agents/incoming": 4,
     "/agents/pin": 7,
     "/agents/menu": 10,
