@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 from logs import masked
@@ -9,6 +11,9 @@ from logs import masked
 E164 = phonenumbers.PhoneNumberFormat.E164
 
 
+# Parsing costs a new call's webhook more than a query does; the numbers Hotline is
+# called on come back with every call, so the last few are remembered.
+@lru_cache(maxsize=256)
 def to_e164(raw: str | None, region: str) -> str | None:
     """E.164 for a valid number, else None.
 
