@@ -17,20 +17,33 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from calls.context import Context
 from flowfile.vocabulary import Language
 from models import Agent, Call, CallbackAttempt, CallbackRequest, CallEvent
+from models.base import UTCDateTime
 from models.db import changed
 from models.queueing import IN_TURN as IN_TURN  # served as live callers are, off an index
 from models.queueing import PLACE, CallbackStatus
 from queueing.hours import is_open
-from queueing.matching import URGENT, callbacks_for, callbacks_for_any
+from queueing.matching import URGENT, Profile, callbacks_for, callbacks_for_any, profiles
 from queueing.passes import not_passed_by
-from queueing.routing import OFFER_HOLDS, next_caller
+from queueing.routing import OFFER_HOLDS, callers_before, next_caller
 
 # How an attempt ends that does not reach the customer and counts against
 # CALLBACK_ATTEMPTS: Twilio's final CallStatus values, and no key after the announcement.
@@ -49,7 +62,7 @@ def hours_open(ctx: Context) -> bool:
     return is_open(ctx.flow.hours, ctx.flow.timezone, ctx.now)
 
 
-def due(now: datetime, hours_open: bool) -> ColumnElement[bool]:
+def due(now: datetime | ColumnElement[datetime], hours_open: bool) -> ColumnElement[bool]:
     """Open, its time come, and within hours (the urgent queue's at any hour)."""
     return and_(
         CallbackRequest.status == CallbackStatus.OPEN,
@@ -125,25 +138,39 @@ def ahead_of(
     return callback if callback is not None and comes_before(callback, caller) else None
 
 
-def callbacks_ahead(
+def work_ahead(
     session: Session, caller: Call, agents: Sequence[Agent], now: datetime, hours_open: bool
 ) -> int:
-    """Due callbacks that agents serve before ``caller`` (``comes_before``) and that one of
-    ``agents``, those who could take ``caller``, could take instead."""
+    """Waiting callers and due callbacks that agents serve before ``caller`` (``IN_TURN``,
+    ``comes_before``) and that one of ``agents``, those who could take ``caller``, could
+    take instead: callbacks keep their callers' places. One statement, built once for
+    each kind of caller and set of agents; each caller only runs it."""
     if not agents or caller.queued_at is None:
         return 0
-    earlier = PLACE <= caller.queued_at
+    query = _work_ahead(profiles(agents), caller.queue == URGENT, hours_open)
+    params = {"caller_id": caller.id, "queued_at": caller.queued_at, "now": now}
+    callers, callbacks = session.execute(query, params).one()
+    return callers + callbacks
+
+
+@lru_cache(maxsize=64)
+def _work_ahead(of: tuple[Profile, ...], urgent: bool, hours_open: bool) -> Select[int, int]:
+    queued_at = bindparam("queued_at", type_=UTCDateTime)
+    earlier = PLACE <= queued_at
     before = (
         and_(CallbackRequest.topic == URGENT, earlier)
-        if caller.queue == URGENT
+        if urgent
         else or_(CallbackRequest.topic == URGENT, earlier)
     )
-    query = (
+    callbacks = (
         select(func.count())
         .select_from(CallbackRequest)
-        .where(due(now, hours_open), before, callbacks_for_any(agents))
+        .where(due(bindparam("now", type_=UTCDateTime), hours_open), before, callbacks_for_any(of))
+        .scalar_subquery()
     )
-    return session.scalar(query) or 0
+    return select(
+        callers_before(of, urgent, bindparam("caller_id", type_=Integer), queued_at), callbacks
+    )
 
 
 def new_request(

@@ -8,10 +8,10 @@ at once each get a different caller on PostgreSQL; SQLite runs one writer at a t
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -19,7 +19,7 @@ from models import Agent, Call
 from models.agents import AgentStatus
 from models.calls import IN_TURN, CallStage
 from queueing import status_log
-from queueing.matching import URGENT, callers_for, callers_for_any
+from queueing.matching import URGENT, Profile, callers_for, callers_for_any
 from queueing.passes import not_passed_by
 
 # A caller reserved for an agent who then vanished (hung up during the whisper,
@@ -61,35 +61,25 @@ def next_caller(session: Session, agent: Agent, now: datetime) -> Call | None:
     return session.scalars(query).first()
 
 
-def callers_ahead(session: Session, caller: Call, agents: Sequence[Agent]) -> int:
-    """Waiting callers whom agents take before ``caller`` (``IN_TURN``) and whom one of
-    ``agents``, those who could take ``caller``, could take instead."""
-    if not agents or caller.queued_at is None:
-        return 0
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Call)
-            .where(
-                Call.stage == CallStage.QUEUED,
-                Call.id != caller.id,
-                _before(caller),
-                callers_for_any(agents),
-            )
-        )
-        or 0
-    )
-
-
-def _before(caller: Call) -> ColumnElement[bool]:
-    """``IN_TURN`` as a condition: the calls that come before ``caller``."""
+def callers_before(
+    of: tuple[Profile, ...],
+    urgent: bool,
+    caller_id: ColumnElement[int],
+    queued_at: ColumnElement[datetime],
+) -> ScalarSelect[int]:
+    """How many waiting callers agents take before a caller (``IN_TURN``) of the urgent
+    queue or not, who came in at ``queued_at`` as ``caller_id``, whom an agent of the
+    profiles ``of`` could take instead."""
     earlier = or_(
-        Call.queued_at < caller.queued_at,
-        and_(Call.queued_at == caller.queued_at, Call.id < caller.id),
+        Call.queued_at < queued_at, and_(Call.queued_at == queued_at, Call.id < caller_id)
     )
-    if caller.queue == URGENT:
-        return and_(Call.queue == URGENT, earlier)
-    return or_(Call.queue == URGENT, earlier)
+    before = and_(Call.queue == URGENT, earlier) if urgent else or_(Call.queue == URGENT, earlier)
+    return (
+        select(func.count())
+        .select_from(Call)
+        .where(Call.stage == CallStage.QUEUED, Call.id != caller_id, before, callers_for_any(of))
+        .scalar_subquery()
+    )
 
 
 def release(session: Session, caller_id: int, agent_id: str) -> None:
