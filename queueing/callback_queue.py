@@ -41,9 +41,18 @@ from models.db import changed
 from models.queueing import IN_TURN as IN_TURN  # served as live callers are, off an index
 from models.queueing import PLACE, CallbackStatus
 from queueing.hours import is_open
-from queueing.matching import URGENT, Profile, callbacks_for, callbacks_for_any, profiles
+from queueing.matching import URGENT, Profile, callbacks_for_any, profiles
 from queueing.passes import not_passed_by
-from queueing.routing import OFFER_HOLDS, callers_before, next_caller
+from queueing.routing import (
+    AGENT_ID,
+    NOW,
+    OFFER_HOLDS,
+    OFFERS_LAPSED,
+    PASSES_SINCE,
+    asking,
+    callers_before,
+    next_caller,
+)
 
 # How an attempt ends that does not reach the customer and counts against
 # CALLBACK_ATTEMPTS: Twilio's final CallStatus values, and no key after the announcement.
@@ -71,43 +80,48 @@ def due(now: datetime | ColumnElement[datetime], hours_open: bool) -> ColumnElem
     )
 
 
-def _free_for(agent_id: str, now: datetime) -> ColumnElement[bool]:
+def _free_for(
+    agent_id: str | ColumnElement[str], lapsed: datetime | ColumnElement[datetime]
+) -> ColumnElement[bool]:
+    """Not reserved for another agent, or offered to them at ``lapsed`` or before."""
     return or_(
         CallbackRequest.offered_agent_id.is_(None),
         CallbackRequest.offered_agent_id == agent_id,
-        CallbackRequest.offered_at <= now - OFFER_HOLDS,
+        CallbackRequest.offered_at <= lapsed,
     )
 
 
-def _for(agent: Agent, now: datetime, hours_open: bool) -> ColumnElement[bool]:
-    return and_(
-        due(now, hours_open),
-        _free_for(agent.id, now),
-        callbacks_for(agent),
-        not_passed_by(agent.id, now, CallbackRequest.call_id),
+@lru_cache(maxsize=64)
+def _in_turn_for(of: tuple[Profile, ...], hours_open: bool) -> Select[CallbackRequest]:
+    """The callbacks an agent of the profiles ``of`` could take (``routing.asking``)."""
+    query = select(CallbackRequest).where(
+        due(NOW, hours_open),
+        _free_for(AGENT_ID, OFFERS_LAPSED),
+        callbacks_for_any(of),
+        not_passed_by(AGENT_ID, PASSES_SINCE, CallbackRequest.call_id),
     )
+    return query.order_by(*IN_TURN)
+
+
+@lru_cache(maxsize=64)
+def _next_for(of: tuple[Profile, ...], hours_open: bool) -> Select[CallbackRequest]:
+    return _in_turn_for(of, hours_open).limit(1).with_for_update(skip_locked=True)
 
 
 def due_for(
     session: Session, agent: Agent, now: datetime, hours_open: bool
 ) -> list[CallbackRequest]:
     """The callbacks ``agent`` could take now, in turn."""
-    query = select(CallbackRequest).where(_for(agent, now, hours_open)).order_by(*IN_TURN)
-    return list(session.scalars(query))
+    query = _in_turn_for(profiles([agent]), hours_open)
+    return list(session.scalars(query, asking(agent.id, now)))
 
 
 def next_callback(
     session: Session, agent: Agent, now: datetime, hours_open: bool
 ) -> CallbackRequest | None:
     """The first callback ``agent`` could take now, locked until the transaction ends."""
-    query = (
-        select(CallbackRequest)
-        .where(_for(agent, now, hours_open))
-        .order_by(*IN_TURN)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    )
-    return session.scalars(query).first()
+    query = _next_for(profiles([agent]), hours_open)
+    return session.scalars(query, asking(agent.id, now)).first()
 
 
 def comes_before(callback: CallbackRequest, caller: Call) -> bool:
@@ -165,7 +179,7 @@ def _work_ahead(of: tuple[Profile, ...], urgent: bool, hours_open: bool) -> Sele
     callbacks = (
         select(func.count())
         .select_from(CallbackRequest)
-        .where(due(bindparam("now", type_=UTCDateTime), hours_open), before, callbacks_for_any(of))
+        .where(due(NOW, hours_open), before, callbacks_for_any(of))
         .scalar_subquery()
     )
     return select(
@@ -212,7 +226,7 @@ def reserve(session: Session, callback: CallbackRequest, agent_id: str, now: dat
         .where(
             CallbackRequest.id == callback.id,
             CallbackRequest.status == CallbackStatus.OPEN,
-            _free_for(agent_id, now),
+            _free_for(agent_id, now - OFFER_HOLDS),
         )
         .values(offered_agent_id=agent_id, offered_at=now)
         .execution_options(synchronize_session=False),

@@ -39,13 +39,9 @@ def profiles(agents: Iterable[Agent]) -> tuple[Profile, ...]:
     return tuple(sorted({(tuple(sorted(a.skills)), tuple(sorted(a.languages))) for a in agents}))
 
 
-def callers_for(agent: Agent) -> ColumnElement[bool]:
-    """The SQL twin of ``may_take``: a condition on ``calls`` for this agent."""
-    return callers_for_any(profiles([agent]))
-
-
 def callers_for_any(of: tuple[Profile, ...]) -> ColumnElement[bool]:
-    """``callers_for`` any agent of the profiles ``of``: a condition on ``calls``."""
+    """The SQL twin of ``may_take``: a condition on ``calls``, the callers an agent of
+    any of the profiles ``of`` may take."""
     return _matches_sql(of, Call.queue, Call.language)
 
 
@@ -54,14 +50,9 @@ def may_call_back(agent: Agent, callback: CallbackRequest) -> bool:
     return _matches(agent.skills, agent.languages, callback.topic, callback.language)
 
 
-def callbacks_for(agent: Agent) -> ColumnElement[bool]:
-    """The SQL twin of ``may_call_back``: a condition on ``callback_requests``."""
-    return callbacks_for_any(profiles([agent]))
-
-
 def callbacks_for_any(of: tuple[Profile, ...]) -> ColumnElement[bool]:
-    """``callbacks_for`` any agent of the profiles ``of``: a condition on
-    ``callback_requests``."""
+    """The SQL twin of ``may_call_back``: a condition on ``callback_requests``, for an
+    agent of any of the profiles ``of``."""
     return _matches_sql(of, CallbackRequest.topic, CallbackRequest.language)
 
 

@@ -10,17 +10,31 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, and_, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    ScalarSelect,
+    Select,
+    String,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from models import Agent, Call
 from models.agents import AgentStatus
+from models.base import UTCDateTime
 from models.calls import IN_TURN, CallStage
 from queueing import status_log
-from queueing.matching import URGENT, Profile, callers_for, callers_for_any
-from queueing.passes import not_passed_by
+from queueing.matching import URGENT, Profile, callers_for_any, profiles
+from queueing.passes import holding_since, not_passed_by
 
 # A caller reserved for an agent who then vanished (hung up during the whisper,
 # a ring nobody reported back on) is free again after this long.
@@ -40,16 +54,40 @@ def reserve(caller: Call, agent_id: str | None, now: datetime) -> None:
     caller.offered_at = now if agent_id else None
 
 
+# The agent and the moment an agent's next work is looked up for, bound when the query
+# runs (``asking``): each query is built once for each profile of agent.
+AGENT_ID = bindparam("agent_id", type_=String)
+NOW = bindparam("now", type_=UTCDateTime)
+OFFERS_LAPSED = bindparam("offers_lapsed", type_=UTCDateTime)  # offered then or before: free
+PASSES_SINCE = bindparam("passes_since", type_=UTCDateTime)  # passes after: still hold
+
+
+def asking(agent_id: str, now: datetime) -> dict[str, Any]:
+    """The values of ``AGENT_ID``, ``NOW``, ``OFFERS_LAPSED`` and ``PASSES_SINCE``."""
+    return {
+        "agent_id": agent_id,
+        "now": now,
+        "offers_lapsed": now - OFFER_HOLDS,
+        "passes_since": holding_since(now),
+    }
+
+
 def next_caller(session: Session, agent: Agent, now: datetime) -> Call | None:
     """The caller ``agent`` should hear about next, locked until the transaction ends:
     waiting, not kept for another agent, one they may take and have not passed on."""
-    query = (
+    query = _next_caller(profiles([agent]))
+    return session.scalars(query, asking(agent.id, now)).first()
+
+
+@lru_cache(maxsize=64)
+def _next_caller(of: tuple[Profile, ...]) -> Select[Call]:
+    return (
         select(Call)
         .where(
             Call.stage == CallStage.QUEUED,
-            or_(Call.offered_agent_id.is_(None), Call.offered_at <= now - OFFER_HOLDS),
-            callers_for(agent),
-            not_passed_by(agent.id, now),
+            or_(Call.offered_agent_id.is_(None), Call.offered_at <= OFFERS_LAPSED),
+            callers_for_any(of),
+            not_passed_by(AGENT_ID, PASSES_SINCE),
         )
         .order_by(*IN_TURN)
         .limit(1)
@@ -58,7 +96,6 @@ def next_caller(session: Session, agent: Agent, now: datetime) -> Call | None:
         # their call was about) is read again as it was locked.
         .execution_options(populate_existing=True)
     )
-    return session.scalars(query).first()
 
 
 def callers_before(
