@@ -93,7 +93,8 @@ def _free_for(
 
 @lru_cache(maxsize=64)
 def _in_turn_for(of: tuple[Profile, ...], hours_open: bool) -> Select[CallbackRequest]:
-    """The callbacks an agent of the profiles ``of`` could take (``routing.asking``)."""
+    """The callbacks an agent of the profiles ``of`` could take, in turn; run with the
+    values ``routing.asking`` gives."""
     query = select(CallbackRequest).where(
         due(NOW, hours_open),
         _free_for(AGENT_ID, OFFERS_LAPSED),
