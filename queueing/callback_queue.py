@@ -17,20 +17,42 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from calls.context import Context
 from flowfile.vocabulary import Language
 from models import Agent, Call, CallbackAttempt, CallbackRequest, CallEvent
+from models.base import UTCDateTime
 from models.db import changed
 from models.queueing import IN_TURN as IN_TURN  # served as live callers are, off an index
 from models.queueing import PLACE, CallbackStatus
 from queueing.hours import is_open
-from queueing.matching import URGENT, callbacks_for, callbacks_for_any
+from queueing.matching import URGENT, Profile, callbacks_for_any, profiles
 from queueing.passes import not_passed_by
-from queueing.routing import OFFER_HOLDS, next_caller
+from queueing.routing import (
+    AGENT_ID,
+    NOW,
+    OFFER_HOLDS,
+    OFFERS_LAPSED,
+    PASSES_SINCE,
+    asking,
+    callers_before,
+    next_caller,
+)
 
 # How an attempt ends that does not reach the customer and counts against
 # CALLBACK_ATTEMPTS: Twilio's final CallStatus values, and no key after the announcement.
@@ -49,7 +71,7 @@ def hours_open(ctx: Context) -> bool:
     return is_open(ctx.flow.hours, ctx.flow.timezone, ctx.now)
 
 
-def due(now: datetime, hours_open: bool) -> ColumnElement[bool]:
+def due(now: datetime | ColumnElement[datetime], hours_open: bool) -> ColumnElement[bool]:
     """Open, its time come, and within hours (the urgent queue's at any hour)."""
     return and_(
         CallbackRequest.status == CallbackStatus.OPEN,
@@ -58,43 +80,49 @@ def due(now: datetime, hours_open: bool) -> ColumnElement[bool]:
     )
 
 
-def _free_for(agent_id: str, now: datetime) -> ColumnElement[bool]:
+def _free_for(
+    agent_id: str | ColumnElement[str], lapsed: datetime | ColumnElement[datetime]
+) -> ColumnElement[bool]:
+    """Not reserved for another agent, or offered to them at ``lapsed`` or before."""
     return or_(
         CallbackRequest.offered_agent_id.is_(None),
         CallbackRequest.offered_agent_id == agent_id,
-        CallbackRequest.offered_at <= now - OFFER_HOLDS,
+        CallbackRequest.offered_at <= lapsed,
     )
 
 
-def _for(agent: Agent, now: datetime, hours_open: bool) -> ColumnElement[bool]:
-    return and_(
-        due(now, hours_open),
-        _free_for(agent.id, now),
-        callbacks_for(agent),
-        not_passed_by(agent.id, now, CallbackRequest.call_id),
+@lru_cache(maxsize=64)
+def _in_turn_for(of: tuple[Profile, ...], hours_open: bool) -> Select[CallbackRequest]:
+    """The callbacks an agent of the profiles ``of`` could take, in turn; run with the
+    values ``routing.asking`` gives."""
+    query = select(CallbackRequest).where(
+        due(NOW, hours_open),
+        _free_for(AGENT_ID, OFFERS_LAPSED),
+        callbacks_for_any(of),
+        not_passed_by(AGENT_ID, PASSES_SINCE, CallbackRequest.call_id),
     )
+    return query.order_by(*IN_TURN)
+
+
+@lru_cache(maxsize=64)
+def _next_for(of: tuple[Profile, ...], hours_open: bool) -> Select[CallbackRequest]:
+    return _in_turn_for(of, hours_open).limit(1).with_for_update(skip_locked=True)
 
 
 def due_for(
     session: Session, agent: Agent, now: datetime, hours_open: bool
 ) -> list[CallbackRequest]:
     """The callbacks ``agent`` could take now, in turn."""
-    query = select(CallbackRequest).where(_for(agent, now, hours_open)).order_by(*IN_TURN)
-    return list(session.scalars(query))
+    query = _in_turn_for(profiles([agent]), hours_open)
+    return list(session.scalars(query, asking(agent.id, now)))
 
 
 def next_callback(
     session: Session, agent: Agent, now: datetime, hours_open: bool
 ) -> CallbackRequest | None:
     """The first callback ``agent`` could take now, locked until the transaction ends."""
-    query = (
-        select(CallbackRequest)
-        .where(_for(agent, now, hours_open))
-        .order_by(*IN_TURN)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    )
-    return session.scalars(query).first()
+    query = _next_for(profiles([agent]), hours_open)
+    return session.scalars(query, asking(agent.id, now)).first()
 
 
 def comes_before(callback: CallbackRequest, caller: Call) -> bool:
@@ -125,25 +153,39 @@ def ahead_of(
     return callback if callback is not None and comes_before(callback, caller) else None
 
 
-def callbacks_ahead(
+def work_ahead(
     session: Session, caller: Call, agents: Sequence[Agent], now: datetime, hours_open: bool
 ) -> int:
-    """Due callbacks that agents serve before ``caller`` (``comes_before``) and that one of
-    ``agents``, those who could take ``caller``, could take instead."""
+    """Waiting callers and due callbacks that agents serve before ``caller`` (``IN_TURN``,
+    ``comes_before``) and that one of ``agents``, those who could take ``caller``, could
+    take instead: callbacks keep their callers' places. One statement, built once for
+    each kind of caller and set of agents; each caller only runs it."""
     if not agents or caller.queued_at is None:
         return 0
-    earlier = PLACE <= caller.queued_at
+    query = _work_ahead(profiles(agents), caller.queue == URGENT, hours_open)
+    params = {"caller_id": caller.id, "queued_at": caller.queued_at, "now": now}
+    callers, callbacks = session.execute(query, params).one()
+    return callers + callbacks
+
+
+@lru_cache(maxsize=64)
+def _work_ahead(of: tuple[Profile, ...], urgent: bool, hours_open: bool) -> Select[int, int]:
+    queued_at = bindparam("queued_at", type_=UTCDateTime)
+    earlier = PLACE <= queued_at
     before = (
         and_(CallbackRequest.topic == URGENT, earlier)
-        if caller.queue == URGENT
+        if urgent
         else or_(CallbackRequest.topic == URGENT, earlier)
     )
-    query = (
+    callbacks = (
         select(func.count())
         .select_from(CallbackRequest)
-        .where(due(now, hours_open), before, callbacks_for_any(agents))
+        .where(due(NOW, hours_open), before, callbacks_for_any(of))
+        .scalar_subquery()
     )
-    return session.scalar(query) or 0
+    return select(
+        callers_before(of, urgent, bindparam("caller_id", type_=Integer), queued_at), callbacks
+    )
 
 
 def new_request(
@@ -185,7 +227,7 @@ def reserve(session: Session, callback: CallbackRequest, agent_id: str, now: dat
         .where(
             CallbackRequest.id == callback.id,
             CallbackRequest.status == CallbackStatus.OPEN,
-            _free_for(agent_id, now),
+            _free_for(agent_id, now - OFFER_HOLDS),
         )
         .values(offered_agent_id=agent_id, offered_at=now)
         .execution_options(synchronize_session=False),

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeAlias
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, literal, or_
 from sqlalchemy.orm import QueryableAttribute
 
 from models import Agent, Call, CallbackRequest, Voicemail
@@ -25,19 +25,24 @@ from models.base import URGENT as URGENT  # taken first (its indexes say so), op
 
 EVERYONES_QUEUES = (URGENT, "general")
 
+# Agents' skills and languages, each sorted: agents of one profile take the same callers.
+Profile: TypeAlias = tuple[tuple[str, ...], tuple[str, ...]]
+
 
 def may_take(agent: Agent, caller: Call) -> bool:
     return _matches(agent.skills, agent.languages, caller.queue, caller.language)
 
 
-def callers_for(agent: Agent) -> ColumnElement[bool]:
-    """The SQL twin of ``may_take``: a condition on ``calls`` for this agent."""
-    return callers_for_any([agent])
+def profiles(agents: Iterable[Agent]) -> tuple[Profile, ...]:
+    """The distinct profiles of ``agents``, in order: one condition each is enough, and
+    the same agents give the same key (a statement built once for them)."""
+    return tuple(sorted({(tuple(sorted(a.skills)), tuple(sorted(a.languages))) for a in agents}))
 
 
-def callers_for_any(agents: Iterable[Agent]) -> ColumnElement[bool]:
-    """``callers_for`` any of ``agents``: a condition on ``calls``."""
-    return _matches_sql(agents, Call.queue, Call.language)
+def callers_for_any(of: tuple[Profile, ...]) -> ColumnElement[bool]:
+    """The SQL twin of ``may_take``: a condition on ``calls``, the callers an agent of
+    any of the profiles ``of`` may take."""
+    return _matches_sql(of, Call.queue, Call.language)
 
 
 def may_call_back(agent: Agent, callback: CallbackRequest) -> bool:
@@ -45,20 +50,16 @@ def may_call_back(agent: Agent, callback: CallbackRequest) -> bool:
     return _matches(agent.skills, agent.languages, callback.topic, callback.language)
 
 
-def callbacks_for(agent: Agent) -> ColumnElement[bool]:
-    """The SQL twin of ``may_call_back``: a condition on ``callback_requests``."""
-    return callbacks_for_any([agent])
-
-
-def callbacks_for_any(agents: Iterable[Agent]) -> ColumnElement[bool]:
-    """``callbacks_for`` any of ``agents``: a condition on ``callback_requests``."""
-    return _matches_sql(agents, CallbackRequest.topic, CallbackRequest.language)
+def callbacks_for_any(of: tuple[Profile, ...]) -> ColumnElement[bool]:
+    """The SQL twin of ``may_call_back``: a condition on ``callback_requests``, for an
+    agent of any of the profiles ``of``."""
+    return _matches_sql(of, CallbackRequest.topic, CallbackRequest.language)
 
 
 def voicemails_for(agent: Agent) -> ColumnElement[bool]:
     """The same rule for voicemails, whose topic is the queue the caller was in: a
     condition on ``voicemails`` for this agent."""
-    return _matches_sql([agent], Voicemail.topic, Voicemail.language)
+    return _matches_sql(profiles([agent]), Voicemail.topic, Voicemail.language)
 
 
 def is_ready(agent: Agent, now: datetime, wrap_up: timedelta) -> bool:
@@ -76,18 +77,21 @@ def ready_agents(now: datetime, wrap_up: timedelta) -> ColumnElement[bool]:
 
 
 def _matches_sql(
-    agents: Iterable[Agent], queue: QueryableAttribute[Any], language: QueryableAttribute[Any]
+    of: tuple[Profile, ...], queue: QueryableAttribute[Any], language: QueryableAttribute[Any]
 ) -> ColumnElement[bool]:
-    """What any of ``agents`` may take. Agents with the same skills and languages need
-    one condition between them, however many of them there are."""
-    profiles = sorted({(tuple(sorted(a.skills)), tuple(sorted(a.languages))) for a in agents})
+    """What any agent of the profiles ``of`` may take. The lists are of bound values,
+    not one expanding parameter: a statement built once is not rewritten at each run."""
+
+    def among(column: QueryableAttribute[Any], values: Iterable[str]) -> ColumnElement[bool]:
+        return column.in_([literal(value, column.type) for value in values])
+
     return or_(
         *(
             and_(
-                queue.in_([*EVERYONES_QUEUES, *skills]),
-                or_(language.in_(languages), language.is_(None)),
+                among(queue, [*EVERYONES_QUEUES, *skills]),
+                or_(among(language, languages), language.is_(None)),
             )
-            for skills, languages in profiles
+            for skills, languages in of
         )
     )
 

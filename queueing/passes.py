@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, Integer, bindparam, exists, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from models import AgentPass, Call
+from models.base import UTCDateTime
 
 PASS_HOLDS = timedelta(minutes=3)
 
@@ -28,25 +29,33 @@ def record_pass(session: Session, caller_id: int, agent_id: str, now: datetime) 
         row.passed_at = now
 
 
+def holding_since(now: datetime) -> datetime:
+    """A pass made after this still holds."""
+    return now - PASS_HOLDS
+
+
+_PASSERS = select(AgentPass.agent_id).where(
+    AgentPass.call_id == bindparam("caller_id", type_=Integer),
+    AgentPass.passed_at > bindparam("since", type_=UTCDateTime),
+)
+
+
 def passers(session: Session, caller_id: int, now: datetime) -> set[str]:
     """The agents whose pass on this caller still holds."""
-    return set(
-        session.scalars(
-            select(AgentPass.agent_id).where(
-                AgentPass.call_id == caller_id, AgentPass.passed_at > now - PASS_HOLDS
-            )
-        )
-    )
+    return set(session.scalars(_PASSERS, {"caller_id": caller_id, "since": holding_since(now)}))
 
 
 def not_passed_by(
-    agent_id: str, now: datetime, call_id: QueryableAttribute[int] | None = None
+    agent_id: str | ColumnElement[str],
+    since: datetime | ColumnElement[datetime],
+    call_id: QueryableAttribute[int] | None = None,
 ) -> ColumnElement[bool]:
     """The SQL twin of ``passers``: a condition on ``calls``, the callers this agent
-    has no pass on that still holds. ``call_id`` names the caller's call in another
-    table: a callback request's (a pass on a callback is a pass on its caller)."""
+    has no pass on made after ``since`` (``holding_since``: none that still holds).
+    ``call_id`` names the caller's call in another table: a callback request's (a pass
+    on a callback is a pass on its caller)."""
     return ~exists().where(
         AgentPass.call_id == (Call.id if call_id is None else call_id),
         AgentPass.agent_id == agent_id,
-        AgentPass.passed_at > now - PASS_HOLDS,
+        AgentPass.passed_at > since,
     )

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Integer, Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from models import Agent, Call
 from models.agents import AgentStatus
+from models.base import UTCDateTime
 from queueing.estimate import expected_seconds, smoothed
 from queueing.matching import may_take
 
@@ -27,12 +28,11 @@ class AgentPool:
     on: list[Agent]  # of them, those not offline: available, ringing, talking, wrapping up
 
 
+_EVERY_AGENT = select(Agent).order_by(Agent.id)
+
+
 def agent_pool(session: Session, caller: Call) -> AgentPool:
-    everyone = [
-        agent
-        for agent in session.scalars(select(Agent).order_by(Agent.id))
-        if may_take(agent, caller)
-    ]
+    everyone = [agent for agent in session.scalars(_EVERY_AGENT) if may_take(agent, caller)]
     return AgentPool(everyone, [agent for agent in everyone if agent.status != AgentStatus.OFFLINE])
 
 
@@ -62,18 +62,27 @@ def expected_wait(
     )
 
 
-def _recent_answered(session: Session, caller: Call) -> list[Call]:
-    """Callers answered lately, newest first."""
+# Callers answered lately, newest first: only what the estimate reads of them.
+_RECENT_ANSWERED = (
+    select(Call.handled_seconds, Call.agent_id, Call.queue, Call.answered_at, Call.queued_at)
+    .where(
+        Call.answered_at >= bindparam("since", type_=UTCDateTime),
+        Call.id != bindparam("caller_id", type_=Integer),
+    )
+    .order_by(Call.answered_at.desc(), Call.id.desc())
+    .limit(RECENT * 4)
+)
+
+
+def _recent_answered(
+    session: Session, caller: Call
+) -> Sequence[Row[int | None, str | None, str | None, datetime | None, datetime | None]]:
+    """Callers answered lately (those answered since ``caller`` queued, less
+    ``RECENT_WINDOW``), newest first."""
     if caller.queued_at is None:
         return []
-    return list(
-        session.scalars(
-            select(Call)
-            .where(Call.answered_at >= caller.queued_at - RECENT_WINDOW, Call.id != caller.id)
-            .order_by(Call.answered_at.desc(), Call.id.desc())
-            .limit(RECENT * 4)
-        )
-    )
+    since = caller.queued_at - RECENT_WINDOW
+    return session.execute(_RECENT_ANSWERED, {"since": since, "caller_id": caller.id}).all()
 
 
 def _oldest_first(values: Sequence[float]) -> list[float]:

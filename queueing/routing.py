@@ -8,19 +8,33 @@ at once each get a different caller on PostgreSQL; SQLite runs one writer at a t
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    ScalarSelect,
+    Select,
+    String,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from models import Agent, Call
 from models.agents import AgentStatus
+from models.base import UTCDateTime
 from models.calls import IN_TURN, CallStage
 from queueing import status_log
-from queueing.matching import URGENT, callers_for, callers_for_any
-from queueing.passes import not_passed_by
+from queueing.matching import URGENT, Profile, callers_for_any, profiles
+from queueing.passes import holding_since, not_passed_by
 
 # A caller reserved for an agent who then vanished (hung up during the whisper,
 # a ring nobody reported back on) is free again after this long.
@@ -40,16 +54,40 @@ def reserve(caller: Call, agent_id: str | None, now: datetime) -> None:
     caller.offered_at = now if agent_id else None
 
 
+# The agent and the moment an agent's next work is looked up for, bound when the query
+# runs (``asking``): each query is built once for each profile of agent.
+AGENT_ID = bindparam("agent_id", type_=String)
+NOW = bindparam("now", type_=UTCDateTime)
+OFFERS_LAPSED = bindparam("offers_lapsed", type_=UTCDateTime)  # offered then or before: free
+PASSES_SINCE = bindparam("passes_since", type_=UTCDateTime)  # passes after: still hold
+
+
+def asking(agent_id: str, now: datetime) -> dict[str, Any]:
+    """The values of ``AGENT_ID``, ``NOW``, ``OFFERS_LAPSED`` and ``PASSES_SINCE``."""
+    return {
+        "agent_id": agent_id,
+        "now": now,
+        "offers_lapsed": now - OFFER_HOLDS,
+        "passes_since": holding_since(now),
+    }
+
+
 def next_caller(session: Session, agent: Agent, now: datetime) -> Call | None:
     """The caller ``agent`` should hear about next, locked until the transaction ends:
     waiting, not kept for another agent, one they may take and have not passed on."""
-    query = (
+    query = _next_caller(profiles([agent]))
+    return session.scalars(query, asking(agent.id, now)).first()
+
+
+@lru_cache(maxsize=64)
+def _next_caller(of: tuple[Profile, ...]) -> Select[Call]:
+    return (
         select(Call)
         .where(
             Call.stage == CallStage.QUEUED,
-            or_(Call.offered_agent_id.is_(None), Call.offered_at <= now - OFFER_HOLDS),
-            callers_for(agent),
-            not_passed_by(agent.id, now),
+            or_(Call.offered_agent_id.is_(None), Call.offered_at <= OFFERS_LAPSED),
+            callers_for_any(of),
+            not_passed_by(AGENT_ID, PASSES_SINCE),
         )
         .order_by(*IN_TURN)
         .limit(1)
@@ -58,38 +96,27 @@ def next_caller(session: Session, agent: Agent, now: datetime) -> Call | None:
         # their call was about) is read again as it was locked.
         .execution_options(populate_existing=True)
     )
-    return session.scalars(query).first()
 
 
-def callers_ahead(session: Session, caller: Call, agents: Sequence[Agent]) -> int:
-    """Waiting callers whom agents take before ``caller`` (``IN_TURN``) and whom one of
-    ``agents``, those who could take ``caller``, could take instead."""
-    if not agents or caller.queued_at is None:
-        return 0
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Call)
-            .where(
-                Call.stage == CallStage.QUEUED,
-                Call.id != caller.id,
-                _before(caller),
-                callers_for_any(agents),
-            )
-        )
-        or 0
-    )
-
-
-def _before(caller: Call) -> ColumnElement[bool]:
-    """``IN_TURN`` as a condition: the calls that come before ``caller``."""
+def callers_before(
+    of: tuple[Profile, ...],
+    urgent: bool,
+    caller_id: ColumnElement[int],
+    queued_at: ColumnElement[datetime],
+) -> ScalarSelect[int]:
+    """How many waiting callers agents take before a caller (``IN_TURN``) of the urgent
+    queue or not, who came in at ``queued_at`` as ``caller_id``, whom an agent of the
+    profiles ``of`` could take instead."""
     earlier = or_(
-        Call.queued_at < caller.queued_at,
-        and_(Call.queued_at == caller.queued_at, Call.id < caller.id),
+        Call.queued_at < queued_at, and_(Call.queued_at == queued_at, Call.id < caller_id)
     )
-    if caller.queue == URGENT:
-        return and_(Call.queue == URGENT, earlier)
-    return or_(Call.queue == URGENT, earlier)
+    before = and_(Call.queue == URGENT, earlier) if urgent else or_(Call.queue == URGENT, earlier)
+    return (
+        select(func.count())
+        .select_from(Call)
+        .where(Call.stage == CallStage.QUEUED, Call.id != caller_id, before, callers_for_any(of))
+        .scalar_subquery()
+    )
 
 
 def release(session: Session, caller_id: int, agent_id: str) -> None:

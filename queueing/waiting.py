@@ -132,8 +132,7 @@ def _announcements(ctx: CallContext, pool: AgentPool, waited: int) -> list[Line]
     # Callbacks keep their callers' places: those ahead count as callers ahead.
     hours = callback_queue.hours_open(ctx)
     ahead = announced_ahead(
-        routing.callers_ahead(ctx.session, call, pool.all)
-        + callback_queue.callbacks_ahead(ctx.session, call, pool.all, ctx.now, hours),
+        callback_queue.work_ahead(ctx.session, call, pool.all, ctx.now, hours),
         call.ahead_announced,
     )
     call.ahead_announced = ahead

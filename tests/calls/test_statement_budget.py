@@ -34,7 +34,7 @@ BUDGET = {
     "/voice/verify/number": 4,
     "/voice/verify/secret": 12,
     "/voice/menu": 4,
-    "/voice/queue/wait": 6,
+    "/voice/queue/wait": 5,
     "/voice/queue/connect": 3,
     "/voice/queue/conference": 4,
     "/voice/queue/left": 1,

@@ -1,5 +1,5 @@
 """Which agent may take which caller: the rule in Python, and its SQL twin that picks
-the next caller, agree for any agent and any caller."""
+the next caller, agree for any agent (or any of several) and any caller."""
 
 from __future__ import annotations
 
@@ -18,15 +18,16 @@ from models.agents import AgentStatus
 from models.calls import CallStage
 from models.queueing import CallbackStatus
 from queueing.matching import (
-    callbacks_for,
-    callers_for,
+    callbacks_for_any,
+    callers_for_any,
     is_ready,
     may_call_back,
     may_take,
+    profiles,
     ready_agents,
     voicemails_for,
 )
-from queueing.passes import PASS_HOLDS, not_passed_by, passers
+from queueing.passes import PASS_HOLDS, holding_since, not_passed_by, passers
 from tests.conftest import OPEN_HOURS
 from tests.flowfile.flows import shipped_flow
 
@@ -96,9 +97,11 @@ def test_the_sql_twin_finds_exactly_the_callers_may_take_allows(
     db.commit()
     ids = [row.id for row in waiting]
     try:
-        for each in some_agents:
-            found = db.scalars(select(Call.id).where(Call.id.in_(ids), callers_for(each)))
-            assert set(found) == {row.id for row in waiting if may_take(each, row)}
+        for them in [[each] for each in some_agents] + [some_agents]:
+            found = db.scalars(
+                select(Call.id).where(Call.id.in_(ids), callers_for_any(profiles(them)))
+            )
+            assert set(found) == {row.id for row in waiting if any(may_take(a, row) for a in them)}
     finally:
         db.execute(delete(Call).where(Call.id.in_(ids)))
         db.commit()
@@ -165,7 +168,11 @@ def test_passes_and_their_sql_twin_agree_and_hold_for_a_while(
         holds = timedelta(minutes=minutes_ago) < PASS_HOLDS
         ids = [row.id for row in waiting]
         not_passed = set(
-            db.scalars(select(Call.id).where(Call.id.in_(ids), not_passed_by(lina.id, OPEN_HOURS)))
+            db.scalars(
+                select(Call.id).where(
+                    Call.id.in_(ids), not_passed_by(lina.id, holding_since(OPEN_HOURS))
+                )
+            )
         )
         passed_on = {row.id for row in waiting if lina.id in passers(db, row.id, OPEN_HOURS)}
         assert passed_on == ({waiting[0].id} if holds else set())
@@ -249,11 +256,16 @@ def test_callbacks_follow_the_same_rule_in_python_and_sql(
     db.commit()
     ids = [row.id for row in asked]
     try:
-        for each in some_agents:
+        for them in [[each] for each in some_agents] + [some_agents]:
             found = db.scalars(
-                select(CallbackRequest.id).where(CallbackRequest.id.in_(ids), callbacks_for(each))
+                select(CallbackRequest.id).where(
+                    CallbackRequest.id.in_(ids), callbacks_for_any(profiles(them))
+                )
             )
-            assert set(found) == {row.id for row in asked if may_call_back(each, row)}
+            assert set(found) == {
+                row.id for row in asked if any(may_call_back(a, row) for a in them)
+            }
+        for each in some_agents:
             assert {row.id for row in asked if may_call_back(each, row)} == {
                 row.id for row in asked if may_take(each, caller(row.topic, row.language))
             }

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from models import Agent, Call, CallbackRequest
 from models.calls import CallStage
 from models.queueing import CallbackStatus
-from queueing.callback_queue import next_callback
-from queueing.routing import callers_ahead, next_caller
+from queueing.callback_queue import next_callback, work_ahead
+from queueing.routing import next_caller
 from tests.conftest import OPEN_HOURS
 from tests.sql import listening
 
@@ -95,7 +95,7 @@ def test_callers_are_taken_in_turn_and_told_how_many_are_ahead(engine: Engine, d
         agent = session.get(Agent, AGENT)
         assert agent is not None
         ahead = {
-            calls[call.id]: callers_ahead(session, call, [agent])
+            calls[call.id]: work_ahead(session, call, [agent], LATER, hours_open=True)
             for call in session.scalars(select(Call))
         }
     assert ahead == {caller: n for n, caller in enumerate(IN_TURN)}
