@@ -95,7 +95,8 @@ def make_engine(url: str, *, synchronous_commit: bool = True) -> Engine:
         )
         deadline.bound(engine)  # a webhook's waits, all together, end by its deadline
         _ping_outside_webhooks(engine)
-        _begin_on_demand(engine, "BEGIN")
+        _begin_on_demand(engine, "BEGIN", _durable_begin)
+        _forget_durable_at_end(engine)
         return engine
     # SQLite: a held write lock makes BEGIN IMMEDIATE wait this long, then fail. The
     # default pool (QueuePool) keeps each worker's connection open between requests.
@@ -116,34 +117,49 @@ def make_engine(url: str, *, synchronous_commit: bool = True) -> Engine:
         cursor.close()
         record.info[_SYNCHRONOUS] = level
 
-    def _synchronous(connection: Connection, cursor: Any) -> None:
+    def _synchronous(connection: Connection, cursor: Any) -> str:
         # The safety level can change only outside a transaction ("Safety level may not
         # be changed inside a transaction"): a durable one is set before BEGIN.
         wanted = "FULL" if connection.info.pop(_DURABLE, False) else level
         if connection.info.get(_SYNCHRONOUS) != wanted:
             cursor.execute(f"PRAGMA synchronous = {wanted}")
             connection.info[_SYNCHRONOUS] = wanted
+        return "BEGIN IMMEDIATE"
 
     # The write lock from the first write on, not from the first read: reading steps take
     # none and the others hold it only while they write.
     _begin_on_demand(engine, "BEGIN IMMEDIATE", _synchronous)
-
-    @event.listens_for(engine, "commit")
-    @event.listens_for(engine, "rollback")
-    def _forget_durable(connection: Connection) -> None:
-        connection.info.pop(_DURABLE, None)  # asked of a transaction that wrote nothing
-
+    _forget_durable_at_end(engine)
     return engine
 
 
+def _durable_begin(connection: Connection, _cursor: Any) -> str:
+    """PostgreSQL's BEGIN, with ``commit_durably``'s setting in the same round trip: a
+    query without parameters goes to the server as written, several statements and all
+    (psycopg.org/psycopg3/docs/basic/from_pg2.html, "Multiple statements in the same
+    query")."""
+    if connection.info.pop(_DURABLE, False):
+        return "BEGIN; SET LOCAL synchronous_commit = on"
+    return "BEGIN"
+
+
+def _forget_durable_at_end(engine: Engine) -> None:
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _forget_durable(connection: Connection) -> None:
+        # Asked of a transaction that wrote nothing. A connection found dropped has no
+        # info to clear: it is cleared as the connection is replaced (ManagesConnection.info).
+        if not connection.invalidated:
+            connection.info.pop(_DURABLE, None)
+
+
 def _begin_on_demand(
-    engine: Engine,
-    begin: str,
-    before_begin: Callable[[Connection, Any], None] = lambda _connection, _cursor: None,
+    engine: Engine, begin: str, beginning: Callable[[Connection, Any], str]
 ) -> None:
-    """Statements that only read run outside a transaction; ``begin`` opens one just
-    before the first that writes or locks rows (``_writes_or_locks``), and it lasts to
-    the commit or rollback, as ever. A step that changes nothing (a replayed prompt)
+    """Statements that only read run outside a transaction; one opens just before the
+    first that writes or locks rows (``_writes_or_locks``), with the SQL ``beginning``
+    gives (``begin``, and what the transaction asked for: ``commit_durably``), and
+    lasts to the commit or rollback, as ever. A step that changes nothing (a replayed prompt)
     then costs its reads alone: on PostgreSQL no BEGIN and COMMIT round trips around
     them, on SQLite no write lock. The reads before a step's first write lose no
     guarantee by it: under READ COMMITTED, PostgreSQL's default, each statement of a
@@ -153,7 +169,7 @@ def _begin_on_demand(
     writes and locks, which run inside. ``Database.reading`` and ``migrating`` begin
     theirs at once: one snapshot to read from, a migration's advisory lock to its end.
 
-    ``begin`` is sent inside the statement's own execution, so that its failure is the
+    That BEGIN is sent inside the statement's own execution, so that its failure is the
     statement's: a dropped connection raises a DBAPIError with ``connection_invalidated``
     as the statement would. after_cursor_execute does not hear of it, so a webhook whose
     BEGIN alone was answered runs once more if its connection is then found dropped
@@ -177,8 +193,7 @@ def _begin_on_demand(
         _executemany: bool,
     ) -> None:
         if not _in_transaction(connection) and _writes_or_locks(statement, context):
-            before_begin(connection, cursor)
-            cursor.execute(begin)
+            cursor.execute(beginning(connection, cursor))
 
 
 def _in_transaction(connection: Connection) -> bool:
@@ -251,8 +266,8 @@ def dropped_before_answer(exc: BaseException) -> bool:
     )
 
 
-# Connection.info keys on SQLite (the pooled connection's own dict): the next write
-# transaction commits durably; the PRAGMA synchronous the connection has now.
+# Connection.info keys (the pooled connection's own dict): the next write transaction
+# commits durably; on SQLite, the PRAGMA synchronous the connection has now.
 _DURABLE = "hotline_durable"
 _SYNCHRONOUS = "hotline_synchronous"
 # Session.info key: this SQLite transaction began at NORMAL and must reach the disk.
@@ -262,13 +277,14 @@ _SYNC_LOG = "hotline_sync_log"
 def commit_durably(session: Session) -> None:
     """This transaction's commit is on disk before it returns, whatever
     DATABASE_SYNCHRONOUS_COMMIT trades elsewhere: for counts a crash must not forget
-    (verification.guard). Called before the transaction's writes, as a rule."""
+    (verification.guard). Called before the transaction's writes, as a rule: then it
+    sends nothing, and the transaction begins durably (_durable_begin, at FULL on SQLite)."""
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
+    if not _in_transaction(connection):
+        connection.info[_DURABLE] = True
+    elif connection.dialect.name == "postgresql":
         # Lasts to the end of the transaction (postgresql.org/docs/current/sql-set.html).
         session.execute(text("SET LOCAL synchronous_commit = on"))
-    elif not _in_transaction(connection):
-        connection.info[_DURABLE] = True  # _begin_on_demand begins it at FULL
     elif connection.info.get(_SYNCHRONOUS) != "FULL":
         session.info[_SYNC_LOG] = True  # already writing at NORMAL: _sync_log after commit
 

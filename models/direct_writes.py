@@ -7,12 +7,13 @@ states, building statements) than the database spends doing it. ``before_flush``
 writes those changes itself, as the unit of work would write them: one UPDATE a row of
 its changed columns only, checked against the row's version where the mapper keeps one
 (``version_id_col``, raising ``StaleDataError`` as the ORM does), then the new events in
-one INSERT. It then marks those objects clean, so that the flush has nothing left to do.
+one INSERT (and a PIN step's verification attempt in another). It then marks those
+objects clean, so that the flush has nothing left to do.
 
 Anything else (a new row of another kind, a delete, a relationship changed, a column
 with an ``onupdate``, a SQL expression assigned to an attribute) is left to the unit
-of work; if the session holds a new row other than an event, the whole flush is, so
-that rows are still written in the order their foreign keys need.
+of work; if the session holds a new row other than an event or an attempt, the whole
+flush is, so that rows are still written in the order their foreign keys need.
 """
 
 from __future__ import annotations
@@ -44,10 +45,16 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql import ClauseElement
 
 from models.calls import CallEvent
+from models.verification import VerificationAttempt
 
-# What an event row holds besides its id: every new event gives all four.
-_EVENT_COLUMNS = ("call_id", "at", "kind", "data")
-_INSERT_EVENTS = insert(cast(Table, CallEvent.__table__))
+# The new rows the flush inserts itself, by kind, and what each holds besides its id
+# (every new one gives them all): a call's history, its events and its verification
+# attempts, which the step that adds them never reads back.
+_HISTORY: dict[type[Any], tuple[str, ...]] = {
+    CallEvent: ("call_id", "at", "kind", "data"),
+    VerificationAttempt: ("call_id", "customer_id", "method", "outcome", "at"),
+}
+_INSERTS = {kind: insert(cast(Table, kind.__table__)) for kind in _HISTORY}
 # UPDATE statements by mapper and changed columns: built once, so that SQLAlchemy finds
 # each compiled in its cache without building and hashing a new statement every time.
 _UPDATES: dict[tuple[Mapper[Any], frozenset[str]], Update] = {}
@@ -61,8 +68,8 @@ def write_directly(sessions: sessionmaker[Session]) -> None:
 def _before_flush(session: Session, _context: UOWTransaction, objects: Any) -> None:
     if objects is not None or session.deleted:
         return
-    events = list(session.new)
-    if not all(isinstance(new, CallEvent) and new.call_id is not None for new in events):
+    added = list(session.new)
+    if not all(type(new) in _HISTORY and new.call_id is not None for new in added):
         return
     connection = session.connection()
     for dirty in list(session.dirty):
@@ -73,15 +80,16 @@ def _before_flush(session: Session, _context: UOWTransaction, objects: Any) -> N
         if changes:
             _update(connection, state, changes)
         state._commit_all(state.dict, session.identity_map)  # written: nothing to flush
-    if events:
-        # In the order the step recorded them: the history reads them by id.
-        events.sort(key=lambda new: inspect(new).insert_order)
-        rows = [{name: getattr(new, name) for name in _EVENT_COLUMNS} for new in events]
-        for row in rows:
-            row["data"] = row["data"] or {}
-        connection.execute(_INSERT_EVENTS, rows)
-        for new in events:
-            session.expunge(new)
+    # In the order the step recorded them: the history reads them by id.
+    added.sort(key=lambda new: inspect(new).insert_order)
+    for kind, columns in _HISTORY.items():
+        rows = [
+            {name: getattr(new, name) for name in columns} for new in added if type(new) is kind
+        ]
+        if rows:
+            connection.execute(_INSERTS[kind], rows)
+    for new in added:
+        session.expunge(new)
 
 
 def _column_changes(state: InstanceState[Any]) -> dict[str, Any] | None:

@@ -9,12 +9,12 @@ the same words whether or not a text went.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from models import Call, CallEvent, Customer, OneTimeCode
 from models.db import changed
@@ -108,21 +108,24 @@ def send_code(
         raise
 
 
+def live(customer_id: QueryableAttribute[str], now: ColumnElement[datetime]) -> ColumnElement[bool]:
+    """Which codes are the customer's and live at ``now``: unused and unexpired."""
+    return and_(
+        OneTimeCode.customer_id == customer_id,
+        OneTimeCode.used_at.is_(None),
+        OneTimeCode.expires_at > now,
+    )
+
+
 def matching_code(
-    session: Session, customer_id: str, code: str, *, key: bytes, now: datetime
+    customer_id: str, code: str, live: Iterable[tuple[int, str]], *, key: bytes
 ) -> int | None:
-    """The id of the customer's live code that ``code`` is, if any (a read: a locked
-    customer's attempt looks it up too, so it takes as long as any other)."""
-    live = session.execute(
-        select(OneTimeCode.id, OneTimeCode.code_hash).where(
-            OneTimeCode.customer_id == customer_id,
-            OneTimeCode.used_at.is_(None),
-            OneTimeCode.expires_at > now,
-        )
-    ).all()
+    """The id of the code among ``live`` (the ids and hashes of the customer's live
+    codes, read for a locked customer too, so that their attempt takes as long as any
+    other) that ``code`` is, if any."""
     for code_id, code_hash in live:
         if matches(key, SMS_CODE, customer_id, code, code_hash):
-            return int(code_id)
+            return code_id
     return None
 
 

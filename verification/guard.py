@@ -4,19 +4,32 @@ customer's PIN or SMS code, an agent's PIN or desk password, an operator's passw
 Every change is one conditional statement, so the database settles races: when
 several calls guess at once, each attempt first reserves a slot by counting
 itself as a failure, and no more than the limit can ever be reserved before
-the lock. A success gives the slot back by clearing the count.
+the lock. A success gives the slot back by clearing the count; a PIN already found
+right when its slot is reserved clears it in that same statement instead.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, case, literal, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    Executable,
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    case,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from models import VerificationGuard as Guard
+from models.base import UTCDateTime
 from models.db import changed, commit_durably
 
 
@@ -55,6 +68,9 @@ def operator(name: str) -> str:
     return f"operator:{name}"
 
 
+_TABLE = cast(Table, Guard.__table__)
+
+
 def _upsert(
     session: Session, subject: str, first: dict[str, Any]
 ) -> postgresql.Insert | sqlite.Insert:
@@ -64,6 +80,43 @@ def _upsert(
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(Guard).values(subject=subject, **first)
     return sqlite.insert(Guard).values(subject=subject, **first)
+
+
+def _reservation(insert: postgresql.Insert | sqlite.Insert) -> Executable:
+    """``reserve_attempt``'s upsert (as ``_upsert``), built once per dialect with its
+    values bound: what the subject's row becomes, and (RETURNING) its count then, when
+    the lock lets the attempt count; no row when it does not."""
+    now, limit = bindparam("now", type_=UTCDateTime), bindparam("limit", type_=Integer)
+    # A lock that has run out starts a fresh count.
+    counted = case((Guard.locked_until <= now, 0), else_=Guard.consecutive_failures)
+    ends_run = and_(bindparam("right", type_=Boolean), counted < limit)
+    upsert = insert.values(
+        subject=bindparam("new_subject"),
+        consecutive_failures=bindparam("first_count"),
+        locked_until=bindparam("first_lock", type_=UTCDateTime),
+    )
+    return upsert.on_conflict_do_update(
+        index_elements=[Guard.subject],
+        set_={
+            "consecutive_failures": case((ends_run, 0), else_=counted + 1),
+            "locked_until": case(
+                (or_(ends_run, counted + 1 < limit), None),
+                else_=bindparam("lock_until", type_=UTCDateTime),
+            ),
+        },
+        where=or_(Guard.locked_until.is_(None), Guard.locked_until <= now),
+    ).returning(Guard.consecutive_failures)
+
+
+_RESERVE = {
+    "postgresql": _reservation(postgresql.insert(_TABLE)),
+    "sqlite": _reservation(sqlite.insert(_TABLE)),
+}
+_CLEAR = (
+    update(_TABLE)
+    .where(_TABLE.c.subject == bindparam("cleared"))
+    .values(consecutive_failures=0, locked_until=None)
+)
 
 
 def is_locked(session: Session, subject: str, now: datetime) -> bool:
@@ -78,47 +131,36 @@ def reserve_attempt(
     limit: int,
     lock_for: timedelta,
     now: datetime,
+    right: bool = False,
 ) -> bool:
-    """Count one attempt in advance; False when the customer is locked.
+    """Count one attempt in advance; False when the subject is locked.
 
     The attempt that reaches the limit sets the lock in the same statement, so
     a process that dies before learning the result still leaves the lock in place.
+    An attempt already known to be ``right`` (a PIN checked against its hash) ends the
+    run of failures instead, in the same statement, when the lock lets it count: what
+    ``clear`` would do after it, in one round trip.
     """
     commit_durably(session)  # a count lost in a crash would give a guesser attempts back
     # A run at or over the limit with no lock, which only a limit lowered since it was
-    # counted leaves, would refuse every attempt for good (a reservation needs a count
-    # under the limit, and only a lock that runs out starts a fresh count): it is locked
-    # for one period from now, as if it had just reached the limit.
-    session.execute(
-        update(Guard)
-        .where(
-            Guard.subject == subject,
-            Guard.consecutive_failures >= limit,
-            Guard.locked_until.is_(None),
-        )
-        .values(locked_until=now + lock_for)
-        .execution_options(synchronize_session=False)
-    )
-    # A lock that has run out starts a fresh count.
-    counted = case((Guard.locked_until <= now, 0), else_=Guard.consecutive_failures)
-
-    def reaches(count: ColumnElement[int]) -> ColumnElement[datetime | None]:
-        return case((count >= limit, now + lock_for), else_=None)
-
-    upsert = _upsert(
-        session, subject, {"consecutive_failures": 1, "locked_until": reaches(literal(1))}
-    )
-    reserved = changed(
-        session,
-        upsert.on_conflict_do_update(
-            index_elements=[Guard.subject],
-            set_={"consecutive_failures": counted + 1, "locked_until": reaches(counted + 1)},
-            where=and_(
-                or_(Guard.locked_until.is_(None), Guard.locked_until <= now), counted < limit
-            ),
-        ),
-    )
-    return reserved == 1
+    # counted leaves, would refuse every attempt for good if it refused them as a lock
+    # does: it is locked for one period from now, as if it had just reached the limit,
+    # and the attempt it refuses is counted over the limit (as no other can be), which
+    # is how the count returned tells it from one that counts. While the lock holds,
+    # the count decides nothing; once it has run out, a fresh one starts.
+    count = session.execute(
+        _RESERVE[session.get_bind().dialect.name],
+        {
+            "new_subject": subject,
+            "first_count": 0 if right else 1,
+            "first_lock": None if right or limit > 1 else now + lock_for,
+            "now": now,
+            "limit": limit,
+            "right": right,
+            "lock_until": now + lock_for,
+        },
+    ).scalar()
+    return count is not None and count <= limit
 
 
 def hold(session: Session, subject: str, *, until: datetime, now: datetime) -> bool:
@@ -139,9 +181,4 @@ def hold(session: Session, subject: str, *, until: datetime, now: datetime) -> b
 
 def clear(session: Session, subject: str) -> None:
     """A correct PIN or code ends the run of failures (or gives back a hold)."""
-    session.execute(
-        update(Guard)
-        .where(Guard.subject == subject)
-        .values(consecutive_failures=0, locked_until=None)
-        .execution_options(synchronize_session=False)
-    )
+    session.execute(_CLEAR, {"cleared": subject})

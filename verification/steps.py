@@ -8,16 +8,17 @@ the lockout guard, SMS codes, attempts) and carry its decisions out. The call fl
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeAlias
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm.attributes import flag_modified
 
 from calls import later
 from calls.context import CallContext
 from calls.twiml import Document
-from models import CallEvent, Customer, VerificationAttempt
+from models import Call, CallEvent, Customer, OneTimeCode, VerificationAttempt
 from models.calls import CallStage
 from models.verification import AttemptMethod, AttemptOutcome
 from telephony.numbers import keyed_in_number, mask
@@ -30,6 +31,25 @@ from verification.secrets import CLAIMED_NUMBER, CUSTOMER_PIN, keyed_hash, match
 log = logging.getLogger(__name__)
 
 Step: TypeAlias = Document | Verdict
+# What the PIN step checks an attempt against, in one round trip: the claimed
+# customer's id and PIN hash (NULLs for a number that is nobody's), the number claimed
+# last on the call (its event's data, see submit_number), and the customer's live SMS
+# codes, a row each (one row of NULLs for none). Built once, as calls.context's
+# CALL_BY_SID is.
+_LAST_CLAIM = (
+    select(CallEvent.data)
+    .where(CallEvent.call_id == Call.id, CallEvent.kind == "verification.number_entered")
+    .order_by(CallEvent.id.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+_CLAIMED = (
+    select(Customer.id, Customer.pin_hash, _LAST_CLAIM, OneTimeCode.id, OneTimeCode.code_hash)
+    .select_from(Call)
+    .outerjoin(Customer, Customer.id == bindparam("claimed"))
+    .outerjoin(OneTimeCode, codes.live(Customer.id, bindparam("now")))
+    .where(Call.id == bindparam("call_id"))
+)
 
 
 def begin(ctx: CallContext) -> Step:
@@ -47,8 +67,8 @@ def submit_number(ctx: CallContext, digits: str) -> Step:
         return Verdict.AGENT
     keyed = digits.rstrip("#")
     number = keyed_in_number(keyed, ctx.settings.default_region) if keyed else ctx.call.caller
-    # The id alone, in one row found or not (as _claimed_customer): no customer object
-    # to build, no row more to fetch, for a registered number.
+    # The id alone, in one row found or not (an aggregate over no rows is a row of
+    # NULLs): no customer object to build, no row more to fetch, for a registered number.
     by_phone = select(func.max(Customer.id)).where(Customer.phone == (number or ""))
     claimed = ctx.session.scalar(by_phone)
     ctx.call.claimed_customer_id = claimed
@@ -78,22 +98,26 @@ def submit_secret(ctx: CallContext, digits: str) -> Step:
         return _carry_out(ctx, policy.after_code_key(prompts))
     settings = ctx.settings
     key = settings.secret_key_bytes()
-    customer_id, pin_hash = _claimed_customer(ctx)
+    claimed = _claimed(ctx)
+    customer_id = claimed.customer_id
     owner = customer_id or ""
-    claim = _claim(ctx)  # looked up for a customer too: the same queries either way
-    subject = guard.customer(owner) if customer_id else guard.number(claim)
+    subject = guard.customer(owner) if customer_id else guard.number(claimed.claim)
     # A PIN, or a code texted before; a customer without a PIN can only have a code.
-    method = AttemptMethod.SMS_CODE if customer_id and pin_hash is None else AttemptMethod.PIN
+    method = (
+        AttemptMethod.SMS_CODE if customer_id and claimed.pin_hash is None else AttemptMethod.PIN
+    )
+    # Checked before the attempt counts, whatever the lock (the same work either way);
+    # only an attempt the lock lets count acts on it.
+    pin_ok = matches(key, CUSTOMER_PIN, owner, secret, claimed.pin_hash)
+    code_id = codes.matching_code(owner, secret, claimed.codes, key=key)
     reserved = guard.reserve_attempt(
         ctx.session,
         subject,
         limit=settings.verification_lockout_failures,
         lock_for=timedelta(minutes=settings.verification_lockout_minutes),
         now=ctx.now,
+        right=pin_ok,  # a right PIN ends the run of failures in the same statement
     )
-    # Checked whether or not the lock lets the attempt count: the same work either way.
-    pin_ok = matches(key, CUSTOMER_PIN, owner, secret, pin_hash)
-    code_id = codes.matching_code(ctx.session, owner, secret, key=key, now=ctx.now)
     if not reserved:
         _attempt(ctx, customer_id, method, AttemptOutcome.LOCKED)
         # For operators "locked", not "failed"; the caller hears a failure either way.
@@ -102,12 +126,12 @@ def submit_secret(ctx: CallContext, digits: str) -> Step:
         method = AttemptMethod.PIN
     elif code_id is not None and codes.use_code(ctx.session, owner, code_id, now=ctx.now):
         method = AttemptMethod.SMS_CODE
+        guard.clear(ctx.session, subject)
     else:
         _attempt(ctx, customer_id, method, AttemptOutcome.FAILURE)
         return _carry_out(ctx, policy.after_failure(prompts, **_attempts(ctx)))
     if customer_id is None:  # no code or PIN matches for nobody: use_code found none
         raise LookupError(f"call {ctx.call.id} verified as nobody")
-    guard.clear(ctx.session, subject)
     _attempt(ctx, customer_id, method, AttemptOutcome.SUCCESS)
     ctx.call.verified = True
     ctx.call.customer_id = customer_id
@@ -201,27 +225,29 @@ def _note(ctx: CallContext, kind: str, **data: Any) -> None:
     ctx.session.add(CallEvent(call_id=ctx.call.id, kind=kind, data=data, at=ctx.now))
 
 
-def _claimed_customer(ctx: CallContext) -> tuple[str | None, str | None]:
-    """The id and PIN hash of the customer this call claimed, or None twice for nobody:
-    one row either way (an aggregate over no rows is a row of NULLs), so a customer and
-    nobody take the same fetch and the same objects."""
-    found = ctx.session.execute(
-        select(func.max(Customer.id), func.max(Customer.pin_hash)).where(
-            Customer.id == (ctx.call.claimed_customer_id or "")
-        )
-    ).one()
-    return found[0], found[1]
+@dataclass(frozen=True)
+class _Claimed:
+    customer_id: str | None  # None for a number that is nobody's
+    pin_hash: str | None
+    claim: str  # the keyed hash of the number claimed last (see submit_number)
+    codes: list[tuple[int, str]]  # the customer's live SMS codes: ids and hashes
 
 
-def _claim(ctx: CallContext) -> str:
-    """The keyed hash of the number this call claimed last (see submit_number)."""
-    data = ctx.session.scalars(
-        select(CallEvent.data)
-        .where(CallEvent.call_id == ctx.call.id, CallEvent.kind == "verification.number_entered")
-        .order_by(CallEvent.id.desc())
-        .limit(1)
-    ).first()
-    return str((data or {}).get("claim", ""))
+def _claimed(ctx: CallContext) -> _Claimed:
+    """What the PIN step checks an attempt against, in one statement whoever the
+    number is (a customer's or nobody's, with codes or none): the same query, and one
+    row or more, either way."""
+    rows = ctx.session.execute(
+        _CLAIMED,
+        {"claimed": ctx.call.claimed_customer_id or "", "call_id": ctx.call.id, "now": ctx.now},
+    ).all()
+    customer_id, pin_hash, entered, _, _ = rows[0]
+    return _Claimed(
+        customer_id,
+        pin_hash,
+        str((entered or {}).get("claim", "")),
+        [(code_id, code_hash) for *_, code_id, code_hash in rows if code_id is not None],
+    )
 
 
 def _attempt(

@@ -32,7 +32,7 @@ BUDGET = {
     "/voice/incoming": 5,
     "/voice/language": 3,
     "/voice/verify/number": 4,
-    "/voice/verify/secret": 12,
+    "/voice/verify/secret": 7,
     "/voice/menu": 4,
     "/voice/queue/wait": 5,
     "/voice/queue/connect": 3,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -17,6 +18,7 @@ from app import create_app
 from models import Agent
 from models import db as models_db
 from settings import Settings
+from tests.calls.test_transactions import traced
 from tests.conftest import OPEN_HOURS
 from verification import guard
 
@@ -78,3 +80,17 @@ def test_a_count_after_other_writes_still_reaches_the_disk(
             assert len(synced) == 1  # only that transaction
     finally:
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_durable_count_costs_no_round_trip_of_its_own(
+    app_of_setting: Flask, tmp_path: Path
+) -> None:
+    """The setting goes to PostgreSQL with the BEGIN, in one message; the count is one
+    upsert: three round trips with the COMMIT, as any single write takes."""
+    db = app_of_setting.extensions["db"]
+    with db.sessions() as session, traced(db.engine, tmp_path / "trace") as trace:
+        assert guard.reserve_attempt(session, "customer:C1", limit=5, lock_for=LOCK, now=OPEN_HOURS)
+        session.commit()
+    assert sum("ReadyForQuery" in line for line in trace) == 3, "\n".join(trace)
+    assert any("BEGIN; SET LOCAL synchronous_commit = on" in line for line in trace)
