@@ -30,7 +30,8 @@ from sqlalchemy.exc import DBAPIError, InvalidatePoolError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from models import deadline
-from models.direct_writes import write_directly
+from models.direct_writes import ALONE, write_directly
+from models.transactions import DURABLE, in_transaction
 
 log = logging.getLogger(__name__)
 # Alembic narrates every start; Hotline says once when it actually migrates.
@@ -120,7 +121,7 @@ def make_engine(url: str, *, synchronous_commit: bool = True) -> Engine:
     def _synchronous(connection: Connection, cursor: Any) -> str:
         # The safety level can change only outside a transaction ("Safety level may not
         # be changed inside a transaction"): a durable one is set before BEGIN.
-        wanted = "FULL" if connection.info.pop(_DURABLE, False) else level
+        wanted = "FULL" if connection.info.pop(DURABLE, False) else level
         if connection.info.get(_SYNCHRONOUS) != wanted:
             cursor.execute(f"PRAGMA synchronous = {wanted}")
             connection.info[_SYNCHRONOUS] = wanted
@@ -138,7 +139,7 @@ def _durable_begin(connection: Connection, _cursor: Any) -> str:
     query without parameters goes to the server as written, several statements and all
     (psycopg.org/psycopg3/docs/basic/from_pg2.html, "Multiple statements in the same
     query")."""
-    if connection.info.pop(_DURABLE, False):
+    if connection.info.pop(DURABLE, False):
         return "BEGIN; SET LOCAL synchronous_commit = on"
     return "BEGIN"
 
@@ -150,7 +151,7 @@ def _forget_durable_at_end(engine: Engine) -> None:
         # Asked of a transaction that wrote nothing. A connection found dropped has no
         # info to clear: it is cleared as the connection is replaced (ManagesConnection.info).
         if not connection.invalidated:
-            connection.info.pop(_DURABLE, None)
+            connection.info.pop(DURABLE, None)
 
 
 def _begin_on_demand(
@@ -192,17 +193,10 @@ def _begin_on_demand(
         context: ExecutionContext | None,
         _executemany: bool,
     ) -> None:
-        if not _in_transaction(connection) and _writes_or_locks(statement, context):
+        if context is not None and context.execution_options.get(ALONE, False):
+            return  # a write that is its transaction's only statement (models.direct_writes)
+        if not in_transaction(connection) and _writes_or_locks(statement, context):
             cursor.execute(beginning(connection, cursor))
-
-
-def _in_transaction(connection: Connection) -> bool:
-    driver = connection.connection.driver_connection
-    if isinstance(driver, psycopg.Connection):
-        # INERROR too: a failed transaction's statements must fail, not begin another.
-        return driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
-    in_transaction: bool = driver.in_transaction  # type: ignore[union-attr]
-    return in_transaction
 
 
 def _ping_outside_webhooks(engine: Engine) -> None:
@@ -266,9 +260,9 @@ def dropped_before_answer(exc: BaseException) -> bool:
     )
 
 
-# Connection.info keys (the pooled connection's own dict): the next write transaction
-# commits durably; on SQLite, the PRAGMA synchronous the connection has now.
-_DURABLE = "hotline_durable"
+# Connection.info key on SQLite (the pooled connection's own dict): the PRAGMA
+# synchronous the connection has now (DURABLE, models.transactions: the next write
+# transaction commits durably).
 _SYNCHRONOUS = "hotline_synchronous"
 # Session.info key: this SQLite transaction began at NORMAL and must reach the disk.
 _SYNC_LOG = "hotline_sync_log"
@@ -280,8 +274,8 @@ def commit_durably(session: Session) -> None:
     (verification.guard). Called before the transaction's writes, as a rule: then it
     sends nothing, and the transaction begins durably (_durable_begin, at FULL on SQLite)."""
     connection = session.connection()
-    if not _in_transaction(connection):
-        connection.info[_DURABLE] = True
+    if not in_transaction(connection):
+        connection.info[DURABLE] = True
     elif connection.dialect.name == "postgresql":
         # Lasts to the end of the transaction (postgresql.org/docs/current/sql-set.html).
         session.execute(text("SET LOCAL synchronous_commit = on"))

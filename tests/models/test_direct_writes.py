@@ -1,21 +1,25 @@
 """A step's usual writes go out without the unit of work (models.direct_writes): the
 changed columns of a loaded row in one UPDATE checked against its version, the new
-events in one INSERT, in the order recorded; and what it does not write, the unit of
-work still does."""
+events in one INSERT, in the order recorded (on PostgreSQL, when they are all the
+transaction holds, the two in one statement and no BEGIN); and what it does not write,
+the unit of work still does."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import Call, CallEvent, Customer
 from models.calls import CallStage
-from tests.sql import statements_sent
+from models.transactions import in_transaction
+from tests.sql import listening, statements_sent
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
@@ -43,18 +47,29 @@ def loaded(session: Session, call_id: int) -> Call:
 def test_changed_columns_and_events_are_one_update_and_one_insert(
     app: Flask, engine: Engine, call_id: int
 ) -> None:
+    """On PostgreSQL the two are one statement, the transaction's only one: no BEGIN is
+    sent for it, and nothing is left open after it."""
     with sessions(app) as session:
         call = loaded(session, call_id)
         call.stage, call.language, call.turn = CallStage.MENU, "zh", call.turn
         for kind in ("language.chosen", "menu.entered", "menu.heard"):
             session.add(CallEvent(call_id=call_id, kind=kind, data={"n": kind}, at=NOW))
-        with statements_sent(engine) as ran:
+        with (
+            statements_sent(engine) as ran,
+            listening(engine, "after_cursor_execute", _note_open(opened := [])),
+        ):
             session.commit()
     writes = [" ".join(sql.split()) for sql in ran if not sql.startswith(("BEGIN", "PRAGMA"))]
-    assert len(writes) == 2, writes
-    update, insert = writes
+    if engine.dialect.name == "postgresql":
+        assert len(writes) == 1 and opened == [False], (writes, opened)
+        (update,) = writes
+        assert update.startswith("WITH changed_row AS (UPDATE calls SET ")
+        insert = update.partition(") ")[2]
+    else:
+        assert len(writes) == 2 and opened == [True, True], (writes, opened)
+        update, insert = writes
+        assert update.startswith("UPDATE calls SET ")
     # Only the columns that changed (turn was set to what it was), and the version.
-    assert update.startswith("UPDATE calls SET ")
     assert all(f"{name}=" in update for name in ("stage", "language", "version"))
     assert "turn=" not in update
     assert "WHERE calls.id =" in update and "calls.version =" in update
@@ -65,7 +80,40 @@ def test_changed_columns_and_events_are_one_update_and_one_insert(
         kinds = session.scalars(
             select(CallEvent.kind).where(CallEvent.call_id == call_id).order_by(CallEvent.id)
         ).all()
+        data = session.scalars(select(CallEvent.data).where(CallEvent.call_id == call_id)).all()
+        at = session.scalars(select(CallEvent.at).where(CallEvent.call_id == call_id)).all()
     assert kinds == ["language.chosen", "menu.entered", "menu.heard"]
+    assert sorted(d["n"] for d in data) == sorted(kinds) and set(at) == {NOW}
+
+
+def test_writes_after_an_earlier_one_of_the_step_join_its_transaction(
+    app: Flask, engine: Engine, call_id: int
+) -> None:
+    """A step that has written already (a transaction is open) commits its last changes in
+    that transaction, not in a statement of their own: all of it or none."""
+    with sessions(app) as session:
+        call = loaded(session, call_id)
+        session.execute(update(Customer).where(Customer.id == "nobody").values(name="x"))
+        call.stage = CallStage.MENU
+        session.add(CallEvent(call_id=call_id, kind="menu.entered", data={}, at=NOW))
+        with (
+            statements_sent(engine) as ran,
+            listening(engine, "after_cursor_execute", _note_open(opened := [])),
+        ):
+            session.commit()
+    writes = [" ".join(sql.split()) for sql in ran]
+    assert [sql.split()[0] for sql in writes] == ["UPDATE", "INSERT"], writes
+    assert opened == [True, True]
+
+
+def _note_open(opened: list[bool]) -> Callable[..., None]:
+    """An after_cursor_execute listener noting whether a transaction was open after each
+    statement."""
+
+    def note(connection: Connection, *_: Any) -> None:
+        opened.append(in_transaction(connection))
+
+    return note
 
 
 def test_a_row_changed_meanwhile_fails_the_step_and_keeps_nothing(app: Flask, call_id: int) -> None:
