@@ -161,7 +161,7 @@ def open_room_call(session: Session, params: VoiceParams, services: Services) ->
     """A conference's status callback speaks of the room, whoever's ``CallSid`` it
     carries (the caller's, the agent's, or none): the call is the caller whose room it is."""
     caller_sid = caller_in_room(params.friendly_name)
-    call = session.scalars(select(Call).where(Call.call_sid == caller_sid)).one_or_none()
+    call = session.scalars(CALL_BY_SID, {"call_sid": caller_sid}).one_or_none()
     if call is None:
         raise NoCallSid
     now = services.clock()
@@ -249,6 +249,9 @@ def find_or_open_leg(
         pin_failures=0,
         turn=0,
     )
+    # Inserted with the step's first write, or at its end, as the step leaves it: one
+    # INSERT, where a flush here added an UPDATE of the new row to it. Until then the
+    # leg has no id; a racing first request for the same call still fails on the
+    # unique CallSid, at that write.
     session.add(leg)
-    session.flush()
     return leg, agent

@@ -7,7 +7,7 @@ number alone identifies an agent who calls the agent line.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from models import Agent
@@ -20,9 +20,21 @@ def agent_endpoint(agent: Agent) -> Endpoint:
     return parse_endpoint(agent.endpoint or agent.phone, None)
 
 
+# Who is reached where (``rung_agent``) and who calls from where (``calling_agent``).
+_AT_ENDPOINT = select(Agent).where(Agent.endpoint == bindparam("endpoint"))
+_AT_NUMBER = select(Agent).where(
+    or_(
+        Agent.endpoint == bindparam("endpoint"),
+        and_(Agent.endpoint.is_(None), Agent.phone == bindparam("phone")),
+    )
+)
+_ON_SIP = select(Agent).where(Agent.endpoint.startswith("sip:"))
+_CALLING_FROM = select(Agent).where(Agent.phone == bindparam("phone"))
+
+
 def calling_agent(session: Session, phone: str | None) -> Agent | None:
     """The agent whose phone number calls the agent line, if any."""
-    return session.scalar(select(Agent).where(Agent.phone == phone)) if phone else None
+    return session.scalar(_CALLING_FROM, {"phone": phone}) if phone else None
 
 
 def rung_agent(session: Session, to: str) -> Agent | None:
@@ -33,12 +45,11 @@ def rung_agent(session: Session, to: str) -> Agent | None:
     except ValueError:
         return None
     if isinstance(endpoint, Sip):
-        sip_agents = session.scalars(select(Agent).where(Agent.endpoint.startswith("sip:")))
+        sip_agents = session.scalars(_ON_SIP)
         return next((agent for agent in sip_agents if reach_key(agent) == endpoint.key), None)
-    reached = Agent.endpoint == str(endpoint)
     if isinstance(endpoint, Phone):
-        reached = or_(reached, and_(Agent.endpoint.is_(None), Agent.phone == endpoint.number))
-    return session.scalar(select(Agent).where(reached))
+        return session.scalar(_AT_NUMBER, {"endpoint": str(endpoint), "phone": endpoint.number})
+    return session.scalar(_AT_ENDPOINT, {"endpoint": str(endpoint)})
 
 
 def reach_key(agent: Agent) -> str | None:

@@ -106,7 +106,7 @@ def _on_the_agent_line(ctx: AgentContext, agent: Agent) -> bool:
     after going available, say), which is what made their phone busy."""
     live = select(AgentCall.id).where(
         AgentCall.agent_id == agent.id,
-        AgentCall.id != ctx.leg.id,
+        AgentCall.call_sid != ctx.leg.call_sid,  # this leg may not be written yet
         AgentCall.rung.is_(False),
         AgentCall.stage != AgentStage.ENDED,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 
 from calls.context import AgentContext
 from calls.spoken import reference
@@ -364,11 +364,33 @@ def ready(ctx: AgentContext, key: str) -> Document:
     return _goodbye(ctx, [ctx.flow.agents.texts.available])
 
 
+# What the whisper says of a caller besides their call's row: their name, if they are
+# a customer, and the refund ticket their call opened, if any, in one query; and what
+# they tried (the answers they heard, in order).
+_NAME_AND_TICKET = (
+    select(Customer.name, RefundTicket.reference)
+    .select_from(Call)
+    .outerjoin(Customer, Customer.id == Call.customer_id)
+    .outerjoin(RefundTicket, RefundTicket.call_id == Call.id)
+    .where(Call.id == bindparam("caller_id", type_=Integer))
+    .limit(1)
+)
+_ANSWERS = (
+    select(CallEvent.data)
+    .where(
+        CallEvent.call_id == bindparam("caller_id", type_=Integer),
+        CallEvent.kind == "answer.given",
+    )
+    .order_by(CallEvent.id)
+)
+
+
 def whisper(ctx: AgentContext, caller: Call) -> list[Line]:
     """Who is waiting and why: verified or not, name, language, topic, what they tried."""
     group, texts = ctx.flow.agents, ctx.flow.agents.texts
     language = ctx.voice.language
-    customer = ctx.session.get(Customer, caller.customer_id) if caller.customer_id else None
+    about = {"caller_id": caller.id}
+    named, ticket = ctx.session.execute(_NAME_AND_TICKET, about).first() or (None, None)
     spoken_language = group.language_names.get(caller.language or ctx.flow.default_language)
     lines: list[Line] = [
         (
@@ -376,20 +398,13 @@ def whisper(ctx: AgentContext, caller: Call) -> list[Line]:
             {
                 "verified": (texts.verified if caller.verified else texts.unverified)[language],
                 # A name in another script is said by that script's voice.
-                "who": (texts.named, {"name": Verbatim(customer.name)}) if customer else "",
+                "who": (texts.named, {"name": Verbatim(named)}) if named is not None else "",
                 "language": spoken_language.get(language, "") if spoken_language else "",
                 "topic": group.queue_names[caller.queue or "general"][language],
             },
         )
     ]
-    answers = [
-        event.data.get("answer")
-        for event in ctx.session.scalars(
-            select(CallEvent)
-            .where(CallEvent.call_id == caller.id, CallEvent.kind == "answer.given")
-            .order_by(CallEvent.id)
-        )
-    ]
+    answers = [data.get("answer") for data in ctx.session.scalars(_ANSWERS, about)]
     heard = [
         group.answer_names[name][language]
         for name in dict.fromkeys(answers)
@@ -397,11 +412,8 @@ def whisper(ctx: AgentContext, caller: Call) -> list[Line]:
     ]
     if heard:
         lines.append((texts.tried, {"steps": ", ".join(heard)}))
-    ticket = ctx.session.scalars(
-        select(RefundTicket).where(RefundTicket.call_id == caller.id)
-    ).first()
     if ticket is not None:
-        lines.append((texts.ticket, {"reference": reference(ticket.reference, language)}))
+        lines.append((texts.ticket, {"reference": reference(ticket, language)}))
     return lines
 
 

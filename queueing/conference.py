@@ -22,12 +22,12 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from calls import twiml
 from calls.context import AgentContext, CallContext, Context
 from calls.twiml import Document, Line
-from models import Agent, AgentCall, Call, CallbackRequest
+from models import AgentCall, Call, CallbackRequest
 from models.agents import AgentStage, AgentStatus
 from models.calls import CallStage
 from queueing import callback_queue, ringing, routing, status_log, waiting
@@ -265,8 +265,8 @@ def _give_up_on_agent(ctx: CallContext, reason: str) -> None:
     call = ctx.call
     ctx.record("agent.not_connected", agent=call.agent_id, reason=reason)
     if call.agent_id is not None:
-        busy = Agent.status == AgentStatus.BUSY
-        status_log.change_if(ctx.session, call.agent_id, AgentStatus.OFFLINE, ctx.now, busy)
+        offline = AgentStatus.OFFLINE
+        status_log.change_if(ctx.session, status_log.WHILE_BUSY, call.agent_id, offline, ctx.now)
     call.stage, call.agent_id = CallStage.RETURNING, None
     call.connected_at = call.conference_sid = call.caller_joined_at = call.agent_joined_at = None
     routing.reserve(call, None, ctx.now)
@@ -285,13 +285,19 @@ def _send_back(ctx: CallContext) -> None:
         log.warning("could not move caller %s back to the queue: %s", call_sid, exc)
 
 
+# Whose caller an agent's call is about: what ``_side`` reads of it.
+_LEG_OF = select(AgentCall.caller_call_id, AgentCall.agent_id).where(
+    AgentCall.call_sid == bindparam("call_sid")
+)
+
+
 def _side(ctx: CallContext, call_sid: str) -> str | None:
     """Whose join or leave: the caller's, their current agent's, or nobody's we follow
     (an agent given up on, or a room's own event)."""
     call = ctx.call
     if call_sid == call.call_sid:
         return "caller"
-    leg = ctx.session.scalars(select(AgentCall).where(AgentCall.call_sid == call_sid)).first()
+    leg = ctx.session.execute(_LEG_OF, {"call_sid": call_sid}).first()
     if leg is not None and leg.caller_call_id == call.id and leg.agent_id == call.agent_id:
         return "agent"
     return None

@@ -64,15 +64,21 @@ def voicemails_for(agent: Agent) -> ColumnElement[bool]:
 
 def is_ready(agent: Agent, now: datetime, wrap_up: timedelta) -> bool:
     return agent.status == AgentStatus.AVAILABLE or (
-        agent.status == AgentStatus.WRAP_UP and agent.status_since <= now - wrap_up
+        agent.status == AgentStatus.WRAP_UP and agent.status_since <= wrap_up_over(now, wrap_up)
     )
 
 
-def ready_agents(now: datetime, wrap_up: timedelta) -> ColumnElement[bool]:
-    """The SQL twin of ``is_ready``: a condition on ``agents``."""
+def wrap_up_over(now: datetime, wrap_up: timedelta) -> datetime:
+    """A wrap-up begun then or before has outlasted ``wrap_up`` at ``now``."""
+    return now - wrap_up
+
+
+def ready_agents(over: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
+    """The SQL twin of ``is_ready``: a condition on ``agents``, ``over`` being
+    ``wrap_up_over(now, wrap_up)`` (or a parameter bound to it, in a statement built once)."""
     return or_(
         Agent.status == AgentStatus.AVAILABLE,
-        and_(Agent.status == AgentStatus.WRAP_UP, Agent.status_since <= now - wrap_up),
+        and_(Agent.status == AgentStatus.WRAP_UP, Agent.status_since <= over),
     )
 
 

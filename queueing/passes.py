@@ -46,14 +46,15 @@ def passers(session: Session, caller_id: int, now: datetime) -> set[str]:
 
 
 def not_passed_by(
-    agent_id: str | ColumnElement[str],
+    agent_id: str | ColumnElement[str] | QueryableAttribute[str],
     since: datetime | ColumnElement[datetime],
-    call_id: QueryableAttribute[int] | None = None,
+    call_id: QueryableAttribute[int] | ColumnElement[int] | None = None,
 ) -> ColumnElement[bool]:
     """The SQL twin of ``passers``: a condition on ``calls``, the callers this agent
     has no pass on made after ``since`` (``holding_since``: none that still holds).
     ``call_id`` names the caller's call in another table: a callback request's (a pass
-    on a callback is a pass on its caller)."""
+    on a callback is a pass on its caller); or, bound, one caller, and ``agent_id`` a
+    column of ``agents``: then a condition on the agents who have no pass on them."""
     return ~exists().where(
         AgentPass.call_id == (Call.id if call_id is None else call_id),
         AgentPass.agent_id == agent_id,

@@ -16,21 +16,22 @@ Twilio cannot place the call, both are freed again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import TypeAlias
 
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 
 from calls.context import Context
 from calls.reach import agent_endpoint
 from models import Agent, Call, CallbackRequest, CallEvent
 from models.agents import AgentStatus
+from models.base import UTCDateTime
 from models.calls import CallStage
 from queueing import callback_queue, status_log
-from queueing.matching import is_ready, may_call_back, may_take, ready_agents
-from queueing.passes import passers
-from queueing.routing import is_offered, reserve
+from queueing.matching import is_ready, may_call_back, may_take, ready_agents, wrap_up_over
+from queueing.passes import holding_since, not_passed_by, passers
+from queueing.routing import PASSES_SINCE, is_offered, reserve
 from telephony.numbers import mask
 from telephony.rest import TwilioUnavailable
 from telephony.urls import webhook_url
@@ -100,11 +101,18 @@ def ring_agent(ctx: Context, agent: Agent) -> Work | None:
     return work if _ring_one(ctx, work, agent) else None
 
 
+# A wrap-up begun then or before is over (matching.wrap_up_over), bound when the
+# statements below run; they are built once.
+WRAP_UP_OVER = bindparam("wrap_up_over", type_=UTCDateTime)
+_TAKE = status_log.moving(ready_agents(WRAP_UP_OVER))
+
+
 def take_agent(ctx: Context, agent: Agent) -> bool:
     """Make a ready ``agent`` busy for one offer. The conditional UPDATE is the lock: of
     two servers, one rings this agent."""
+    over = wrap_up_over(ctx.now, _wrap_up(ctx))
     return status_log.change_if(
-        ctx.session, agent.id, AgentStatus.BUSY, ctx.now, ready_agents(ctx.now, _wrap_up(ctx))
+        ctx.session, _TAKE, agent.id, AgentStatus.BUSY, ctx.now, wrap_up_over=over
     )
 
 
@@ -112,7 +120,7 @@ def free_agent(ctx: Context, agent: Agent) -> None:
     """An offer that never reached the agent: available again (unless something else has
     changed their status meanwhile)."""
     status_log.change_if(
-        ctx.session, agent.id, AgentStatus.AVAILABLE, ctx.now, Agent.status == AgentStatus.BUSY
+        ctx.session, status_log.WHILE_BUSY, agent.id, AgentStatus.AVAILABLE, ctx.now
     )
 
 
@@ -181,6 +189,18 @@ def _unring(ctx: Context, work: Work, agent: Agent) -> None:
     free_agent(ctx, agent)
 
 
+# Ready agents, longest idle first, with no pass on the caller that still holds (the
+# caller, and the moments, bound as for ``_TAKE``): ``_candidates``, in one statement.
+_READY_FOR = (
+    select(Agent)
+    .where(
+        ready_agents(WRAP_UP_OVER),
+        not_passed_by(Agent.id, PASSES_SINCE, bindparam("caller_id", type_=Integer)),
+    )
+    .order_by(Agent.status_since, Agent.id)
+)
+
+
 def _candidates(
     ctx: Context,
     call_id: int,
@@ -191,19 +211,23 @@ def _candidates(
     """Ready agents, longest idle first, who are ``able`` to take the caller of
     ``call_id`` and whose pass on them no longer holds: read from the database, or
     picked out of ``among`` as the query would pick them."""
+    wrap_up = _wrap_up(ctx)
+
+    def wanted(agent: Agent) -> bool:
+        return agent.id != exclude and able(agent)
+
     if among is None:
-        ready: Iterable[Agent] = ctx.session.scalars(
-            select(Agent)
-            .where(ready_agents(ctx.now, _wrap_up(ctx)))
-            .order_by(Agent.status_since, Agent.id)
-        )
-    else:
-        wrap_up = _wrap_up(ctx)
-        ready = sorted(
-            (agent for agent in among if is_ready(agent, ctx.now, wrap_up)),
-            key=lambda agent: (agent.status_since, agent.id),
-        )
-    able_ones = [agent for agent in ready if agent.id != exclude and able(agent)]
+        bound = {
+            "wrap_up_over": wrap_up_over(ctx.now, wrap_up),
+            "passes_since": holding_since(ctx.now),
+            "caller_id": call_id,
+        }
+        return [agent for agent in ctx.session.scalars(_READY_FOR, bound) if wanted(agent)]
+    ready = sorted(
+        (agent for agent in among if is_ready(agent, ctx.now, wrap_up)),
+        key=lambda agent: (agent.status_since, agent.id),
+    )
+    able_ones = [agent for agent in ready if wanted(agent)]
     if not able_ones:
         return []  # nobody to ask about passes: while every agent is busy, no query
     passed = passers(ctx.session, call_id, ctx.now)

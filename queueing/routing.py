@@ -15,9 +15,11 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     ScalarSelect,
     Select,
     String,
+    Update,
     and_,
     bindparam,
     func,
@@ -119,18 +121,39 @@ def callers_before(
     )
 
 
+# The caller an agent passed on, left or accepted, and that agent, bound when the
+# statements below run (not ``AGENT_ID``: ``agent_id`` is a column they set).
+_CALLER = bindparam("offered_caller", type_=Integer)
+_OFFERED_TO = bindparam("offered_to", type_=String)
+_KEPT = (
+    Call.id == _CALLER,
+    Call.offered_agent_id == _OFFERED_TO,
+    Call.stage == CallStage.QUEUED,
+)
+_RELEASE = (
+    update(Call)
+    .where(*_KEPT)
+    .values(offered_agent_id=None, offered_at=None, version=Call.version + 1)
+    .execution_options(synchronize_session=False)
+)
+_CLAIM = (
+    update(Call)
+    .where(*_KEPT)
+    .values(
+        stage=CallStage.CONNECTED,
+        agent_id=_OFFERED_TO,
+        answered_at=NOW,
+        handled_seconds=None,
+        version=Call.version + 1,
+    )
+    .returning(Call)
+    .execution_options(synchronize_session=False, populate_existing=True)
+)
+
+
 def release(session: Session, caller_id: int, agent_id: str) -> None:
     """The agent passed or left: the caller may be offered to someone else."""
-    session.execute(
-        update(Call)
-        .where(
-            Call.id == caller_id,
-            Call.offered_agent_id == agent_id,
-            Call.stage == CallStage.QUEUED,
-        )
-        .values(offered_agent_id=None, offered_at=None, version=Call.version + 1)
-        .execution_options(synchronize_session=False)
-    )
+    session.execute(_RELEASE, {"offered_caller": caller_id, "offered_to": agent_id})
 
 
 def claim(session: Session, caller_id: int, agent_id: str, now: datetime) -> Call | None:
@@ -139,24 +162,8 @@ def claim(session: Session, caller_id: int, agent_id: str, now: datetime) -> Cal
     by its RETURNING), else None. The moment is kept: it ends the caller's wait, and
     starts the agent's time on them."""
     agent_free(session, agent_id, now)  # a new caller: the agent is done with the last
-    claimed = (
-        update(Call)
-        .where(
-            Call.id == caller_id,
-            Call.offered_agent_id == agent_id,
-            Call.stage == CallStage.QUEUED,
-        )
-        .values(
-            stage=CallStage.CONNECTED,
-            agent_id=agent_id,
-            answered_at=now,
-            handled_seconds=None,
-            version=Call.version + 1,
-        )
-        .returning(Call)
-        .execution_options(synchronize_session=False, populate_existing=True)
-    )
-    return session.scalars(claimed).first()
+    claimed = {"offered_caller": caller_id, "offered_to": agent_id, "now": now}
+    return session.scalars(_CLAIM, claimed).first()
 
 
 def set_status(session: Session, agent: Agent, status: AgentStatus, now: datetime) -> None:
@@ -178,7 +185,8 @@ def set_status_from(
 ) -> bool:
     """``set_status`` only while the agent's status is one of ``current``: a conditional
     UPDATE, so that a ring taking the agent meanwhile (``ringing.take_agent``) wins."""
-    moved = status_log.change_if(session, agent.id, status, now, Agent.status.in_(list(current)))
+    move = _moving_from(tuple(current))
+    moved = status_log.change_if(session, move, agent.id, status, now)
     if not moved:
         session.refresh(agent)  # whatever changed it meanwhile
         return False
@@ -190,15 +198,20 @@ def set_status_from(
     return True
 
 
+@lru_cache(maxsize=16)
+def _moving_from(current: tuple[AgentStatus, ...]) -> Update:
+    return status_log.moving(Agent.status.in_(current))
+
+
+# An agent's claimed callers whose handling time is still open.
+_HANDLING = select(Call).where(
+    Call.agent_id == AGENT_ID, Call.answered_at.is_not(None), Call.handled_seconds.is_(None)
+)
+
+
 def agent_free(session: Session, agent_id: str, now: datetime) -> None:
     """``agent_id`` is free for the next caller: the time they spent on the caller they
     last claimed (talk and wrap-up) is known now."""
-    for call in session.scalars(
-        select(Call).where(
-            Call.agent_id == agent_id,
-            Call.answered_at.is_not(None),
-            Call.handled_seconds.is_(None),
-        )
-    ):
+    for call in session.scalars(_HANDLING, {"agent_id": agent_id}):
         if call.answered_at is not None:  # always, by the query; for the type checker
             call.handled_seconds = max(0, int((now - call.answered_at).total_seconds()))

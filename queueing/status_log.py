@@ -12,13 +12,13 @@ have passed (``reports.agent_time``), as matching does.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, String, Update, bindparam, update
 from sqlalchemy.orm import Session
 
 from models import Agent, AgentStatusChange
 from models.agents import AgentStatus
-from models.db import changed
 
 
 def change(session: Session, agent: Agent, status: AgentStatus, now: datetime) -> None:
@@ -27,23 +27,36 @@ def change(session: Session, agent: Agent, status: AgentStatus, now: datetime) -
     session.add(AgentStatusChange(agent_id=agent.id, status=status, at=now))
 
 
+def moving(only_if: ColumnElement[bool]) -> Update:
+    """A conditional UPDATE of an agent's status, only while ``only_if`` holds of their
+    row, for ``change_if``: built once, the agent, the status and the moment bound when
+    it runs (their names are not the columns': those are the SET clause's own)."""
+    return (
+        update(Agent)
+        .where(Agent.id == bindparam("agent", type_=String), only_if)
+        .values(status=bindparam("new_status"), status_since=bindparam("new_since"))
+        .returning(Agent.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# A change only while the agent is busy: an offer that came to nothing, an agent gone.
+WHILE_BUSY = moving(Agent.status == AgentStatus.BUSY)
+
+
 def change_if(
     session: Session,
+    move: Update,
     agent_id: str,
     status: AgentStatus,
     now: datetime,
-    *only_if: ColumnElement[bool],
+    **bound: Any,
 ) -> bool:
-    """A conditional UPDATE of the agent's status, for races settled in the database:
-    only while ``only_if`` holds of the agent's row. Written down only when it changed
-    the row; says whether it did."""
-    moved = changed(
-        session,
-        update(Agent)
-        .where(Agent.id == agent_id, *only_if)
-        .values(status=status, status_since=now)
-        .execution_options(synchronize_session=False),
-    )
-    if moved == 1:
+    """A conditional UPDATE of the agent's status (``move``, from ``moving``), for races
+    settled in the database; ``bound``: the values of its condition's own parameters.
+    Written down only when it changed the row; says whether it did."""
+    values = {"agent": agent_id, "new_status": status, "new_since": now, **bound}
+    moved = session.scalar(move, values) is not None
+    if moved:
         session.add(AgentStatusChange(agent_id=agent_id, status=status, at=now))
-    return moved == 1
+    return moved

@@ -41,9 +41,9 @@ BUDGET = {
     "/voice/queue/after-agent": 2,
     "/voice/queue/rating": 3,
     "/voice/status": 3,
-    "/agents/incoming": 4,
+    "/agents/incoming": 3,
     "/agents/pin": 7,
-    "/agents/menu": 10,
+    "/agents/menu": 9,
     "/agents/answer": 8,
     "/agents/room": 1,
     "/agents/status": 8,
@@ -51,8 +51,8 @@ BUDGET = {
 }
 # A rung agent's own webhooks (bench/load.py's bridged mix); the others are BUDGET's.
 RUNG_BUDGET = {
-    "/agents/ring": 5,
-    "/agents/ring/key": 6,
+    "/agents/ring": 4,
+    "/agents/ring/key": 5,
     "/agents/ring/status": 8,
 }
 

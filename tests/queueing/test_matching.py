@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, select
+from sqlalchemy import delete, literal, select
 from sqlalchemy.orm import Session
 
 from flowfile.vocabulary import LANGUAGES
@@ -26,6 +26,7 @@ from queueing.matching import (
     profiles,
     ready_agents,
     voicemails_for,
+    wrap_up_over,
 )
 from queueing.passes import PASS_HOLDS, holding_since, not_passed_by, passers
 from tests.conftest import OPEN_HOURS
@@ -143,7 +144,9 @@ def test_ready_agents_are_the_available_and_those_whose_wrap_up_outlasted_the_se
     ids = [row.id for row in some_agents]
     try:
         found = db.scalars(
-            select(Agent.id).where(Agent.id.in_(ids), ready_agents(OPEN_HOURS, WRAP_UP))
+            select(Agent.id).where(
+                Agent.id.in_(ids), ready_agents(wrap_up_over(OPEN_HOURS, WRAP_UP))
+            )
         )
         expected = {row.id for row in some_agents if is_ready(row, OPEN_HOURS, WRAP_UP)}
         assert set(found) == expected
@@ -177,6 +180,16 @@ def test_passes_and_their_sql_twin_agree_and_hold_for_a_while(
         passed_on = {row.id for row in waiting if lina.id in passers(db, row.id, OPEN_HOURS)}
         assert passed_on == ({waiting[0].id} if holds else set())
         assert not_passed == set(ids) - passed_on
+        # The same twin over agents, for one caller (the agents a ring may go to).
+        not_passed_on_first = set(
+            db.scalars(
+                select(Agent.id).where(
+                    Agent.id == lina.id,
+                    not_passed_by(Agent.id, holding_since(OPEN_HOURS), literal(waiting[0].id)),
+                )
+            )
+        )
+        assert not_passed_on_first == (set() if holds else {lina.id})
     finally:
         db.execute(delete(Call).where(Call.id.in_([row.id for row in waiting])))
         db.execute(delete(Agent).where(Agent.id == lina.id))
