@@ -837,7 +837,7 @@ def main() -> None:
     parser.add_argument(
         "--bridged-calls", type=int, help="bridged calls per server (default: as --calls)"
     )
-    parser.add_argument("--quick", action="store_true", help="200 calls and 100 bridged")
+    parser.add_argument("--quick", action="store_true", help="100 calls and 50 bridged")
     parser.add_argument("--sqlite-only", action="store_true", help="no PostgreSQL run")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
@@ -848,7 +848,7 @@ def main() -> None:
     )
     options = parser.parse_args()
     if options.quick:
-        options.calls, options.bridged_calls = 200, 100
+        options.calls, options.bridged_calls = 100, 50
     options.bridged_calls = options.bridged_calls or options.calls
     options.clients = min(options.clients, options.concurrency)
     with tempfile.TemporaryDirectory() as name:

@@ -15,7 +15,7 @@ from tests.needs import cluster_programs
 
 SERVERS = ["bare TwiML", "minimal stateful", "Hotline"]
 LATE = "Hotline, late requests"
-QUICK_CALLS = {"Hotline": 200, LATE: 200, "Hotline, bridged": 100}
+QUICK_CALLS = {"Hotline": 100, LATE: 100, "Hotline, bridged": 50}
 RATIOS = ["Hotline / bare TwiML", "Hotline / minimal stateful"]
 BRIDGED = [f"{server}, bridged" for server in SERVERS]
 BRIDGED_RATIOS = ["bridged / bare TwiML", "bridged / minimal stateful"]
