@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from openapi_core import OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest
 from openapi_core.exceptions import OpenAPIError
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -69,6 +70,7 @@ class RestStandIn:
     _failures: list[tuple[int, int]] = field(default_factory=list)
     _meanwhile: list[Callable[[], None]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _openapi: OpenAPI | None = None
     _server: BaseWSGIServer | None = None
     _thread: threading.Thread | None = None
 
@@ -78,7 +80,10 @@ class RestStandIn:
         )
         self.base_url = f"http://{host}:{self._server.server_port}"
         if self.validate:
-            validator(self.base_url)  # a missing description fails here, before any request
+            # Built here and kept: a missing description fails before any request, and no
+            # request waits a second or more (more on a loaded machine, past Hotline's REST
+            # timeout) for validator()'s small cache to rebuild what other stand-ins evicted.
+            self._openapi = validator(self.base_url)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         return self
@@ -171,10 +176,10 @@ class RestStandIn:
             return f"{request.method} {request.path}: basic auth must name the account SID"
         if media := RECORDING_MEDIA.fullmatch(match["rest"]):
             return self._media_refusal(request, media["ext"])
-        if not self.validate:
+        if self._openapi is None:
             return None
         try:
-            validator(self.base_url).validate_request(WerkzeugOpenAPIRequest(request))
+            self._openapi.validate_request(WerkzeugOpenAPIRequest(request))
         except OpenAPIError as exc:
             return f"{request.method} {request.path}: {exc} {exc.__cause__ or ''}".strip()
         if request.method == "POST" and match["rest"] == "Calls.json":
