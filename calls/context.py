@@ -22,6 +22,7 @@ from logs import mask_digit_runs
 from models import Agent, AgentCall, Call, CallEvent, Customer
 from models.agents import AgentStage
 from models.calls import CallStage
+from models.direct_reads import ByKey
 from settings import Settings
 from telephony.numbers import to_e164
 from telephony.params import VoiceParams
@@ -32,8 +33,8 @@ T = TypeVar("T")
 # The fields of a call's history that hold what a caller said or keyed.
 HEARD = frozenset({"speech", "key"})
 # Every caller's webhook runs it first: built once, as building it costs about what
-# running it does.
-CALL_BY_SID = select(Call).where(Call.call_sid == bindparam("call_sid"))
+# running it does, and read through Core (models.direct_reads).
+CALL_BY_SID = ByKey(Call, Call.call_sid)
 # A new call's caller ID, looked up once per call.
 CUSTOMER_BY_PHONE = select(Customer.id).where(Customer.phone == bindparam("phone")).limit(1)
 
@@ -161,7 +162,7 @@ def open_room_call(session: Session, params: VoiceParams, services: Services) ->
     """A conference's status callback speaks of the room, whoever's ``CallSid`` it
     carries (the caller's, the agent's, or none): the call is the caller whose room it is."""
     caller_sid = caller_in_room(params.friendly_name)
-    call = session.scalars(CALL_BY_SID, {"call_sid": caller_sid}).one_or_none()
+    call = CALL_BY_SID.one_or_none(session, caller_sid)
     if call is None:
         raise NoCallSid
     now = services.clock()
@@ -188,7 +189,7 @@ def open_agent_call(session: Session, params: VoiceParams, services: Services) -
 def find_or_open_call(session: Session, params: VoiceParams, region: str, now: datetime) -> Call:
     if not params.call_sid:
         raise NoCallSid
-    call = session.scalars(CALL_BY_SID, {"call_sid": params.call_sid}).one_or_none()
+    call = CALL_BY_SID.one_or_none(session, params.call_sid)
     if call is not None:
         return call
     caller = to_e164(params.from_, region)

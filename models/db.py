@@ -61,7 +61,7 @@ def changed(session: Session, statement: Executable) -> int:
     # rowcount is kept for UPDATE and DELETE, and for others (an upsert) only when asked
     # (docs.sqlalchemy.org/en/20/core/connections.html, CursorResult.rowcount).
     # Asked of this execution, not of a copy of the statement: a copy would have its
-    # cache key computed again, and the statement may be one built once (CALL_BY_SID).
+    # cache key computed again, and the statement may be one built once.
     result = cast(
         CursorResult[Any], session.execute(statement, execution_options={"preserve_rowcount": True})
     )

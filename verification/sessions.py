@@ -17,7 +17,8 @@ from datetime import timedelta
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
-from flask import Flask, abort, current_app, redirect, request, session, url_for
+from flask import Flask, Request, abort, current_app, redirect, request, session, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFProtect
 
@@ -49,7 +50,20 @@ def configure(app: Flask, settings: Settings) -> None:
         WTF_CSRF_CHECK_DEFAULT=False,
         WTF_CSRF_TIME_LIMIT=None,  # valid as long as the session
     )
+    app.session_interface = CookieSessions()
     csrf.init_app(app)
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, their serializer built only to read a cookie.
+    Flask builds it (and parses the Cookie header) for every request before it looks
+    for one: about 2 % of a webhook's time under load (bench/load.py, sampled with
+    py-spy), and Twilio's webhooks, most of what Hotline serves, never carry one."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and "HTTP_COOKIE" not in request.environ:
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def protect() -> None:
