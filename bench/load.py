@@ -4,8 +4,9 @@ Each database (SQLite, then a PostgreSQL cluster the run creates) gets, in turn,
 same gunicorn settings (the shipped gunicorn.conf.py, 2 sync workers): the bare app
 answering fixed TwiML after checking the signature, the minimal stateful webhook
 (bench/references.py: signature, read, update, insert, commit through the raw driver)
-and Hotline. Each is sent the same signed requests from ``--concurrency`` keep-alive
-connections spread over ``--clients`` processes: ``--calls`` whole calls, the sequence
+and Hotline. Each is sent the same signed requests by ``--concurrency`` threads spread
+over ``--clients`` processes, each request on a connection of its own, half-closed once
+sent, as a proxy would send it (``exchange``): ``--calls`` whole calls, the sequence
 of issue 12 (greeting, language, caller ID, PIN, two menus to an account answer, 0, the
 queue's wait document, hang-up in the queue, status callback), each call its own CallSid
 and its own customer (generated and bulk-inserted, with PINs). The recipe of those

@@ -39,9 +39,7 @@ def sessions(app: Flask) -> Session:
     return session
 
 
-def test_a_call_read_through_core_is_the_persistent_unchanged_row(
-    app: Flask, call_id: int
-) -> None:
+def test_a_call_read_through_core_is_the_persistent_unchanged_row(app: Flask, call_id: int) -> None:
     with sessions(app) as session:
         call = BY_SID.one_or_none(session, SID)
         assert call is not None
