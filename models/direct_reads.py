@@ -15,7 +15,7 @@ session's identity map allows one object per row.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Column, Select, bindparam, inspect, select
 from sqlalchemy.orm import InstrumentedAttribute, Mapper, Session
@@ -29,10 +29,14 @@ class ByKey(Generic[T]):
 
     def __init__(self, kind: type[T], column: InstrumentedAttribute[Any]) -> None:
         mapper: Mapper[T] = inspect(kind)
-        # Every mapped column (the mappers here have no SQL expressions for attributes):
-        # one left out would read as None, not load.
+        # Every mapped attribute is read: one left out would read as None, not load.
         attributes = list(mapper.column_attrs)
-        columns = [cast(Column[Any], attribute.columns[0]) for attribute in attributes]
+        columns: list[Column[Any]] = []
+        for attribute in attributes:
+            (mapped,) = attribute.columns
+            if not isinstance(mapped, Column):  # a SQL expression: the ORM's to load
+                raise TypeError(f"{kind.__name__}.{attribute.key} is not a column of its own")
+            columns.append(mapped)
         self._mapper = mapper
         self._keys = [attribute.key for attribute in attributes]
         self._primary = [

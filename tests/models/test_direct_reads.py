@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
-from sqlalchemy import Engine, inspect, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, func, inspect, update
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, column_property, mapped_column
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import Call, CallEvent
@@ -82,3 +82,17 @@ def test_a_call_the_session_holds_is_refreshed_in_place(app: Flask, call_id: int
             other.commit()
         again = BY_SID.one_or_none(session, SID)
         assert again is first and again is not None and again.turn == 9
+
+
+def test_a_kind_with_an_attribute_of_sql_is_refused_not_read_as_none() -> None:
+    class Own(DeclarativeBase):
+        pass
+
+    class Row(Own):
+        __tablename__ = "rows"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str] = mapped_column()
+        shout = column_property(func.upper(name))
+
+    with pytest.raises(TypeError, match="Row.shout"):
+        ByKey(Row, Row.name)
