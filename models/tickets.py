@@ -33,7 +33,10 @@ class RefundTicket(Base):
     transaction_id: Mapped[str] = mapped_column(
         ForeignKey("transactions.id", ondelete="CASCADE"), unique=True
     )
-    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"))
+    # Indexed: the agent's whisper reads a caller's ticket by their call (migration 0019).
+    call_id: Mapped[int | None] = mapped_column(
+        ForeignKey("calls.id", ondelete="SET NULL"), index=True
+    )
     amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     status: Mapped[TicketStatus] = mapped_column(
         enum_column(TicketStatus), default=TicketStatus.OPEN

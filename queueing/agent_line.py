@@ -367,7 +367,7 @@ def ready(ctx: AgentContext, key: str) -> Document:
 # What the whisper says of a caller besides their call's row: their name, if they are
 # a customer, and the refund ticket their call opened, if any, in one query; and what
 # they tried (the answers they heard, in order).
-_NAME_AND_TICKET = (
+NAME_AND_TICKET = (
     select(Customer.name, RefundTicket.reference)
     .select_from(Call)
     .outerjoin(Customer, Customer.id == Call.customer_id)
@@ -390,7 +390,7 @@ def whisper(ctx: AgentContext, caller: Call) -> list[Line]:
     group, texts = ctx.flow.agents, ctx.flow.agents.texts
     language = ctx.voice.language
     about = {"caller_id": caller.id}
-    named, ticket = ctx.session.execute(_NAME_AND_TICKET, about).first() or (None, None)
+    named, ticket = ctx.session.execute(NAME_AND_TICKET, about).first() or (None, None)
     spoken_language = group.language_names.get(caller.language or ctx.flow.default_language)
     lines: list[Line] = [
         (

@@ -7,10 +7,11 @@ from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskCliRunner
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from models import Agent, AgentCall, Call
+from queueing.agent_line import NAME_AND_TICKET
 from telephony.simulator import Leg, Switch
 from tests.conftest import BASE_URL, OPEN_HOURS
 from tests.demo import DEMO, customer
@@ -255,3 +256,19 @@ def test_an_agent_busy_elsewhere_while_hearing_the_whisper_cannot_accept(
     assert "您正在处理其他通话" in line.text and wang.conference is None
     assert wang.queued and row(db, wang).offered_agent_id is None  # free for anyone
     assert agent_status(db, ZHOU) == "busy"
+
+
+def test_the_whisper_finds_the_callers_ticket_by_its_index_not_a_scan(engine: Engine) -> None:
+    """The agent hears the ticket a caller's call opened: with a year of tickets a scan
+    of them all would hold every whisper up (PostgreSQL told to avoid one if it can)."""
+    query = NAME_AND_TICKET.params(caller_id=1)
+    sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            explain = "EXPLAIN QUERY PLAN "
+        else:
+            connection.exec_driver_sql("SET enable_seqscan = off")
+            explain = "EXPLAIN "
+        lines = [str(row[-1]) for row in connection.exec_driver_sql(explain + sql)]
+        connection.rollback()
+    assert any("ix_refund_tickets_call_id" in line for line in lines), lines
