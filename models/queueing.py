@@ -129,3 +129,15 @@ class Voicemail(Base):
     taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_by: Mapped[str | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# The voicemails not yet done, in the order agents take them (urgent first, then the
+# oldest): the desk, which asks every few seconds, reads them off this index and stops
+# at its page's last, not every voicemail ever left.
+VOICEMAILS_IN_TURN = (urgent_first(Voicemail.topic), Voicemail.created_at, Voicemail.id)
+Index(
+    "ix_voicemails_in_turn",
+    *VOICEMAILS_IN_TURN,
+    sqlite_where=text("status = 'open'"),
+    postgresql_where=text("status = 'open'"),
+)

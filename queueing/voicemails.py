@@ -21,13 +21,12 @@ from sqlalchemy.orm import Session
 from flowfile.vocabulary import Language
 from models import Agent, Call, CallEvent, Customer, Voicemail
 from models.db import changed
-from models.queueing import FollowUpStatus
-from queueing.matching import URGENT, voicemails_for
+from models.queueing import VOICEMAILS_IN_TURN, FollowUpStatus
+from queueing.matching import voicemails_for
 from telephony.numbers import mask
 from telephony.rest import Recording, TwilioGateway
 
 # The order agents see them in, as callers are taken: urgent first, then the oldest.
-IN_TURN = ((Voicemail.topic == URGENT).desc(), Voicemail.created_at, Voicemail.id)
 SHOWN_DIGITS = 4  # of the caller's number: enough to recognise it, not to dial it
 
 
@@ -58,7 +57,7 @@ def open_voicemails(session: Session, agent: Agent, limit: int = 100) -> list[Vo
             voicemails_for(agent),
             or_(Voicemail.taken_by.is_(None), Voicemail.taken_by == agent.id),
         )
-        .order_by(*IN_TURN)
+        .order_by(*VOICEMAILS_IN_TURN)
         .limit(limit)
     )
     return [

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, aliased
 
 from flowfile.flow import Flow
 from models import Agent, Call, CallbackAttempt, CallbackRequest, CallEvent, Voicemail
-from models.queueing import CallbackStatus, FollowUpStatus
-from queueing import callback_queue, voicemails
+from models.queueing import VOICEMAILS_IN_TURN, CallbackStatus, FollowUpStatus
+from queueing import callback_queue
 from queueing.routing import OFFER_HOLDS
 from queueing.voicemails import SHOWN_DIGITS
 from reports.calls import branch_name
@@ -112,7 +112,7 @@ def voicemail_list(session: Session, flow: Flow, *, only_open: bool) -> list[Voi
         .limit(LIMIT)
     )
     if only_open:
-        query = query.where(Voicemail.status == FollowUpStatus.OPEN).order_by(*voicemails.IN_TURN)
+        query = query.where(Voicemail.status == FollowUpStatus.OPEN).order_by(*VOICEMAILS_IN_TURN)
     else:
         query = query.order_by(Voicemail.created_at.desc(), Voicemail.id.desc())
     rows = session.execute(query).all()

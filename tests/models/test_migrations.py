@@ -399,20 +399,31 @@ def written(sql: str) -> str:
     return " ".join(re.sub(r"[()]", " ", sql).split()).replace(" ,", ",").lower()
 
 
-def partial_indexes(engine: Engine) -> dict[str, str]:
-    """The partial indexes on calls and callback_requests, with their keys and the rows
-    they hold, as the database keeps them (SQLAlchemy reflects none on an expression
-    from SQLite)."""
+def partial_indexes(
+    engine: Engine, tables: tuple[str, ...] = ("calls", "callback_requests")
+) -> dict[str, str]:
+    """The partial indexes on ``tables``, with their keys and the rows they hold, as the
+    database keeps them (SQLAlchemy reflects none on an expression from SQLite)."""
     catalog = (
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-        " AND tbl_name IN ('calls', 'callback_requests')"
+        " AND tbl_name IN :tables"
         if engine.dialect.name == "sqlite"
         else "SELECT indexname, indexdef FROM pg_indexes"
-        " WHERE schemaname = current_schema() AND tablename IN ('calls', 'callback_requests')"
+        " WHERE schemaname = current_schema() AND tablename IN :tables"
     )
+    query = text(catalog).bindparams(bindparam("tables", expanding=True))
     with engine.connect() as connection:
-        found = connection.execute(text(catalog)).all()
+        found = connection.execute(query, {"tables": list(tables)}).all()
     return {name: written(sql) for name, sql in found if " WHERE " in sql}
+
+
+def model_partial_indexes(engine: Engine, tables: tuple[str, ...]) -> dict[str, str]:
+    return {
+        str(index.name): written(str(CreateIndex(index).compile(dialect=engine.dialect)))
+        for table in tables
+        for index in Base.metadata.tables[table].indexes
+        if index.dialect_options[engine.dialect.name].get("where") is not None
+    }
 
 
 def test_0017_indexes_only_the_waiting_callers_and_open_callbacks_both_ways(
@@ -438,12 +449,7 @@ def test_0018_indexes_the_waiting_work_in_turn_as_the_models_say_both_ways(
     """The next caller and the next callback are read off an index in the order agents
     take them (urgent first, then the longest waiting): the migration's indexes are the
     models', key for key, on both databases; 0017's went back and forth with them."""
-    models = {
-        str(index.name): written(str(CreateIndex(index).compile(dialect=engine.dialect)))
-        for table in ("calls", "callback_requests")
-        for index in Base.metadata.tables[table].indexes
-        if index.dialect_options[engine.dialect.name].get("where") is not None
-    }
+    models = model_partial_indexes(engine, ("calls", "callback_requests"))
     assert models == {
         "ix_calls_in_turn": "calls queue = urgent desc, queued_at, id where stage = queued",
         "ix_callback_requests_in_turn": "callback_requests topic = urgent desc,"
@@ -456,3 +462,26 @@ def test_0018_indexes_the_waiting_work_in_turn_as_the_models_say_both_ways(
     finally:
         migrate(engine, command.upgrade, "head")
     assert partial_indexes(engine) == models
+
+
+# --- 0020: the open voicemails' partial index --------------------------------------------
+
+
+def test_0020_indexes_the_open_voicemails_in_turn_as_the_models_say_both_ways(
+    engine: Engine,
+) -> None:
+    """The desk's list of voicemails to call back is read off an index of the open ones
+    in the order agents take them, not every voicemail ever left, sorted."""
+    tables = ("voicemails",)
+    models = model_partial_indexes(engine, tables)
+    assert models == {
+        "ix_voicemails_in_turn": "voicemails topic = urgent desc, created_at, id"
+        " where status = open"
+    }
+    assert partial_indexes(engine, tables) == models
+    try:
+        migrate(engine, command.downgrade, "0019")
+        assert partial_indexes(engine, tables) == {}
+    finally:
+        migrate(engine, command.upgrade, "head")
+    assert partial_indexes(engine, tables) == models

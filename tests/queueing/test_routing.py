@@ -18,6 +18,7 @@ from models.calls import CallStage
 from models.queueing import CallbackStatus
 from queueing.callback_queue import next_callback, work_ahead
 from queueing.routing import next_caller
+from queueing.voicemails import VoicemailView, open_voicemails
 from tests.conftest import OPEN_HOURS
 from tests.sql import listening
 
@@ -30,7 +31,7 @@ LATER = OPEN_HOURS + timedelta(hours=1)
 IN_TURN = [("urgent", 5), ("account", 0), ("general", 0), ("general", 1), ("funds", 2)]
 ARRIVING = [IN_TURN[i] for i in (3, 1, 2, 4, 0)]
 
-Next = Callable[[Session, Agent], Call | CallbackRequest | None]
+Next = Callable[[Session, Agent], Any]
 
 
 def the_callers_next(session: Session, agent: Agent) -> Call | None:
@@ -39,6 +40,10 @@ def the_callers_next(session: Session, agent: Agent) -> Call | None:
 
 def the_callbacks_next(session: Session, agent: Agent) -> CallbackRequest | None:
     return next_callback(session, agent, LATER, hours_open=True)
+
+
+def the_voicemails_in_turn(session: Session, agent: Agent) -> list[VoicemailView]:
+    return open_voicemails(session, agent)
 
 
 def waiting(db: Session, callbacks: bool = False) -> dict[int, tuple[str, int]]:
@@ -133,7 +138,11 @@ def plan(engine: Engine, next_of: Next) -> list[str]:
 
 @pytest.mark.parametrize(
     ("next_of", "index"),
-    [(the_callers_next, "ix_calls_in_turn"), (the_callbacks_next, "ix_callback_requests_in_turn")],
+    [
+        (the_callers_next, "ix_calls_in_turn"),
+        (the_callbacks_next, "ix_callback_requests_in_turn"),
+        (the_voicemails_in_turn, "ix_voicemails_in_turn"),  # the desk asks every few seconds
+    ],
 )
 def test_the_next_work_is_read_off_its_index_in_turn_not_sorted(
     engine: Engine, next_of: Next, index: str
