@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import has_request_context
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 
 
 @contextmanager
@@ -32,3 +32,21 @@ def statements_sent(engine: Engine, *, in_requests: bool = False) -> Iterator[li
 
     with listening(engine, "before_cursor_execute", note):
         yield sent
+
+
+def plan_of(
+    connection: Connection, statement: str, parameters: Any = (), *, avoid: str
+) -> list[str]:
+    """The plan the database makes for ``statement``: SQLite's EXPLAIN QUERY PLAN, or
+    PostgreSQL's EXPLAIN with ``avoid`` (a planner setting, such as ``enable_sort``) off,
+    so that the plan does that only where nothing else serves (tiny test tables
+    would make a scan or a sort the cheapest plan anyway)."""
+    if connection.dialect.name == "sqlite":
+        rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+        return [str(row[-1]) for row in rows]
+    connection.exec_driver_sql(f"SET {avoid} = off")
+    try:
+        rows = connection.exec_driver_sql("EXPLAIN " + statement, parameters)
+        return [str(row[0]) for row in rows]
+    finally:
+        connection.exec_driver_sql(f"RESET {avoid}")

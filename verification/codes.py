@@ -13,10 +13,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, select, update
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from models import Call, CallEvent, Customer, OneTimeCode
+from models.calls import SMS_SENT, SMS_SENT_ONLY
 from models.db import changed
 from verification import guard
 from verification.secrets import SMS_CODE, keyed_hash, matches, new_sms_code
@@ -24,7 +25,7 @@ from verification.secrets import SMS_CODE, keyed_hash, matches, new_sms_code
 CODE_LIFETIME = timedelta(minutes=5)
 DAY = timedelta(days=1)
 # The call event of a code texted: what the daily cap per caller ID counts.
-SENT_EVENT = "verification.sms_sent"
+SENT_EVENT = SMS_SENT
 
 
 class Withheld(enum.Enum):
@@ -63,17 +64,22 @@ def withheld(
     )
     if (sent_to_customer or 0) >= limits.per_customer:
         return Withheld.CUSTOMER_CAP
-    same_caller = Call.caller.is_(None) if caller is None else Call.caller == caller
-    sent_for_caller = session.scalar(
-        select(func.count(CallEvent.id))
-        .join(Call, CallEvent.call_id == Call.id)
-        .where(CallEvent.kind == SENT_EVENT, CallEvent.at > now - DAY, same_caller)
-    )
-    if (sent_for_caller or 0) >= limits.per_caller:
+    if (session.scalar(texted_for(caller, now)) or 0) >= limits.per_caller:
         return Withheld.CALLER_CAP
     if not guard.hold(session, guard.sms_code(customer.id), until=now + CODE_LIFETIME, now=now):
         return Withheld.IN_FLIGHT
     return None
+
+
+def texted_for(caller: str | None, now: datetime) -> Select[int]:
+    """How many codes calls from ``caller`` (None: withheld numbers) had texted in the
+    day before ``now``: counted off the index of texted codes (models.calls)."""
+    same_caller = Call.caller.is_(None) if caller is None else Call.caller == caller
+    return (
+        select(func.count(CallEvent.id))
+        .join(Call, CallEvent.call_id == Call.id)
+        .where(SMS_SENT_ONLY, CallEvent.at > now - DAY, same_caller)
+    )
 
 
 def send_code(

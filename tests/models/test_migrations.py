@@ -485,3 +485,24 @@ def test_0020_indexes_the_open_voicemails_in_turn_as_the_models_say_both_ways(
     finally:
         migrate(engine, command.upgrade, "head")
     assert partial_indexes(engine, tables) == models
+
+
+# --- 0021: the texted codes' partial index -------------------------------------------------
+
+
+def test_0021_indexes_the_codes_texted_by_when_as_the_models_say_both_ways(
+    engine: Engine,
+) -> None:
+    """The daily cap per caller ID counts the day's texted codes off an index of them."""
+    tables = ("call_events",)
+    models = model_partial_indexes(engine, tables)
+    assert models == {
+        "ix_call_events_sms_sent": "call_events at where kind = verification.sms_sent"
+    }
+    assert partial_indexes(engine, tables) == models
+    try:
+        migrate(engine, command.downgrade, "0020")
+        assert partial_indexes(engine, tables) == {}
+    finally:
+        migrate(engine, command.upgrade, "head")
+    assert partial_indexes(engine, tables) == models

@@ -16,6 +16,7 @@ from telephony.simulator import Leg, Switch
 from tests.conftest import BASE_URL, OPEN_HOURS
 from tests.demo import DEMO, customer
 from tests.queueing.test_ringing import available, emily_waits, hears_it
+from tests.sql import plan_of
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -264,11 +265,5 @@ def test_the_whisper_finds_the_callers_ticket_by_its_index_not_a_scan(engine: En
     query = NAME_AND_TICKET.params(caller_id=1)
     sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
     with engine.connect() as connection:
-        if engine.dialect.name == "sqlite":
-            explain = "EXPLAIN QUERY PLAN "
-        else:
-            connection.exec_driver_sql("SET enable_seqscan = off")
-            explain = "EXPLAIN "
-        lines = [str(row[-1]) for row in connection.exec_driver_sql(explain + sql)]
-        connection.rollback()
+        lines = plan_of(connection, sql, avoid="enable_seqscan")
     assert any("ix_refund_tickets_call_id" in line for line in lines), lines

@@ -20,7 +20,7 @@ from queueing.callback_queue import next_callback, work_ahead
 from queueing.routing import next_caller
 from queueing.voicemails import VoicemailView, open_voicemails
 from tests.conftest import OPEN_HOURS
-from tests.sql import listening
+from tests.sql import listening, plan_of
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -125,13 +125,7 @@ def plan(engine: Engine, next_of: Next) -> list[str]:
         with listening(engine, "before_cursor_execute", keep):
             next_of(session, agent)
         statement, parameters = seen[-1]
-        connection = session.connection()
-        if engine.dialect.name == "sqlite":
-            explain = "EXPLAIN QUERY PLAN "
-        else:
-            connection.exec_driver_sql("SET LOCAL enable_sort = off")
-            explain = "EXPLAIN "
-        lines = [row[-1] for row in connection.exec_driver_sql(explain + statement, parameters)]
+        lines = plan_of(session.connection(), statement, parameters, avoid="enable_sort")
         session.rollback()
     return lines
 

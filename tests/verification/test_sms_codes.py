@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from models import OneTimeCode, VerificationGuard
@@ -16,6 +16,8 @@ from settings import Settings
 from telephony.simulator import Leg
 from tests.conftest import HOTLINE, OPEN_HOURS
 from tests.demo import customer, national
+from tests.sql import plan_of
+from verification.codes import texted_for
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -151,3 +153,16 @@ def test_when_twilio_refuses_the_sms_the_caller_hears_the_same(
     call.press("*")  # the failed text holds nothing in flight: * tries again
     call.press(code_in(twilio_api.messages()[-1]))
     assert "you are verified" in call.text
+
+
+@pytest.mark.parametrize("caller", ["+8613800138000", None])
+def test_the_cap_per_caller_counts_the_days_codes_off_their_index(
+    engine: Engine, caller: str | None
+) -> None:
+    """Each * asks how many codes the caller's number had texted today: with years of
+    calls behind it, reading every event ever recorded would hold each one up."""
+    query = texted_for(caller, OPEN_HOURS)
+    compiled = query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True})
+    with engine.connect() as connection:
+        lines = plan_of(connection, str(compiled), avoid="enable_seqscan")
+    assert any("ix_call_events_sms_sent" in line for line in lines), lines
