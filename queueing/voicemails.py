@@ -26,7 +26,6 @@ from queueing.matching import voicemails_for
 from telephony.numbers import mask
 from telephony.rest import Recording, TwilioGateway
 
-# The order agents see them in, as callers are taken: urgent first, then the oldest.
 SHOWN_DIGITS = 4  # of the caller's number: enough to recognise it, not to dial it
 
 
