@@ -254,8 +254,7 @@ def play_calls(
 ) -> None:
     """Plays ``calls`` from a thread for each of ``ports``, one request at a time
     (``exchange``), each call followed by an agent's side if ``agents``; no call is
-    begun after ``until``
-    (time.monotonic(), the same clock in every process)."""
+    begun after ``until`` (time.monotonic(), the same clock in every process)."""
     played = Played()
     lock = threading.Lock()
     queue = iter(calls)  # next() on a list iterator is atomic under the GIL

@@ -17,15 +17,13 @@ from sqlalchemy import ColumnElement, Select, and_, func, select, update
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from models import Call, CallEvent, Customer, OneTimeCode
-from models.calls import SMS_SENT, SMS_SENT_ONLY
+from models.calls import SMS_SENT_ONLY
 from models.db import changed
 from verification import guard
 from verification.secrets import SMS_CODE, keyed_hash, matches, new_sms_code
 
 CODE_LIFETIME = timedelta(minutes=5)
 DAY = timedelta(days=1)
-# The call event of a code texted: what the daily cap per caller ID counts.
-SENT_EVENT = SMS_SENT
 
 
 class Withheld(enum.Enum):

@@ -19,7 +19,7 @@ from calls import later
 from calls.context import CallContext
 from calls.twiml import Document
 from models import Call, CallEvent, Customer, OneTimeCode, VerificationAttempt
-from models.calls import CallStage
+from models.calls import SMS_SENT, CallStage
 from models.verification import AttemptMethod, AttemptOutcome
 from telephony.numbers import keyed_in_number, mask
 from telephony.sms import SmsNotSent
@@ -218,7 +218,7 @@ def _text_code(ctx: CallContext) -> None:
         log.error("SMS code for %s not sent: %s", mask(customer.phone), exc)
         _note(ctx, "verification.sms_failed")
         return
-    _note(ctx, codes.SENT_EVENT)
+    _note(ctx, SMS_SENT)
 
 
 def _note(ctx: CallContext, kind: str, **data: Any) -> None:
