@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, InvalidatePoolError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
-from models import deadline
+from models import deadline, write_lock
 from models.direct_writes import ALONE, write_directly
 from models.transactions import DURABLE, in_transaction
 
@@ -99,8 +99,9 @@ def make_engine(url: str, *, synchronous_commit: bool = True) -> Engine:
         _begin_on_demand(engine, "BEGIN", _durable_begin)
         _forget_durable_at_end(engine)
         return engine
-    # SQLite: a held write lock makes BEGIN IMMEDIATE wait this long, then fail. The
-    # default pool (QueuePool) keeps each worker's connection open between requests.
+    # SQLite: a held write lock makes BEGIN IMMEDIATE wait this long (models.write_lock),
+    # then fail; so does any other statement that finds the database busy. The default
+    # pool (QueuePool) keeps each worker's connection open between requests.
     engine = create_engine(url, connect_args={"timeout": WAIT_SECONDS})
     # In WAL mode FULL syncs the log at every commit, NORMAL only at checkpoints: a
     # crash of the machine may lose the last commits, never corrupt the database
@@ -118,30 +119,31 @@ def make_engine(url: str, *, synchronous_commit: bool = True) -> Engine:
         cursor.close()
         record.info[_SYNCHRONOUS] = level
 
-    def _synchronous(connection: Connection, cursor: Any) -> str:
+    def _begin_writing(connection: Connection, cursor: Any) -> None:
         # The safety level can change only outside a transaction ("Safety level may not
         # be changed inside a transaction"): a durable one is set before BEGIN.
         wanted = "FULL" if connection.info.pop(DURABLE, False) else level
         if connection.info.get(_SYNCHRONOUS) != wanted:
             cursor.execute(f"PRAGMA synchronous = {wanted}")
             connection.info[_SYNCHRONOUS] = wanted
-        return "BEGIN IMMEDIATE"
+        write_lock.take(cursor, WAIT_SECONDS)
 
     # The write lock from the first write on, not from the first read: reading steps take
     # none and the others hold it only while they write.
-    _begin_on_demand(engine, "BEGIN IMMEDIATE", _synchronous)
+    _begin_on_demand(engine, "BEGIN IMMEDIATE", _begin_writing)
     _forget_durable_at_end(engine)
     return engine
 
 
-def _durable_begin(connection: Connection, _cursor: Any) -> str:
+def _durable_begin(connection: Connection, cursor: Any) -> None:
     """PostgreSQL's BEGIN, with ``commit_durably``'s setting in the same round trip: a
     query without parameters goes to the server as written, several statements and all
     (psycopg.org/psycopg3/docs/basic/from_pg2.html, "Multiple statements in the same
     query")."""
     if connection.info.pop(DURABLE, False):
-        return "BEGIN; SET LOCAL synchronous_commit = on"
-    return "BEGIN"
+        cursor.execute("BEGIN; SET LOCAL synchronous_commit = on")
+    else:
+        cursor.execute("BEGIN")
 
 
 def _forget_durable_at_end(engine: Engine) -> None:
@@ -155,11 +157,12 @@ def _forget_durable_at_end(engine: Engine) -> None:
 
 
 def _begin_on_demand(
-    engine: Engine, begin: str, beginning: Callable[[Connection, Any], str]
+    engine: Engine, begin: str, beginning: Callable[[Connection, Any], None]
 ) -> None:
     """Statements that only read run outside a transaction; one opens just before the
-    first that writes or locks rows (``_writes_or_locks``), with the SQL ``beginning``
-    gives (``begin``, and what the transaction asked for: ``commit_durably``), and
+    first that writes or locks rows (``_writes_or_locks``), as ``beginning`` begins it
+    on the statement's cursor (``begin``, and what the transaction asked for:
+    ``commit_durably``; on SQLite, tried at short intervals: models.write_lock), and
     lasts to the commit or rollback, as ever. A step that changes nothing (a replayed prompt)
     then costs its reads alone: on PostgreSQL no BEGIN and COMMIT round trips around
     them, on SQLite no write lock. The reads before a step's first write lose no
@@ -196,7 +199,7 @@ def _begin_on_demand(
         if context is not None and context.execution_options.get(ALONE, False):
             return  # a write that is its transaction's only statement (models.direct_writes)
         if not in_transaction(connection) and _writes_or_locks(statement, context):
-            cursor.execute(beginning(connection, cursor))
+            beginning(connection, cursor)
 
 
 def _ping_outside_webhooks(engine: Engine) -> None:
