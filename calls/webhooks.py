@@ -36,7 +36,7 @@ from calls.stages import StageTable
 from calls.telemetry import watch
 from calls.twiml import Document, agent_apology, as_http, empty
 from metrics import FALLBACK_ANSWERS
-from models.db import dropped_before_answer, session, start_deadline, unpinged
+from models.db import commit_step, dropped_before_answer, session, start_deadline, unpinged
 from telephony.params import VoiceParams, parse_voice
 from telephony.signatures import check_signature
 
@@ -122,7 +122,7 @@ class Webhooks(Blueprint, Generic[C]):
             row.turn += 1
         g.turns = {**g.get("turns", {}), self.party.name: row.turn}
         response = handler(ctx, params) if current and handler else table.replay(ctx, row.stage)
-        db.commit()
+        commit_step(db)
         replay_some()  # the database answers: recordings kept while it did not go in now
         return as_http(response)
 

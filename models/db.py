@@ -465,6 +465,24 @@ def _flush_before_writes(state: ORMExecuteState) -> None:
         state.session.flush()
 
 
+def commit_step(session: Session) -> None:
+    """Commit what a webhook's step did. A step that changed nothing (a prompt replayed
+    to a late or repeated request) has nothing to commit: no change pending in the
+    session and no transaction open on the database, as one opens only before a write
+    (_begin_on_demand). SQLAlchemy's commit would still run a flush and its events for
+    it, a twentieth of such a webhook's time (bench/load.py, sampled with py-spy); the
+    session's close at the request's end ends its transaction instead."""
+    transaction = session.get_transaction()
+    if (
+        transaction is None
+        or session.new
+        or session.dirty
+        or session.deleted
+        or in_transaction(session.connection())
+    ):
+        session.commit()
+
+
 def database() -> Database:
     db: Database = current_app.extensions["db"]
     return db
