@@ -33,6 +33,10 @@ round trips each webhook of one more call of each mix costs, replayed through Ho
 in this process on the database the load left (count_statements says what a round trip
 is).
 
+``--ladder`` adds, for whole calls, the rest of issue 12's ladder: the minimal stateful
+webhook through SQLAlchemy Core and through its ORM (bench/references.py), each on the
+same settings, and Hotline's ratio to each.
+
 ``--servers 2`` instead plays Hotline alone on PostgreSQL: on one server, then on two
 (each as shipped, 2 workers; one database; the clients' connections spread over them
 in turn), and prints two ÷ one, and where the limit is: the CPU seconds each server's
@@ -46,7 +50,7 @@ worker's VmRSS every 15 s and its drift after the first fifth of the run (the wa
 VmRSS, not VmHWM: the master imports the app before it forks (gunicorn.conf.py).
 
     .venv/bin/python bench/load.py [--calls 2000] [--concurrency 32] [--clients 4]
-        [--bridged-calls N] [--quick] [--sqlite-only] [--servers 2 | --minutes 5]
+        [--bridged-calls N] [--quick] [--sqlite-only] [--ladder] [--servers 2 | --minutes 5]
 """
 
 from __future__ import annotations
@@ -110,6 +114,12 @@ SERVERS = {  # name: gunicorn's target
     "bare TwiML": "bench.references:bare()",
     "minimal stateful": "bench.references:stateful()",
     "Hotline": "app:create_server()",
+}
+# The rest of issue 12's ladder (--ladder): the minimal stateful webhook through
+# SQLAlchemy Core, and through its ORM; whole calls only.
+LADDER = {
+    "minimal Core": "bench.references:stateful_core()",
+    "minimal ORM": "bench.references:stateful_orm()",
 }
 
 LATE = "Hotline, late requests"  # read-only webhooks: Recipe.late
@@ -408,7 +418,7 @@ def serving(
                     public,
                     port,
                     WORKERS,
-                    target=SERVERS[name],
+                    target={**SERVERS, **LADDER}[name],
                     extra=extra,
                 )
             )
@@ -529,6 +539,9 @@ def run_database(
             print(f"load: {label}, {name} ...", file=sys.stderr, flush=True)
             check = engine if name == "Hotline" else None
             measured += measure(name, database_url, own, options, recipe_, check)
+        for name in LADDER if options.ladder else ():
+            print(f"load: {label}, {name} ...", file=sys.stderr, flush=True)
+            measured += measure(name, database_url, own, options, recipe_, None)
         number = options.calls + options.bridged_calls
 
         def whole(send: Send, public: str) -> None:
@@ -582,10 +595,11 @@ def table(results: dict[str, list[Measured]]) -> str:
             )
         for label, measured in results.items():
             named = {m.name: m for m in measured}
-            mix = [named[name + suffix] for name in SERVERS]
-            lines += [_row(label, m.name, m, m.calls_per_second) for m in mix]
-            hotline, *references = reversed(mix)
-            for reference in reversed(references):
+            *references, hotline = [named[name + suffix] for name in SERVERS]
+            # The ladder's rungs (--ladder): whole calls only.
+            references += [named[name] for name in LADDER if not suffix and name in named]
+            lines += [_row(label, m.name, m, m.calls_per_second) for m in [*references, hotline]]
+            for reference in references:
                 name = "bridged" if suffix else "Hotline"
                 lines.append(_ratio(label, name, hotline, reference, "calls_per_second"))
     lines.append(
@@ -857,6 +871,11 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="100 calls and 50 bridged")
     parser.add_argument("--sqlite-only", action="store_true", help="no PostgreSQL run")
+    parser.add_argument(
+        "--ladder",
+        action="store_true",
+        help="the minimal stateful webhook through SQLAlchemy Core and its ORM too",
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
         "--servers", type=int, default=1, help="Hotline on 1 and on this many servers (PostgreSQL)"

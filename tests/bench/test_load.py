@@ -1,10 +1,12 @@
 """bench/load.py --quick, as issue 12 asks: its table has a row for each server and
-each ratio on SQLite and on PostgreSQL, for both call mixes, and every Hotline call was
-served: each webhook answered with TwiML and the call's row ended as the recipe's call
-did (in the queue; or, bridged, put through to an agent and rated), and the whole calls
-still did after their answers were sent again (read-only webhooks); and each webhook of
-a whole call (ten) and of a bridged one (25) has its statements and round trips counted.
-Nothing here is about speed: the figures are printed for a reader, not asserted."""
+each ratio on SQLite and on PostgreSQL, for both call mixes (and, with --ladder, for the
+minimal stateful webhook through SQLAlchemy Core and its ORM, each call of which was
+served), and every Hotline call was served: each webhook answered with TwiML and the
+call's row ended as the recipe's call did (in the queue; or, bridged, put through to an
+agent and rated), and the whole calls still did after their answers were sent again
+(read-only webhooks); and each webhook of a whole call (ten) and of a bridged one (25)
+has its statements and round trips counted. Nothing here is about speed: the figures
+are printed for a reader, not asserted."""
 
 from __future__ import annotations
 
@@ -14,9 +16,10 @@ from tests.bench.runs import run_bench
 from tests.needs import cluster_programs
 
 SERVERS = ["bare TwiML", "minimal stateful", "Hotline"]
+LADDER = ["minimal Core", "minimal ORM"]  # --ladder: the same webhook through SQLAlchemy
 LATE = "Hotline, late requests"
-QUICK_CALLS = {"Hotline": 100, LATE: 100, "Hotline, bridged": 50}
-RATIOS = ["Hotline / bare TwiML", "Hotline / minimal stateful"]
+QUICK_CALLS = {"Hotline": 100, LATE: 100, "Hotline, bridged": 50, **dict.fromkeys(LADDER, 100)}
+RATIOS = [f"Hotline / {reference}" for reference in SERVERS[:2] + LADDER]
 BRIDGED = [f"{server}, bridged" for server in SERVERS]
 BRIDGED_RATIOS = ["bridged / bare TwiML", "bridged / minimal stateful"]
 ROW = re.compile(r"^(?P<database>SQLite|PostgreSQL)\s+(?P<name>\S.*?)\s+[\d.]+x?\s(?P<rest>.*)$")
@@ -30,14 +33,15 @@ AGENT_LEG = ["/agents/ring", "/agents/ring/key", "/agents/answer", "/agents/room
 
 def test_quick_run_prints_every_row_and_serves_every_hotline_call() -> None:
     cluster_programs()
-    run = run_bench("load.py", "--quick", timeout=300)
+    run = run_bench("load.py", "--quick", "--ladder", timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr[-3000:]
     rows = {
         (found["database"], found["name"]): found["rest"]
         for line in run.stdout.splitlines()
         if (found := ROW.match(line))
     }
-    names = SERVERS + RATIOS + [LATE, "late requests / bare TwiML"] + BRIDGED + BRIDGED_RATIOS
+    names = SERVERS + LADDER + RATIOS + [LATE, "late requests / bare TwiML"]
+    names += BRIDGED + BRIDGED_RATIOS
     expected = [(db, name) for db in ("SQLite", "PostgreSQL") for name in names]
     assert sorted(rows) == sorted(expected), run.stdout
     for database in ("SQLite", "PostgreSQL"):
