@@ -470,8 +470,9 @@ def commit_step(session: Session) -> None:
     to a late or repeated request) has nothing to commit: no change pending in the
     session and no transaction open on the database, as one opens only before a write
     (_begin_on_demand). SQLAlchemy's commit would still run a flush and its events for
-    it, a twentieth of such a webhook's time (bench/load.py, sampled with py-spy); the
-    session's close at the request's end ends its transaction instead."""
+    it, several percent of such a webhook's time (bench/load.py's late requests on
+    PostgreSQL, sampled with py-spy); the session's close at the request's end ends its
+    transaction instead."""
     transaction = session.get_transaction()
     if (
         transaction is None

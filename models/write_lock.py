@@ -40,7 +40,10 @@ def take(
                 cursor.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as exc:
-                if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or clock() + pause > until:
+                # Any kind of busy (the low byte: SQLITE_BUSY_RECOVERY too) waits;
+                # any other error is the statement's (sqlite.org/rescode.html).
+                busy = (exc.sqlite_errorcode & 0xFF) == sqlite3.SQLITE_BUSY
+                if not busy or clock() + pause > until:
                     raise
             sleep(pause)
     finally:
