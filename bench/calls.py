@@ -94,8 +94,12 @@ def call_sid_of(number: int) -> str:
     return f"CA{number:032x}"
 
 
+# The callers' numbers start past the demo customers' (+8613700137000 is one of them).
+FIRST_PHONE = 1_000_000
+
+
 def phone_of(number: int) -> str:
-    return f"+86137{number:08d}"  # a mobile number; the demo's are +86138/+86139
+    return f"+86137{FIRST_PHONE + number:08d}"  # a mobile number, no demo customer's
 
 
 def settings_of(
