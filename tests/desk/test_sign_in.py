@@ -155,3 +155,25 @@ def test_every_desk_route_needs_a_signed_in_agent(app: Flask, desk: Desk) -> Non
             answer = desk.client.post(path, data={"csrf_token": token})
             assert answer.status_code == 302, path
             assert answer.headers["Location"] == "/desk/login", path
+
+
+def test_a_session_cookie_changed_by_hand_signs_nobody_in(app: Flask, desk: Desk) -> None:
+    desk.sign_in("A01", "hotline-A01")
+    cookie = desk.client.get_cookie("hotline_session")
+    assert cookie is not None and desk.client.get("/desk").status_code == 200
+    value = cookie.value
+    forged = value[:-1] + ("A" if value[-1] != "A" else "B")  # its signature, one letter off
+    stranger = app.test_client()
+    stranger.set_cookie("hotline_session", forged)
+    answer = stranger.get("/desk")
+    assert answer.status_code == 302 and answer.headers["Location"] == "/desk/login"
+    stranger.set_cookie("hotline_session", value)  # the cookie as it was signs them in
+    assert stranger.get("/desk").status_code == 200
+
+
+def test_a_browser_without_any_cookie_is_signed_out_and_its_form_refused(app: Flask) -> None:
+    browser = app.test_client(use_cookies=False)
+    answer = browser.get("/desk")
+    assert answer.status_code == 302 and answer.headers["Location"] == "/desk/login"
+    refused = browser.post("/desk/login", data={"agent": "A01", "password": "hotline-A01"})
+    assert refused.status_code == 400  # no session: no CSRF token it could match
