@@ -34,7 +34,7 @@ in this process on the database the load left (count_statements says what a roun
 is).
 
 ``--ladder`` adds, for whole calls, the rest of issue 12's ladder: the minimal stateful
-webhook through SQLAlchemy Core and through its ORM (bench/references.py), each on the
+webhook through SQLAlchemy Core and through its ORM (bench/ladder.py), each on the
 same settings, and Hotline's ratio to each.
 
 ``--servers 2`` instead plays Hotline alone on PostgreSQL: on one server, then on two
@@ -118,8 +118,8 @@ SERVERS = {  # name: gunicorn's target
 # The rest of issue 12's ladder (--ladder): the minimal stateful webhook through
 # SQLAlchemy Core, and through its ORM; whole calls only.
 LADDER = {
-    "minimal Core": "bench.references:stateful_core()",
-    "minimal ORM": "bench.references:stateful_orm()",
+    "minimal Core": "bench.ladder:stateful_core()",
+    "minimal ORM": "bench.ladder:stateful_orm()",
 }
 
 LATE = "Hotline, late requests"  # read-only webhooks: Recipe.late

@@ -8,11 +8,8 @@ the same settings as Hotline (``gunicorn 'references:bare()'``, bench/ on the pa
   insert it, on its first webhook), insert one event, commit. Its two tables are its
   own (``bench_calls``, ``bench_events``), in Hotline's database.
 
-And the rest of the issue's ladder (``--ladder``): the same stateful webhook through
-SQLAlchemy Core (``stateful_core()``: the statements built once, run on an Engine's
-Connection) and through the ORM (``stateful_orm()``: a Session gets the row, changes it,
-adds the event and commits), on the same settings, so that a run shows what each layer
-costs on this machine.
+The rest of the issue's ladder, the same stateful webhook through SQLAlchemy, is
+bench/ladder.py's.
 
 SQLite runs as the issue measured this reference: WAL and synchronous NORMAL (sqlite.org
 /wal.html: "WAL mode is safe from corruption with synchronous=NORMAL"), each request one
@@ -30,23 +27,6 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, abort, request
-from sqlalchemy import (
-    Column,
-    Connection,
-    Engine,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    bindparam,
-    create_engine,
-    event,
-    insert,
-    select,
-    text,
-    update,
-)
-from sqlalchemy.orm import Session, registry
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -61,7 +41,7 @@ FIRST = (
 )
 
 
-def _signed_app(name: str, handle: Callable[[str], None]) -> Flask:
+def signed_app(name: str, handle: Callable[[str], None]) -> Flask:
     """A Flask app whose every POST is checked as Hotline checks it, then ``handle``d
     with its CallSid, then answered with one fixed TwiML document."""
     app = Flask(name)
@@ -83,14 +63,14 @@ def _signed_app(name: str, handle: Callable[[str], None]) -> Flask:
 
 
 def bare() -> Flask:
-    return _signed_app("bare", lambda call_sid: None)
+    return signed_app("bare", lambda call_sid: None)
 
 
 def stateful() -> Flask:
     url = os.environ["DATABASE_URL"]
     if url.startswith("sqlite:///"):
-        return _signed_app("stateful", _sqlite(url.removeprefix("sqlite:///")))
-    return _signed_app("stateful", _postgresql(url))
+        return signed_app("stateful", _sqlite(url.removeprefix("sqlite:///")))
+    return signed_app("stateful", _postgresql(url))
 
 
 def _sqlite(path: str) -> Callable[[str], None]:
@@ -146,96 +126,3 @@ def _step(connection: Any, call_sid: str, mark: str) -> None:
         f"INSERT INTO bench_events (call_sid, path) VALUES ({mark}, {mark})",
         (call_sid, request.path),
     )
-
-
-# --- the same webhook through SQLAlchemy (--ladder) ---------------------------------------
-
-METADATA = MetaData()
-CALLS = Table(
-    "bench_calls",
-    METADATA,
-    Column("call_sid", String(64), primary_key=True),
-    Column("turns", Integer),
-)
-EVENTS = Table(
-    "bench_events", METADATA, Column("call_sid", String(64)), Column("path", String(200))
-)
-
-
-class BenchCall:
-    call_sid: str
-    turns: int
-
-
-class BenchEvent:
-    def __init__(self, call_sid: str, path: str) -> None:
-        self.call_sid, self.path = call_sid, path
-
-
-_mapped = registry()
-_mapped.map_imperatively(BenchCall, CALLS)
-# The events have no key of their own; the ORM needs one to map them.
-_mapped.map_imperatively(BenchEvent, EVENTS, primary_key=[EVENTS.c.call_sid, EVENTS.c.path])
-
-
-def _engine() -> Engine:
-    """An Engine on DATABASE_URL that runs as ``stateful()`` does: on SQLite WAL,
-    synchronous NORMAL and each transaction one ``BEGIN IMMEDIATE`` (SQLAlchemy's recipe
-    for pysqlite: docs.sqlalchemy.org/en/20/dialects/sqlite.html, "Serializable isolation
-    / Savepoints / Transactional DDL"); on PostgreSQL the cluster's own settings."""
-    url = os.environ["DATABASE_URL"]
-    if not url.startswith("sqlite:///"):
-        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    else:
-        engine = create_engine(url, connect_args={"timeout": 10})
-
-        @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.isolation_level = None
-            dbapi_connection.execute("PRAGMA journal_mode = WAL")
-            dbapi_connection.execute("PRAGMA synchronous = NORMAL")
-
-        @event.listens_for(engine, "begin")
-        def _on_begin(connection: Connection) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-    with engine.begin() as connection:
-        for statement in SCHEMA:
-            connection.exec_driver_sql(statement)
-    return engine
-
-
-def stateful_core() -> Flask:
-    engine = _engine()
-    read = select(CALLS.c.turns).where(CALLS.c.call_sid == bindparam("sid"))
-    first = text(FIRST.format(mark=":sid"))
-    turn = update(CALLS).where(CALLS.c.call_sid == bindparam("sid"))
-    turn = turn.values(turns=bindparam("turns"))
-    record = insert(EVENTS)
-
-    def handle(call_sid: str) -> None:
-        with engine.begin() as connection:
-            row = connection.execute(read, {"sid": call_sid}).first()
-            if row is None:
-                connection.execute(first, {"sid": call_sid})
-            else:
-                connection.execute(turn, {"sid": call_sid, "turns": row.turns + 1})
-            connection.execute(record, {"call_sid": call_sid, "path": request.path})
-
-    return _signed_app("stateful_core", handle)
-
-
-def stateful_orm() -> Flask:
-    engine = _engine()
-    first = text(FIRST.format(mark=":sid"))
-
-    def handle(call_sid: str) -> None:
-        with Session(engine) as session, session.begin():
-            call = session.get(BenchCall, call_sid)
-            if call is None:
-                session.execute(first, {"sid": call_sid})
-            else:
-                call.turns += 1
-            session.add(BenchEvent(call_sid, request.path))
-
-    return _signed_app("stateful_orm", handle)
