@@ -13,9 +13,10 @@ objects clean, so that the flush has nothing left to do.
 On PostgreSQL, when those writes are all the transaction has (a step's commit, with no
 write before it), they go out as one statement and no transaction is begun for it: the
 UPDATE in a WITH clause and the events inserted only if it matched (postgresql.org/docs/
-current/queries-with.html, "Data-Modifying Statements in WITH"). A statement outside a
-transaction is one of its own, applied whole or not at all, so this keeps what BEGIN and
-COMMIT gave, in one round trip instead of four.
+current/queries-with.html, "Data-Modifying Statements in WITH"); or the UPDATE alone,
+or one new row alone. A statement outside a transaction is one of its own, applied
+whole or not at all, so this keeps what BEGIN and COMMIT gave, in one round trip
+instead of three or four.
 
 Anything else (a new row of another kind, a delete, a relationship changed, a column
 with an ``onupdate``, a SQL expression assigned to an attribute) is left to the unit
@@ -124,16 +125,22 @@ def _before_flush(session: Session, _context: UOWTransaction, objects: Any) -> N
         for kind, columns in _HISTORY.items()
     }
     events = rows[CallEvent]
-    if (
+    inserted = [kind for kind, kept in rows.items() if kept]
+    alone = (
         last
-        and len(updates) == 1
-        and events
-        and not any(kept for kind, kept in rows.items() if kind is not CallEvent)
         and connection.dialect.name == "postgresql"
         and not in_transaction(connection)
         and not connection.info.get(DURABLE, False)  # asked of a BEGIN (models.db)
-    ):
-        _update_with_events(connection, *updates[0], events)
+    )
+    if alone and len(updates) == 1 and inserted in ([], [CallEvent]):
+        if events:
+            _update_with_events(connection, *updates[0], events)
+        else:
+            _update(connection, *updates[0], {ALONE: True})
+    elif alone and not updates and len(inserted) == 1 and len(rows[inserted[0]]) == 1:
+        # One row, one statement: an INSERT of several would be several (executemany).
+        (row,) = rows[inserted[0]]
+        connection.execute(_INSERTS[inserted[0]], row, execution_options={ALONE: True})
     else:
         for state, changes in updates:
             _update(connection, state, changes)
@@ -176,9 +183,15 @@ def _has_onupdate(mapper: Mapper[Any]) -> bool:
     )
 
 
-def _update(connection: Connection, state: InstanceState[Any], changes: dict[str, Any]) -> None:
+def _update(
+    connection: Connection,
+    state: InstanceState[Any],
+    changes: dict[str, Any],
+    options: dict[str, Any] | None = None,
+) -> None:
     params = _update_params(state, changes)
-    result = connection.execute(_statement(state.mapper, frozenset(changes)), params)
+    statement = _statement(state.mapper, frozenset(changes))
+    result = connection.execute(statement, params, execution_options=options or {})
     _updated(state, params, result.rowcount)
 
 

@@ -93,8 +93,10 @@ def wait_document(ctx: CallContext, params: VoiceParams) -> Document:
     callers are ahead and the expected wait, then hold music until the next
     announcement (``announce_every_seconds``); after a while the music also carries
     the offer of a callback, listened for all the while."""
-    if params.queue_sid:
-        ctx.call.queue_sid = params.queue_sid  # an agent needs it to take this caller
+    if params.queue_sid and params.queue_sid != ctx.call.queue_sid:
+        # An agent needs it to take this caller. Set only when new: the ORM counts even
+        # an unchanged value set as a change, which the step would then commit.
+        ctx.call.queue_sid = params.queue_sid
     call, waiting = ctx.call, ctx.flow.waiting
     waited = params.queue_time or 0
     response = twiml.empty()

@@ -1,8 +1,8 @@
 """A step's usual writes go out without the unit of work (models.direct_writes): the
 changed columns of a loaded row in one UPDATE checked against its version, the new
 events in one INSERT, in the order recorded (on PostgreSQL, when they are all the
-transaction holds, the two in one statement and no BEGIN); and what it does not write,
-the unit of work still does."""
+transaction holds, the two in one statement, or either alone, and no BEGIN); and what it
+does not write, the unit of work still does."""
 
 from __future__ import annotations
 
@@ -84,6 +84,54 @@ def test_changed_columns_and_events_are_one_update_and_one_insert(
         at = session.scalars(select(CallEvent.at).where(CallEvent.call_id == call_id)).all()
     assert kinds == ["language.chosen", "menu.entered", "menu.heard"]
     assert sorted(d["n"] for d in data) == sorted(kinds) and set(at) == {NOW}
+
+
+@pytest.mark.parametrize("writes", ["the row alone", "one event alone"])
+def test_a_single_write_is_its_own_statement_on_postgresql(
+    app: Flask, engine: Engine, call_id: int, writes: str
+) -> None:
+    """The changed row with no event (a wait document noting the caller's QueueSid), or
+    one event with the row unchanged (a status callback): one statement, and on
+    PostgreSQL no BEGIN and COMMIT around it, nothing left open after it."""
+    with sessions(app) as session:
+        call = loaded(session, call_id)
+        if writes == "the row alone":
+            call.queue_sid = "QU" + "1" * 32
+        else:
+            session.add(CallEvent(call_id=call_id, kind="call.status", data={}, at=NOW))
+        with (
+            statements_sent(engine) as ran,
+            listening(engine, "after_cursor_execute", _note_open(opened := [])),
+        ):
+            session.commit()
+    sent = [sql.split()[0] for sql in ran if not sql.startswith("PRAGMA")]
+    expected = "UPDATE" if writes == "the row alone" else "INSERT"
+    # SQLite's BEGIN IMMEDIATE goes to the cursor unseen here (models.write_lock).
+    alone = engine.dialect.name == "postgresql"
+    assert sent == [expected] and opened == [not alone], (sent, opened)
+    with sessions(app) as session:
+        call = loaded(session, call_id)
+        events = session.scalars(select(CallEvent.kind).where(CallEvent.call_id == call_id))
+        if writes == "the row alone":
+            assert (call.queue_sid, call.version) == ("QU" + "1" * 32, 2)
+        else:
+            assert (list(events), call.version) == (["call.status"], 1)
+
+
+def test_a_row_changed_meanwhile_fails_its_update_alone(app: Flask, call_id: int) -> None:
+    """The single UPDATE is checked against the row's version as any is."""
+    with sessions(app) as first, sessions(app) as second:
+        mine, theirs = first.get(Call, call_id), second.get(Call, call_id)
+        assert mine is not None and theirs is not None
+        theirs.stage = CallStage.QUEUED
+        second.commit()
+        mine.queue_sid = "QU" + "2" * 32
+        with pytest.raises(StaleDataError):
+            first.commit()
+        first.rollback()
+    with sessions(app) as session:
+        call = loaded(session, call_id)
+        assert (call.stage, call.queue_sid) == (CallStage.QUEUED, None)
 
 
 def test_writes_after_an_earlier_one_of_the_step_join_its_transaction(
