@@ -162,14 +162,19 @@ def _hold_music(ctx: CallContext, parent: Container) -> None:
     not fetch it): from then on this caller hears Hotline's own tone."""
     call, waiting = ctx.call, ctx.flow.waiting
     track = waiting.hold_music
-    if track is not None and not call.hold_music_failed and call.hold_turn_ends is not None:
+    # Followed only while the caller waits: Twilio may still ask for this document
+    # of a caller an agent has just taken, or retry it after they hung up. They hear
+    # the music, and nothing of it is noted.
+    queued = call.stage == CallStage.QUEUED
+    if queued and track is not None and not call.hold_music_failed and call.hold_turn_ends:
         if ctx.now < call.hold_turn_ends - timedelta(seconds=track.seconds / 2):
             call.hold_music_failed = True
             ctx.record("queue.hold_music_failed", url=str(track.url))
     url, seconds = hold_track(ctx)
     plays, pause = hold_loops(seconds, waiting.announce_every_seconds)
     twiml.hold_music(parent, url, plays=plays, pause=pause)
-    call.hold_turn_ends = ctx.now + timedelta(seconds=plays * seconds + pause)
+    if queued:
+        call.hold_turn_ends = ctx.now + timedelta(seconds=plays * seconds + pause)
 
 
 def hold_track(ctx: CallContext) -> tuple[str, int]:

@@ -143,6 +143,7 @@ class Heard:
     wait_url: str | None
     conference: str | None  # the room a <Dial><Conference> would join
     hung_up: bool
+    played: list[str]  # the URLs of its <Play>s
 
     @classmethod
     def read(cls, body: str, url: str) -> Heard:
@@ -162,6 +163,7 @@ class Heard:
             wait_url=absolute(enqueue.get("waitUrl")) if enqueue is not None else None,
             conference=room.text if (room := root.find("Dial/Conference")) is not None else None,
             hung_up=root.find("Hangup") is not None,
+            played=[play.text or "" for play in root.iter("Play")],
         )
 
 

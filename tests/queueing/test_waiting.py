@@ -14,6 +14,7 @@ from flowfile.queues import HoldMusic
 from models import Agent, Call, CallbackRequest, CallEvent, Voicemail
 from queueing import hold_tone
 from telephony.simulator import Leg, Switch
+from tests.calls.test_stages import late
 from tests.conftest import BASE_URL
 from tests.demo import DEMO, customer, national
 
@@ -186,6 +187,19 @@ def test_hold_music_that_cannot_be_fetched_gives_way_to_hotlines_own(
     assert call.played and set(call.played) == {HOLD_TONE}  # from then on, Hotline's own
     db.rollback()
     assert db.scalars(select(CallEvent).where(CallEvent.kind == "queue.hold_music_failed")).all()
+
+
+def test_a_wait_document_asked_for_after_the_caller_hung_up_changes_nothing(
+    app: Flask, phone, db: Session
+) -> None:
+    """Twilio may retry the wait document once the caller has gone: it is answered with
+    music, and no row changes (``late`` compares every table), a minute on included."""
+    call = queued(phone)
+    wait_url = call.wait_url
+    assert wait_url is not None
+    call.hang_up()
+    heard = late(app, db, call, wait_url, {"QueueSid": "QU" + "0" * 32, "QueueTime": "60"})
+    assert heard.played == [HOLD_TONE] and not heard.hung_up
 
 
 def test_a_callback_from_the_hold_menu_is_recorded_and_the_call_ends_politely(
