@@ -1,10 +1,12 @@
 """Whole calls per second through Hotline under gunicorn, next to two references.
 
-Each database (SQLite, then a PostgreSQL cluster the run creates) gets, in turn, on the
-same gunicorn settings (the shipped gunicorn.conf.py, 2 sync workers): the bare app
+Each database (SQLite, then a PostgreSQL cluster the run creates) gets, on the same
+gunicorn settings (the shipped gunicorn.conf.py, 2 sync workers): the bare app
 answering fixed TwiML after checking the signature, the minimal stateful webhook
 (bench/references.py: signature, read, update, insert, commit through the raw driver)
-and Hotline. Each is sent the same signed requests by ``--concurrency`` threads spread
+and Hotline, started together and loaded by turns, in ``--rounds`` rounds of the calls
+(``measure``), so that the machine's busier moments fall on all of them alike. Each is
+sent the same signed requests by ``--concurrency`` threads spread
 over ``--clients`` processes, each request on a connection of its own, half-closed once
 sent, as a proxy would send it (``exchange``): ``--calls`` whole calls, the sequence
 of issue 12 (greeting, language, caller ID, PIN, two menus to an account answer, 0, the
@@ -50,7 +52,8 @@ worker's VmRSS every 15 s and its drift after the first fifth of the run (the wa
 VmRSS, not VmHWM: the master imports the app before it forks (gunicorn.conf.py).
 
     .venv/bin/python bench/load.py [--calls 2000] [--concurrency 32] [--clients 4]
-        [--bridged-calls N] [--quick] [--sqlite-only] [--ladder] [--servers 2 | --minutes 5]
+        [--bridged-calls N] [--rounds 5] [--quick] [--sqlite-only] [--ladder]
+        [--servers 2 | --minutes 5]
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
@@ -430,15 +433,16 @@ def serving(
 
 def summarise(
     name: str,
-    results: list[Played],
+    rounds: list[list[Played]],
     peak: float,
     ended_as: tuple[Any, ...],
     check: Engine | None,
 ) -> Measured:
-    """The clients' results as one row: a call is served when each of its webhooks
-    answered with TwiML; with ``check``, only if its row also ended ``ended_as`` (the
-    recipe's call did)."""
-    wall = max(r.ended for r in results) - min(r.began for r in results)
+    """The clients' results, of one ``load`` or of several (rounds: their times added),
+    as one row: a call is served when each of its webhooks answered with TwiML; with
+    ``check``, only if its row also ended ``ended_as`` (the recipe's call did)."""
+    wall = sum(max(r.ended for r in one) - min(r.began for r in one) for one in rounds)
+    results = list(itertools.chain.from_iterable(rounds))
     latencies = list(itertools.chain.from_iterable(r.latencies for r in results))
     quantiles = statistics.quantiles(latencies, n=100, method="inclusive")
     sids = [call_sid for r in results for call_sid in r.attempted]
@@ -468,25 +472,51 @@ def summarise(
 
 
 def measure(
-    name: str,
+    names: list[str],
     database_url: str,
     folder: Path,
     options: argparse.Namespace,
     recipe_: Recipe,
-    check: Engine | None,
+    check: Engine,
+    label: str,
 ) -> list[Measured]:
-    """One server started under gunicorn, loaded, measured and stopped. Hotline (given
-    ``check``) is then sent every call's late requests (Recipe.late), measured apart as
-    LATE: served only if every call still ends as the recipe's, events and all."""
-    with serving(name, database_url, folder) as (started, ports, public):
-        results = load(options, ports, recipe_.call, public, range(options.calls))
-        peak = peak_rss_mb(started[0].process.pid)
-        measured = [summarise(name, results, peak, recipe_.ending, check)]
-        if check is not None:
-            late = load(options, ports, recipe_.late, public, range(options.calls))
-            peak = peak_rss_mb(started[0].process.pid)
-            measured.append(summarise(LATE, late, peak, recipe_.ending, check))
-    return measured
+    """The servers ``names`` started together, each under gunicorn, and loaded by turns:
+    in each of ``rounds`` rounds every one plays its next share of the calls, so that a
+    busier moment of the machine falls on all of them alike (these shared machines are
+    noisy: measured one after the other, two runs of the same code differed by up to a
+    third). After each of its rounds Hotline (checked against ``check``) is sent those
+    calls' late requests (Recipe.late), measured apart as LATE: served only if every
+    call still ends as the recipe's, events and all."""
+    chunks = [range(options.calls)[n :: options.rounds] for n in range(options.rounds)]
+    played: dict[str, list[list[Played]]] = {name: [] for name in [*names, LATE]}
+    with ExitStack() as stack:
+        servers = {name: stack.enter_context(serving(name, database_url, folder)) for name in names}
+        for number, chunk in enumerate(chunks):
+            turn = number % len(names)  # who goes first moves on every round
+            for name in names[turn:] + names[:turn]:
+                print(
+                    f"load: {label}, round {number + 1} of {len(chunks)}, {name} ...",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                _, ports, public = servers[name]
+                played[name].append(load(options, ports, recipe_.call, public, chunk))
+                if name == "Hotline":
+                    played[LATE].append(load(options, ports, recipe_.late, public, chunk))
+        peaks = {
+            name: peak_rss_mb(started[0].process.pid) for name, (started, _, _) in servers.items()
+        }
+    peaks[LATE] = peaks["Hotline"]
+    return [
+        summarise(
+            name,
+            played[name],
+            peaks[name],
+            recipe_.ending,
+            check if name in ("Hotline", LATE) else None,
+        )
+        for name in played
+    ]
 
 
 def measure_bridged(
@@ -513,7 +543,7 @@ def measure_bridged(
             agents = AgentSide(bridged, public, rings.port)
             results = load(options, ports, bridged.caller_part, public, numbers, agents=agents)
         peak = peak_rss_mb(started[0].process.pid)
-    return summarise(name + BRIDGED, results, peak, bridged.ending, check)
+    return summarise(name + BRIDGED, [results], peak, bridged.ending, check)
 
 
 def run_database(
@@ -534,14 +564,8 @@ def run_database(
     engine = prepared(database_url, own, "http://127.0.0.1")
     try:
         add_customers(engine, range(options.calls + options.bridged_calls))
-        measured = []
-        for name in SERVERS:
-            print(f"load: {label}, {name} ...", file=sys.stderr, flush=True)
-            check = engine if name == "Hotline" else None
-            measured += measure(name, database_url, own, options, recipe_, check)
-        for name in LADDER if options.ladder else ():
-            print(f"load: {label}, {name} ...", file=sys.stderr, flush=True)
-            measured += measure(name, database_url, own, options, recipe_, None)
+        names = [*SERVERS, *(LADDER if options.ladder else ())]
+        measured = measure(names, database_url, own, options, recipe_, engine, label)
         number = options.calls + options.bridged_calls
 
         def whole(send: Send, public: str) -> None:
@@ -753,7 +777,7 @@ def scale_out(
                     with watching(started, cluster) as usage:
                         results = load(options, ports, recipe_.call, public, numbers)
                     peak = max(peak_rss_mb(server.process.pid) for server in started)
-                runs.append((summarise("Hotline", results, peak, recipe_.ending, engine), usage))
+                runs.append((summarise("Hotline", [results], peak, recipe_.ending, engine), usage))
         finally:
             engine.dispose()
     return runs
@@ -829,7 +853,7 @@ def memory(
             stop.set()
             sampler.join()
             peak = peak_rss_mb(master)
-        return summarise("Hotline", results, peak, recipe_.ending, engine), samples
+        return summarise("Hotline", [results], peak, recipe_.ending, engine), samples
     finally:
         stop.set()
         engine.dispose()
@@ -869,6 +893,13 @@ def main() -> None:
     parser.add_argument(
         "--bridged-calls", type=int, help="bridged calls per server (default: as --calls)"
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=5,
+        help="whole calls played in this many rounds, each server by turns (fewer if each"
+        " would have under 4 calls a connection)",
+    )
     parser.add_argument("--quick", action="store_true", help="100 calls and 50 bridged")
     parser.add_argument("--sqlite-only", action="store_true", help="no PostgreSQL run")
     parser.add_argument(
@@ -888,6 +919,8 @@ def main() -> None:
         options.calls, options.bridged_calls = 100, 50
     options.bridged_calls = options.bridged_calls or options.calls
     options.clients = min(options.clients, options.concurrency)
+    # A round with few calls a connection would measure its start and its tail.
+    options.rounds = max(1, min(options.rounds, options.calls // (4 * options.concurrency)))
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         recipe_ = recipe(folder)

@@ -5,7 +5,8 @@ served), and every Hotline call was served: each webhook answered with TwiML and
 call's row ended as the recipe's call did (in the queue; or, bridged, put through to an
 agent and rated), and the whole calls still did after their answers were sent again
 (read-only webhooks); and each webhook of a whole call (ten) and of a bridged one (25)
-has its statements and round trips counted. Nothing here is about speed: the figures
+has its statements and round trips counted; the whole calls are played in rounds, the
+servers by turns. Nothing here is about speed: the figures
 are printed for a reader, not asserted."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from tests.bench.runs import run_bench
 from tests.needs import cluster_programs
 
 SERVERS = ["bare TwiML", "minimal stateful", "Hotline"]
+ROUNDS = ("--concurrency", "12", "--rounds", "2")
 LADDER = ["minimal Core", "minimal ORM"]  # --ladder: the same webhook through SQLAlchemy
 LATE = "Hotline, late requests"
 QUICK_CALLS = {"Hotline": 100, LATE: 100, "Hotline, bridged": 50, **dict.fromkeys(LADDER, 100)}
@@ -33,8 +35,13 @@ AGENT_LEG = ["/agents/ring", "/agents/ring/key", "/agents/answer", "/agents/room
 
 def test_quick_run_prints_every_row_and_serves_every_hotline_call() -> None:
     cluster_programs()
-    run = run_bench("load.py", "--quick", "--ladder", timeout=300)
+    # 12 connections, so that the 100 calls make two rounds of 4 calls a connection.
+    run = run_bench("load.py", "--quick", "--ladder", *ROUNDS, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr[-3000:]
+    for database in ("SQLite", "PostgreSQL"):
+        # Each server loaded by turns, the first of each round another.
+        firsts = [f"load: {database}, round {n} of 2, {SERVERS[n - 1]} ..." for n in (1, 2)]
+        assert all(first in run.stderr for first in firsts), run.stderr[-3000:]
     rows = {
         (found["database"], found["name"]): found["rest"]
         for line in run.stdout.splitlines()
