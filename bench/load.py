@@ -4,9 +4,9 @@ Each database (SQLite, then a PostgreSQL cluster the run creates) gets, on the s
 gunicorn settings (the shipped gunicorn.conf.py, 2 sync workers): the bare app
 answering fixed TwiML after checking the signature, the minimal stateful webhook
 (bench/references.py: signature, read, update, insert, commit through the raw driver)
-and Hotline, started together and loaded by turns, in ``--rounds`` rounds of the calls
-(``measure``), so that the machine's busier moments fall on all of them alike. Each is
-sent the same signed requests by ``--concurrency`` threads spread
+and Hotline, started together and loaded by turns, each mix in ``--rounds`` rounds of
+its calls (``by_turns``), so that the machine's busier moments fall on all of them
+alike. Each is sent the same signed requests by ``--concurrency`` threads spread
 over ``--clients`` processes, each request on a connection of its own, half-closed once
 sent, as a proxy would send it (``exchange``): ``--calls`` whole calls, the sequence
 of issue 12 (greeting, language, caller ID, PIN, two menus to an account answer, 0, the
@@ -471,6 +471,53 @@ def summarise(
     )
 
 
+def by_turns(
+    names: list[str],
+    database_url: str,
+    folder: Path,
+    options: argparse.Namespace,
+    label: str,
+    numbers: range,
+    play: Callable[[str, list[int], str, range], dict[str, list[Played]]],
+    twilio_api: str | None = None,
+) -> tuple[dict[str, list[list[Played]]], dict[str, float]]:
+    """The servers ``names`` started together, each under gunicorn, and loaded by turns:
+    in each round every one is ``play``ed its next share of ``numbers`` (the first of
+    them another every round), so that a busier moment of the machine falls on all of
+    them alike (these shared machines are noisy: played one after the other, two runs
+    of the same code differed by up to a third). Each row ``play`` returned, by round;
+    and each server's peak RSS."""
+    count = rounds_of(options, numbers)
+    chunks = [numbers[n::count] for n in range(count)]
+    played: dict[str, list[list[Played]]] = {}
+    with ExitStack() as stack:
+        servers = {
+            name: stack.enter_context(serving(name, database_url, folder, twilio_api=twilio_api))
+            for name in names
+        }
+        for number, chunk in enumerate(chunks):
+            turn = number % len(names)
+            for name in names[turn:] + names[:turn]:
+                print(
+                    f"load: {label}, round {number + 1} of {len(chunks)}, {name} ...",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                _, ports, public = servers[name]
+                for row, results in play(name, ports, public, chunk).items():
+                    played.setdefault(row, []).append(results)
+        peaks = {
+            name: peak_rss_mb(started[0].process.pid) for name, (started, _, _) in servers.items()
+        }
+    return played, peaks
+
+
+def rounds_of(options: argparse.Namespace, numbers: range) -> int:
+    """``--rounds``, or fewer: a round with under 4 calls a connection would measure
+    mostly its start and its tail."""
+    return max(1, min(options.rounds, len(numbers) // (4 * options.concurrency)))
+
+
 def measure(
     names: list[str],
     database_url: str,
@@ -480,70 +527,62 @@ def measure(
     check: Engine,
     label: str,
 ) -> list[Measured]:
-    """The servers ``names`` started together, each under gunicorn, and loaded by turns:
-    in each of ``rounds`` rounds every one plays its next share of the calls, so that a
-    busier moment of the machine falls on all of them alike (these shared machines are
-    noisy: measured one after the other, two runs of the same code differed by up to a
-    third). After each of its rounds Hotline (checked against ``check``) is sent those
-    calls' late requests (Recipe.late), measured apart as LATE: served only if every
-    call still ends as the recipe's, events and all."""
-    chunks = [range(options.calls)[n :: options.rounds] for n in range(options.rounds)]
-    played: dict[str, list[list[Played]]] = {name: [] for name in [*names, LATE]}
-    with ExitStack() as stack:
-        servers = {name: stack.enter_context(serving(name, database_url, folder)) for name in names}
-        for number, chunk in enumerate(chunks):
-            turn = number % len(names)  # who goes first moves on every round
-            for name in names[turn:] + names[:turn]:
-                print(
-                    f"load: {label}, round {number + 1} of {len(chunks)}, {name} ...",
-                    file=sys.stderr,
-                    flush=True,
-                )
-                _, ports, public = servers[name]
-                played[name].append(load(options, ports, recipe_.call, public, chunk))
-                if name == "Hotline":
-                    played[LATE].append(load(options, ports, recipe_.late, public, chunk))
-        peaks = {
-            name: peak_rss_mb(started[0].process.pid) for name, (started, _, _) in servers.items()
-        }
+    """The whole calls against ``names`` by turns (``by_turns``). After each of its
+    rounds Hotline (checked against ``check``) is sent those calls' late requests
+    (Recipe.late), measured apart as LATE: served only if every call still ends as the
+    recipe's, events and all."""
+
+    def play(name: str, ports: list[int], public: str, chunk: range) -> dict[str, list[Played]]:
+        played = {name: load(options, ports, recipe_.call, public, chunk)}
+        if name == "Hotline":
+            played[LATE] = load(options, ports, recipe_.late, public, chunk)
+        return played
+
+    numbers = range(options.calls)
+    played, peaks = by_turns(names, database_url, folder, options, label, numbers, play)
     peaks[LATE] = peaks["Hotline"]
+    checked = {"Hotline", LATE}
     return [
-        summarise(
-            name,
-            played[name],
-            peaks[name],
-            recipe_.ending,
-            check if name in ("Hotline", LATE) else None,
-        )
-        for name in played
+        summarise(row, rounds_, peaks[row], recipe_.ending, check if row in checked else None)
+        for row, rounds_ in played.items()
     ]
 
 
 def measure_bridged(
-    name: str,
     database_url: str,
     folder: Path,
     options: argparse.Namespace,
     bridged: BridgedRecipe,
     rings: Rings,
-    check: Engine | None,
-) -> Measured:
-    """The bridged mix (bench.bridge) against one server, on calls of its own: Hotline
-    (given ``check``) rings the run's agents through ``rings`` and is played as Twilio
-    would play it; the references, which ring nobody, are sent each call as recorded."""
+    check: Engine,
+    label: str,
+) -> list[Measured]:
+    """The bridged mix (bench.bridge) against SERVERS by turns (``by_turns``), on calls
+    of its own: Hotline (checked against ``check``) rings the run's agents through
+    ``rings`` and is played as Twilio would play it; the references, which ring nobody,
+    are sent each call as recorded."""
+
+    def play(name: str, ports: list[int], public: str, chunk: range) -> dict[str, list[Played]]:
+        if name != "Hotline":
+            return {name + BRIDGED: load(options, ports, bridged.call, public, chunk)}
+        agents = AgentSide(bridged, public, rings.port)
+        results = load(options, ports, bridged.caller_part, public, chunk, agents=agents)
+        return {name + BRIDGED: results}
+
     numbers = range(options.calls, options.calls + options.bridged_calls)
-    with serving(name, database_url, folder, twilio_api=rings.base_url) as (
-        started,
-        ports,
-        public,
-    ):
-        if check is None:
-            results = load(options, ports, bridged.call, public, numbers)
-        else:
-            agents = AgentSide(bridged, public, rings.port)
-            results = load(options, ports, bridged.caller_part, public, numbers, agents=agents)
-        peak = peak_rss_mb(started[0].process.pid)
-    return summarise(name + BRIDGED, [results], peak, bridged.ending, check)
+    played, peaks = by_turns(
+        list(SERVERS), database_url, folder, options, label, numbers, play, rings.base_url
+    )
+    return [
+        summarise(
+            row,
+            rounds_,
+            peaks[row.removesuffix(BRIDGED)],
+            bridged.ending,
+            check if row == "Hotline" + BRIDGED else None,
+        )
+        for row, rounds_ in played.items()
+    ]
 
 
 def run_database(
@@ -554,10 +593,10 @@ def run_database(
     recipes: tuple[Recipe, BridgedRecipe],
     rings: Rings,
 ) -> tuple[list[Measured], list[list[Counted]]]:
-    """The three servers in turn on one database, each call's customer added first: the
-    whole calls (and Hotline's late requests), then the bridged mix, with as many
-    agents as connections; then one more call of each mix has its statements counted,
-    on the database the load left."""
+    """The servers by turns on one database, each call's customer added first: the whole
+    calls (and Hotline's late requests), then the bridged mix, with as many agents as
+    connections; then one more call of each mix has its statements counted, on the
+    database the load left."""
     recipe_, bridged = recipes
     own = folder / label
     own.mkdir()
@@ -584,12 +623,8 @@ def run_database(
         # Before there are agents: a whole call waits in the queue, and rings nobody.
         counts = [count_statements(database_url, own, number, whole, rings.base_url)]
         add_agents(engine, options.concurrency)  # a ring for each caller, at once
-        for name in SERVERS:
-            print(f"load: {label}, {name}{BRIDGED} ...", file=sys.stderr, flush=True)
-            check = engine if name == "Hotline" else None
-            measured.append(
-                measure_bridged(name, database_url, own, options, bridged, rings, check)
-            )
+        mix = f"{label}, bridged"
+        measured += measure_bridged(database_url, own, options, bridged, rings, engine, mix)
         counts.append(count_statements(database_url, own, number + 1, put_through, rings.base_url))
         return measured, counts
     finally:
@@ -897,8 +932,8 @@ def main() -> None:
         "--rounds",
         type=int,
         default=5,
-        help="whole calls played in this many rounds, each server by turns (fewer if each"
-        " would have under 4 calls a connection)",
+        help="each mix played in this many rounds, the servers by turns (fewer where a"
+        " round would have under 4 calls a connection)",
     )
     parser.add_argument("--quick", action="store_true", help="100 calls and 50 bridged")
     parser.add_argument("--sqlite-only", action="store_true", help="no PostgreSQL run")
@@ -919,8 +954,6 @@ def main() -> None:
         options.calls, options.bridged_calls = 100, 50
     options.bridged_calls = options.bridged_calls or options.calls
     options.clients = min(options.clients, options.concurrency)
-    # A round with few calls a connection would measure its start and its tail.
-    options.rounds = max(1, min(options.rounds, options.calls // (4 * options.concurrency)))
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         recipe_ = recipe(folder)
