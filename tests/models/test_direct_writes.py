@@ -118,22 +118,6 @@ def test_a_single_write_is_its_own_statement_on_postgresql(
             assert (list(events), call.version) == (["call.status"], 1)
 
 
-def test_a_row_changed_meanwhile_fails_its_update_alone(app: Flask, call_id: int) -> None:
-    """The single UPDATE is checked against the row's version as any is."""
-    with sessions(app) as first, sessions(app) as second:
-        mine, theirs = first.get(Call, call_id), second.get(Call, call_id)
-        assert mine is not None and theirs is not None
-        theirs.stage = CallStage.QUEUED
-        second.commit()
-        mine.queue_sid = "QU" + "2" * 32
-        with pytest.raises(StaleDataError):
-            first.commit()
-        first.rollback()
-    with sessions(app) as session:
-        call = loaded(session, call_id)
-        assert (call.stage, call.queue_sid) == (CallStage.QUEUED, None)
-
-
 def test_writes_after_an_earlier_one_of_the_step_join_its_transaction(
     app: Flask, engine: Engine, call_id: int
 ) -> None:
@@ -164,14 +148,19 @@ def _note_open(opened: list[bool]) -> Callable[..., None]:
     return note
 
 
-def test_a_row_changed_meanwhile_fails_the_step_and_keeps_nothing(app: Flask, call_id: int) -> None:
+@pytest.mark.parametrize("with_event", [True, False], ids=["with an event", "the row alone"])
+def test_a_row_changed_meanwhile_fails_the_step_and_keeps_nothing(
+    app: Flask, call_id: int, with_event: bool
+) -> None:
+    """Checked against the row's version whether the UPDATE goes with events or alone."""
     with sessions(app) as first, sessions(app) as second:
         mine, theirs = first.get(Call, call_id), second.get(Call, call_id)
         assert mine is not None and theirs is not None
         theirs.stage = CallStage.QUEUED
         second.commit()
         mine.stage = CallStage.MENU
-        first.add(CallEvent(call_id=call_id, kind="menu.entered", data={}, at=NOW))
+        if with_event:
+            first.add(CallEvent(call_id=call_id, kind="menu.entered", data={}, at=NOW))
         with pytest.raises(StaleDataError):
             first.commit()
         first.rollback()
