@@ -10,7 +10,8 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from models import Agent, AgentCall, Call
+from calls import spoken
+from models import Agent, AgentCall, Call, RefundTicket
 from queueing.agent_line import NAME_AND_TICKET
 from telephony.simulator import Leg, Switch
 from tests.conftest import BASE_URL, OPEN_HOURS
@@ -193,6 +194,15 @@ def test_an_english_speaking_agent_hears_an_english_whisper(phone) -> None:
         agent.text
     )
     assert "They already heard: their latest transaction." in agent.text
+
+
+def test_the_whisper_names_the_refund_the_caller_asked_for(phone, db: Session) -> None:
+    waiting(phone, WANG, ("3", "2", "1"))  # a refund of her latest payment, then 0
+    db.rollback()
+    ticket = db.scalars(select(RefundTicket.reference)).one()
+    agent = signed_in(phone, LINA).press("1")
+    assert "王小明" in agent.text
+    assert f"退款单号 {spoken.reference(ticket, 'zh')}。" in agent.text
 
 
 def test_a_caller_reserved_for_an_agent_who_vanished_is_free_again(app, phone) -> None:
