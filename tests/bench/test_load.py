@@ -5,9 +5,9 @@ served), and every Hotline call was served: each webhook answered with TwiML and
 call's row ended as the recipe's call did (in the queue; or, bridged, put through to an
 agent and rated), and the whole calls still did after their answers were sent again
 (read-only webhooks); and each webhook of a whole call (ten) and of a bridged one (25)
-has its statements and round trips counted; the whole calls are played in rounds, the
-servers by turns. Nothing here is about speed: the figures
-are printed for a reader, not asserted."""
+has its statements and round trips counted; each mix is played with the servers by
+turns, the whole calls here in two rounds. Nothing here is about speed: the figures are
+printed for a reader, not asserted."""
 
 from __future__ import annotations
 
