@@ -472,13 +472,15 @@ def commit_step(session: Session) -> None:
     (_begin_on_demand). SQLAlchemy's commit would still run a flush and its events for
     it, several percent of such a webhook's time (bench/load.py's late requests on
     PostgreSQL, sampled with py-spy); the session's close at the request's end ends its
-    transaction instead."""
+    transaction instead. A row whose attributes were only set to what they were is in
+    ``session.dirty`` all the same (SQLAlchemy's "optimistic" list); ``is_modified``
+    says whether anything changed."""
     transaction = session.get_transaction()
     if (
         transaction is None
         or session.new
-        or session.dirty
         or session.deleted
+        or any(session.is_modified(row) for row in session.dirty)
         or in_transaction(session.connection())
     ):
         session.commit()

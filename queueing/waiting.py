@@ -93,10 +93,8 @@ def wait_document(ctx: CallContext, params: VoiceParams) -> Document:
     callers are ahead and the expected wait, then hold music until the next
     announcement (``announce_every_seconds``); after a while the music also carries
     the offer of a callback, listened for all the while."""
-    if params.queue_sid and params.queue_sid != ctx.call.queue_sid:
-        # An agent needs it to take this caller. Set only when new: the ORM counts even
-        # an unchanged value set as a change, which the step would then commit.
-        ctx.call.queue_sid = params.queue_sid
+    if params.queue_sid:
+        ctx.call.queue_sid = params.queue_sid  # an agent needs it to take this caller
     call, waiting = ctx.call, ctx.flow.waiting
     waited = params.queue_time or 0
     response = twiml.empty()
@@ -165,9 +163,9 @@ def _hold_music(ctx: CallContext, parent: Container) -> None:
     # Followed only while the caller waits: Twilio may still ask for this document
     # of a caller an agent has just taken, or retry it after they hung up. They hear
     # the music, and nothing of it is noted.
-    queued = call.stage == CallStage.QUEUED
-    if queued and track is not None and not call.hold_music_failed and call.hold_turn_ends:
-        if ctx.now < call.hold_turn_ends - timedelta(seconds=track.seconds / 2):
+    queued, ends = call.stage == CallStage.QUEUED, call.hold_turn_ends
+    if queued and track is not None and ends is not None and not call.hold_music_failed:
+        if ctx.now < ends - timedelta(seconds=track.seconds / 2):
             call.hold_music_failed = True
             ctx.record("queue.hold_music_failed", url=str(track.url))
     url, seconds = hold_track(ctx)

@@ -70,3 +70,14 @@ def test_a_step_that_only_read_commits_nothing_and_leaves_no_transaction(session
         assert session.get(Agent, AGENT) is not None
         commit_step(session)
         assert committed == [] and not in_transaction(session.connection())
+
+
+def test_a_value_set_to_what_it_was_commits_nothing(sessions) -> None:
+    """As a wait document asked for again sets the caller's QueueSid it already has."""
+    with sessions() as session:
+        committed = commits(session)
+        agent = session.get(Agent, AGENT)
+        agent.status = agent.status
+        assert agent in session.dirty  # SQLAlchemy's list is optimistic
+        commit_step(session)
+        assert committed == [] and not in_transaction(session.connection())
