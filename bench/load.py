@@ -563,10 +563,11 @@ def measure_bridged(
     are sent each call as recorded."""
 
     def play(name: str, ports: list[int], public: str, chunk: range) -> dict[str, list[Played]]:
-        if name != "Hotline":
-            return {name + BRIDGED: load(options, ports, bridged.call, public, chunk)}
-        agents = AgentSide(bridged, public, rings.port)
-        results = load(options, ports, bridged.caller_part, public, chunk, agents=agents)
+        if name == "Hotline":
+            agents = AgentSide(bridged, public, rings.port)
+            results = load(options, ports, bridged.caller_part, public, chunk, agents=agents)
+        else:
+            results = load(options, ports, bridged.call, public, chunk)
         return {name + BRIDGED: results}
 
     numbers = range(options.calls, options.calls + options.bridged_calls)
